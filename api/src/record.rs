@@ -1,0 +1,153 @@
+//! Records: `ConnectRecord` with its source (`SourceRecord`) or sink (`SinkRecord`) part.
+//!
+//! Java models the two kinds as subclasses and transformations keep the subtype through
+//! `newRecord`. Here one [`ConnectRecord`] carries an [`Origin`]; transformations build their
+//! output with struct update syntax (`ConnectRecord { value, ..record }`), which keeps it.
+
+use crate::header::Headers;
+use crate::schema::SchemaRef;
+use crate::value::Value;
+
+/// A source partition or offset map (`Map<String, ?>`), kept in insertion order. It is
+/// serialized as schemaless JSON in offset stores.
+pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
+
+/// Topic and partition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    /// A topic partition.
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+impl std::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// Kafka's `TimestampType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampType {
+    /// No timestamp.
+    #[default]
+    NoTimestampType,
+    /// Set by the producer.
+    CreateTime,
+    /// Set by the broker.
+    LogAppendTime,
+}
+
+/// Where a record comes from: a source task (with its source partition and offset) or a Kafka
+/// topic (a sink record, with its offset).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// `SourceRecord`.
+    Source {
+        /// `sourcePartition()`.
+        partition: Option<OffsetMap>,
+        /// `sourceOffset()`.
+        offset: Option<OffsetMap>,
+    },
+    /// `SinkRecord`.
+    Sink {
+        /// `kafkaOffset()`.
+        kafka_offset: i64,
+        /// `timestampType()`.
+        timestamp_type: TimestampType,
+    },
+}
+
+/// A Connect record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectRecord {
+    /// Topic (for a source record: where it will be written).
+    pub topic: String,
+    /// Kafka partition, if known or chosen.
+    pub kafka_partition: Option<i32>,
+    /// Key schema; `None` for schemaless.
+    pub key_schema: Option<SchemaRef>,
+    /// Key.
+    pub key: Value,
+    /// Value schema; `None` for schemaless.
+    pub value_schema: Option<SchemaRef>,
+    /// Value.
+    pub value: Value,
+    /// Timestamp in epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// Headers.
+    pub headers: Headers,
+    /// Source or sink specifics.
+    pub origin: Origin,
+}
+
+impl ConnectRecord {
+    /// A source record with a schema'd or schemaless value and no key.
+    pub fn source(
+        partition: OffsetMap,
+        offset: OffsetMap,
+        topic: impl Into<String>,
+        value_schema: Option<SchemaRef>,
+        value: Value,
+    ) -> Self {
+        ConnectRecord {
+            topic: topic.into(),
+            kafka_partition: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema,
+            value,
+            timestamp: None,
+            headers: Headers::new(),
+            origin: Origin::Source {
+                partition: Some(partition),
+                offset: Some(offset),
+            },
+        }
+    }
+
+    /// The Kafka offset of a sink record.
+    pub fn kafka_offset(&self) -> Option<i64> {
+        match self.origin {
+            Origin::Sink { kafka_offset, .. } => Some(kafka_offset),
+            Origin::Source { .. } => None,
+        }
+    }
+
+    /// True for a sink record.
+    pub fn is_sink(&self) -> bool {
+        matches!(self.origin, Origin::Sink { .. })
+    }
+
+    /// The source partition of a source record.
+    pub fn source_partition(&self) -> Option<&OffsetMap> {
+        match &self.origin {
+            Origin::Source { partition, .. } => partition.as_ref(),
+            Origin::Sink { .. } => None,
+        }
+    }
+
+    /// The source offset of a source record.
+    pub fn source_offset(&self) -> Option<&OffsetMap> {
+        match &self.origin {
+            Origin::Source { offset, .. } => offset.as_ref(),
+            Origin::Sink { .. } => None,
+        }
+    }
+}
+
+/// Alias used where a record is known to come from a source task.
+pub type SourceRecord = ConnectRecord;
+/// Alias used where a record is known to come from Kafka.
+pub type SinkRecord = ConnectRecord;

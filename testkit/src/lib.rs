@@ -1,0 +1,1 @@
+//! Test servers for Sluice's tests.
