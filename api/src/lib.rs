@@ -31,7 +31,7 @@ pub use connector::{
 pub use converter::{Converter, HeaderConverter};
 pub use error::{ConfigError, ConnectError, ConnectResult};
 pub use header::{Header, Headers};
-pub use plugin::{PluginDesc, PluginType};
+pub use plugin::{Plugin, PluginDesc, PluginFactory, PluginType};
 pub use record::{
     ConnectRecord, OffsetMap, Origin, SinkRecord, SourceRecord, TimestampType, TopicPartition,
 };

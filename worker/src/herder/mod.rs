@@ -1,0 +1,132 @@
+//! The herder: the one interface through which the REST API and the CLI act on the cluster
+//! (Java's `Herder`). The standalone herder implements it over in-memory state and a local
+//! offsets file; a distributed herder implements it over the internal topics. REST handlers
+//! are thin: they parse the request, call one method here and map the result.
+
+pub mod types;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sluice_api::Props;
+
+pub use types::*;
+
+/// Errors a herder operation can end in, each mapped by REST onto Java's status code.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum HerderError {
+    /// 404, e.g. `Connector foo not found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409, e.g. `Connector foo already exists`.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// 400: an invalid request or config.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 409: the operation conflicts with the current state (rebalance in progress, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// 403: the operation is disabled by configuration.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 500: anything else, with the message Java would give.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl HerderError {
+    /// Java's `Connector <name> not found` (404).
+    pub fn connector_not_found(name: &str) -> Self {
+        HerderError::NotFound(format!("Connector {name} not found"))
+    }
+    /// The HTTP status Java answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            HerderError::NotFound(_) => 404,
+            HerderError::AlreadyExists(_) | HerderError::Conflict(_) => 409,
+            HerderError::BadRequest(_) => 400,
+            HerderError::Forbidden(_) => 403,
+            HerderError::Internal(_) => 500,
+        }
+    }
+}
+
+/// Result alias for herder operations.
+pub type HerderResult<T> = Result<T, HerderError>;
+
+/// Cluster actions, shared by the standalone and distributed workers.
+///
+/// # Invariants
+/// * Every method answers with Java's semantics and messages (see
+///   `shared/reference/connect-runtime.md` §1.5), so REST handlers add nothing.
+/// * Methods are safe to call concurrently; each is atomic with respect to the others.
+#[async_trait]
+pub trait Herder: Send + Sync {
+    /// `<advertised host>:<advertised port>`.
+    fn worker_id(&self) -> String;
+    /// The Kafka cluster id (`GET /`).
+    async fn kafka_cluster_id(&self) -> String;
+    /// Names of every connector.
+    async fn connectors(&self) -> Vec<String>;
+    /// `GET /connectors/{c}`.
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo>;
+    /// `GET /connectors/{c}/config`.
+    async fn connector_config(&self, name: &str) -> HerderResult<Props>;
+    /// Creates or updates a connector (`POST /connectors`, `PUT /connectors/{c}/config`).
+    /// With `allow_replace=false` an existing connector is [`HerderError::AlreadyExists`].
+    /// The config is validated first; errors are [`HerderError::BadRequest`] in Java's
+    /// wording (`Connector configuration is invalid and contains the following N error(s):…`).
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<Created<ConnectorInfo>>;
+    /// `PATCH /connectors/{c}/config`: a `None` value removes the key.
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<ConnectorInfo>;
+    /// `DELETE /connectors/{c}`.
+    async fn delete_connector(&self, name: &str) -> HerderResult<()>;
+    /// `GET /connectors/{c}/status`.
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo>;
+    /// `GET /connectors/{c}/tasks/{t}/status`.
+    async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState>;
+    /// `GET /connectors/{c}/tasks`.
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
+    /// `POST /connectors/{c}/restart`. Returns the status to answer with (202) when tasks are
+    /// involved, `None` for a plain connector restart (204).
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStateInfo>>;
+    /// `POST /connectors/{c}/tasks/{t}/restart`.
+    async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()>;
+    /// `PUT /connectors/{c}/pause`.
+    async fn pause_connector(&self, name: &str) -> HerderResult<()>;
+    /// `PUT /connectors/{c}/resume`.
+    async fn resume_connector(&self, name: &str) -> HerderResult<()>;
+    /// `PUT /connectors/{c}/stop`.
+    async fn stop_connector(&self, name: &str) -> HerderResult<()>;
+    /// `GET /connectors/{c}/topics`.
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>>;
+    /// `PUT /connectors/{c}/topics/reset`.
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()>;
+    /// `GET /connectors/{c}/offsets`.
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets>;
+    /// `PATCH /connectors/{c}/offsets`.
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<Message>;
+    /// `DELETE /connectors/{c}/offsets`.
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message>;
+    /// `PUT /connector-plugins/{p}/config/validate` (and the check behind create/update).
+    async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos>;
+}
