@@ -16,6 +16,7 @@ pub mod record;
 pub mod schema;
 pub mod transform;
 pub mod value;
+pub mod values;
 
 pub use bigdecimal::BigDecimal;
 pub use num_bigint::BigInt;

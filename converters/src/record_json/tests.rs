@@ -1,0 +1,169 @@
+//! Record JSON: reading, writing and round trips.
+
+use std::str::FromStr;
+
+use sluice_api::{logical, schemas, BigDecimal, BigInt, SchemaBuilder};
+
+use super::*;
+
+fn codec() -> JsonCodec {
+    JsonCodec::for_record_json()
+}
+
+fn round_trip(json: &str) -> String {
+    let mut c = codec();
+    let record = parse_record(&mut c, json.as_bytes()).unwrap();
+    String::from_utf8(write_record(&mut c, record.as_ref()).unwrap()).unwrap()
+}
+
+#[test]
+fn sink_record_round_trips_byte_for_byte() {
+    let json = concat!(
+        r#"{"topic":"positions","partition":0,"offset":42,"timestamp":1700000000000,"#,
+        r#""key_schema":{"type":"string","optional":false},"key":"k","#,
+        r#""value_schema":{"type":"struct","fields":["#,
+        r#"{"type":"int32","optional":false,"field":"id"},"#,
+        r#"{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"price"},"#,
+        r#"{"type":"string","optional":true,"default":"d","field":"s"}],"optional":false,"name":"P"},"#,
+        r#""value":{"id":1,"price":"AJw=","s":null},"#,
+        r#""headers":[{"key":"h","schema":null,"value":{"$int8":1}},{"key":"h","schema":{"type":"string","optional":false},"value":"x"}]}"#
+    );
+    assert_eq!(round_trip(json), json);
+    let mut c = codec();
+    let r = parse_record(&mut c, json.as_bytes()).unwrap().unwrap();
+    assert_eq!(r.kafka_offset(), Some(42));
+    let v = r.value.as_struct().unwrap();
+    assert_eq!(
+        v.get("price").unwrap(),
+        &Value::Decimal(BigDecimal::from_str("1.56").unwrap())
+    );
+    // Nulls are not replaced by defaults.
+    assert_eq!(v.get_without_default("s").unwrap(), &Value::Null);
+    assert_eq!(r.headers.len(), 2);
+    assert_eq!(r.headers.iter().next().unwrap().value, Value::Int8(1));
+}
+
+#[test]
+fn source_record_has_no_offset() {
+    let json = r#"{"topic":"t","partition":null,"timestamp":null,"key_schema":null,"key":null,"value_schema":null,"value":"line","headers":[]}"#;
+    assert_eq!(round_trip(json), json);
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert!(!r.is_sink());
+    assert_eq!(r.source_partition(), None);
+    assert_eq!(r.value, Value::from("line"));
+}
+
+#[test]
+fn null_is_a_dropped_record() {
+    assert_eq!(parse_record(&mut codec(), b"null").unwrap(), None);
+    assert_eq!(write_record(&mut codec(), None).unwrap(), b"null");
+}
+
+#[test]
+fn values_are_not_validated() {
+    let json = r#"{"topic":"t","value_schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}]},"value":{}}"#;
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.value
+            .as_struct()
+            .unwrap()
+            .get_without_default("a")
+            .unwrap(),
+        &Value::Null
+    );
+    let json = r#"{"topic":"t","value_schema":{"type":"int32"},"value":null}"#;
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.value, Value::Null);
+}
+
+#[test]
+fn schemaless_kinds_are_tagged_and_round_trip() {
+    let schema = SchemaBuilder::struct_()
+        .field("x", schemas::int32())
+        .unwrap()
+        .build_ref();
+    let mut st = Struct::new(schema);
+    st.put("x", Value::Int32(3)).unwrap();
+    let values = vec![
+        Value::Null,
+        Value::Int64(5),
+        Value::Float64(2.5),
+        Value::Float64(f64::NAN),
+        Value::Int8(-1),
+        Value::Int16(300),
+        Value::Int32(70000),
+        Value::Float32(1.1),
+        Value::Boolean(true),
+        Value::from("s"),
+        Value::Bytes(vec![0, 0x9c]),
+        Value::Date(86_400_000),
+        Value::Decimal(BigDecimal::from_str("12.340").unwrap()),
+        Value::BigInt(BigInt::from_str("123456789012345678901234567890").unwrap()),
+        Value::Map(vec![(Value::Int32(1), Value::from("a"))]),
+        Value::string_map([("$int8", Value::Int64(1))]),
+        Value::string_map([("a", Value::Array(vec![Value::Int64(1), Value::Null]))]),
+        Value::Struct(st),
+    ];
+    let mut c = codec();
+    for v in values {
+        let sv = SchemaAndValue::new(None, v.clone());
+        let bytes = write_schema_and_value(&mut c, &sv).unwrap();
+        let back = parse_schema_and_value(&mut c, &bytes).unwrap();
+        match (&back.value, &v) {
+            (Value::Float64(a), Value::Float64(b)) if b.is_nan() => assert!(a.is_nan()),
+            _ => assert_eq!(back.value, v, "{}", String::from_utf8_lossy(&bytes)),
+        }
+        assert_eq!(back.schema, None);
+    }
+    let bytes = write_schema_and_value(&mut c, &SchemaAndValue::new(None, Value::Int8(7))).unwrap();
+    assert_eq!(bytes, br#"{"schema":null,"value":{"$int8":7}}"#);
+    let bytes = write_schema_and_value(
+        &mut c,
+        &SchemaAndValue::new(
+            None,
+            Value::Decimal(BigDecimal::from_str("12.340").unwrap()),
+        ),
+    )
+    .unwrap();
+    assert_eq!(bytes, br#"{"schema":null,"value":{"$decimal":"12.340"}}"#);
+}
+
+#[test]
+fn schema_and_value_with_logical_types() {
+    let mut c = codec();
+    let sv = SchemaAndValue::new(
+        Some(logical::date().build_ref()),
+        Value::Date(3 * logical::MILLIS_PER_DAY),
+    );
+    let bytes = write_schema_and_value(&mut c, &sv).unwrap();
+    assert_eq!(
+        bytes,
+        br#"{"schema":{"type":"int32","optional":false,"name":"org.apache.kafka.connect.data.Date","version":1},"value":3}"#
+    );
+    assert_eq!(parse_schema_and_value(&mut c, &bytes).unwrap(), sv);
+}
+
+#[test]
+fn errors_name_the_member() {
+    let mut c = codec();
+    let err = parse_record(&mut c, br#"{"topic":5}"#).unwrap_err();
+    assert_eq!(err.to_string(), "topic: expected a string or null");
+    let err = parse_record(&mut c, br#"{"topic":"t","value":{"$int8":300}}"#).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("value.$int8: expected an integer"),
+        "{err}"
+    );
+    let err = parse_record(&mut c, br#"{"topic":"t","value_schema":{"type":"nope"}}"#).unwrap_err();
+    assert_eq!(err.to_string(), "value_schema: Unknown schema type: nope");
+    let err = parse_record(&mut c, br#"{"headers":[{"value":1}]}"#).unwrap_err();
+    assert!(err.to_string().starts_with("headers[0]"));
+    assert!(parse_record(&mut c, b"[").is_err());
+    assert!(parse_record(&mut c, b"").is_err());
+}
