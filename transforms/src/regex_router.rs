@@ -1,0 +1,84 @@
+//! `org.apache.kafka.connect.transforms.RegexRouter`: rewrites the topic when the configured
+//! regular expression matches the whole topic, with `Matcher.replaceFirst` semantics.
+
+use sluice_api::{
+    ConfigDef, ConfigError, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord,
+    ConnectResult, Importance, Props, Transformation, Validator,
+};
+
+use crate::java_regex::{JavaRegex, Replacement};
+use crate::util::parse_config;
+
+const REGEX: &str = "regex";
+const REPLACEMENT: &str = "replacement";
+
+/// `RegexValidator`: the value must compile as a Java regular expression.
+pub(crate) fn regex_validator() -> Validator {
+    Validator::custom(|_, value| match value {
+        ConfigValue::String(s) => JavaRegex::compile(s)
+            .map(|_| ())
+            .map_err(|e| format!("Invalid regex: {e}")),
+        _ => Ok(()),
+    })
+}
+
+/// `RegexRouter`: see the module documentation.
+#[derive(Debug, Default)]
+pub struct RegexRouter {
+    compiled: Option<(JavaRegex, Replacement)>,
+}
+
+impl RegexRouter {
+    /// An unconfigured instance.
+    pub fn new() -> Self {
+        RegexRouter::default()
+    }
+
+    /// The keys RegexRouter accepts.
+    pub fn definition() -> ConfigDef {
+        ConfigDef::new()
+            .define(
+                ConfigKey::new(
+                    REGEX,
+                    ConfigType::String,
+                    Importance::High,
+                    "Regular expression to use for matching.",
+                )
+                .validator(regex_validator()),
+            )
+            .define(ConfigKey::new(
+                REPLACEMENT,
+                ConfigType::String,
+                Importance::High,
+                "Replacement string.",
+            ))
+    }
+}
+
+impl Transformation for RegexRouter {
+    fn config_def(&self) -> ConfigDef {
+        Self::definition()
+    }
+
+    fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+        let config = parse_config(&Self::definition(), props)?;
+        let pattern = config.require_string(REGEX)?;
+        let regex = JavaRegex::compile(pattern)
+            .map_err(|e| ConfigError::invalid(REGEX, pattern, format!("Invalid regex: {e}")))?;
+        let replacement = regex.replacement(config.require_string(REPLACEMENT)?);
+        self.compiled = Some((regex, replacement));
+        Ok(())
+    }
+
+    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        let Some((regex, replacement)) = &self.compiled else {
+            return Err(ConnectError::connect("RegexRouter is not configured"));
+        };
+        if regex.matches(&record.topic) {
+            record.topic = regex
+                .replace_first(&record.topic, replacement)
+                .map_err(ConnectError::IllegalArgument)?;
+        }
+        Ok(Some(record))
+    }
+}

@@ -1,0 +1,228 @@
+//! `org.apache.kafka.connect.transforms.ReplaceField$Key` / `$Value`: drops, keeps and renames
+//! fields.
+
+use std::collections::{HashMap, HashSet};
+
+use sluice_api::{
+    ConfigDef, ConfigError, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord,
+    ConnectResult, Importance, Props, SchemaBuilder, SchemaRef, Struct, Transformation, Validator,
+    Value,
+};
+
+use crate::util::{
+    copy_schema_basics, field_value, map_put, parse_config, put_field,
+    replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
+    REPLACE_NULL_WITH_DEFAULT,
+};
+
+const EXCLUDE: &str = "exclude";
+const INCLUDE: &str = "include";
+const RENAMES: &str = "renames";
+const BLACKLIST: &str = "blacklist";
+const WHITELIST: &str = "whitelist";
+const PURPOSE: &str = "field replacement";
+
+/// Java's `String.split(":")`: trailing empty strings are removed.
+pub(crate) fn java_split(s: &str, sep: char) -> Vec<&str> {
+    let mut parts: Vec<&str> = s.split(sep).collect();
+    while parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop();
+    }
+    if parts == [""] && !s.is_empty() {
+        parts.clear();
+    }
+    parts
+}
+
+/// Parses `old:new` pairs; the error is Java's message.
+fn parse_renames(mappings: &[String]) -> Result<Vec<(String, String)>, String> {
+    mappings
+        .iter()
+        .map(|mapping| match java_split(mapping, ':').as_slice() {
+            [old, new] => Ok((old.to_string(), new.to_string())),
+            _ => Err(format!("Invalid rename mapping: {mapping}")),
+        })
+        .collect()
+}
+
+/// `ReplaceField`: see the module documentation.
+#[derive(Debug)]
+pub struct ReplaceField {
+    side: Side,
+    exclude: HashSet<String>,
+    include: HashSet<String>,
+    renames: HashMap<String, String>,
+    reverse: HashMap<String, String>,
+    replace_null_with_default: bool,
+    cache: SchemaCache<SchemaRef>,
+}
+
+impl ReplaceField {
+    /// An unconfigured instance for one side of the record.
+    pub fn new(side: Side) -> Self {
+        ReplaceField {
+            side,
+            exclude: HashSet::new(),
+            include: HashSet::new(),
+            renames: HashMap::new(),
+            reverse: HashMap::new(),
+            replace_null_with_default: true,
+            cache: SchemaCache::default(),
+        }
+    }
+
+    /// The keys ReplaceField accepts.
+    pub fn definition() -> ConfigDef {
+        ConfigDef::new()
+            .define(
+                ConfigKey::new(
+                    EXCLUDE,
+                    ConfigType::List,
+                    Importance::Medium,
+                    "Fields to exclude. This takes precedence over the fields to include.",
+                )
+                .default(""),
+            )
+            .define(
+                ConfigKey::new(
+                    BLACKLIST,
+                    ConfigType::List,
+                    Importance::Low,
+                    "Deprecated. Use exclude instead.",
+                )
+                .default_null(),
+            )
+            .define(
+                ConfigKey::new(
+                    INCLUDE,
+                    ConfigType::List,
+                    Importance::Medium,
+                    "Fields to include. If specified, only these fields will be used.",
+                )
+                .default(""),
+            )
+            .define(
+                ConfigKey::new(
+                    WHITELIST,
+                    ConfigType::List,
+                    Importance::Low,
+                    "Deprecated. Use include instead.",
+                )
+                .default_null(),
+            )
+            .define(
+                ConfigKey::new(
+                    RENAMES,
+                    ConfigType::List,
+                    Importance::Medium,
+                    "Field rename mappings.",
+                )
+                .default("")
+                .validator(Validator::custom(|_, value| match value {
+                    ConfigValue::List(items) => parse_renames(items).map(|_| ()),
+                    _ => Ok(()),
+                })),
+            )
+            .define(replace_null_with_default_key())
+    }
+
+    fn keep(&self, name: &str) -> bool {
+        !self.exclude.contains(name) && (self.include.is_empty() || self.include.contains(name))
+    }
+
+    fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renames.get(name).map_or(name, String::as_str)
+    }
+
+    fn updated_schema(&self, schema: &SchemaRef) -> ConnectResult<SchemaRef> {
+        let mut builder = copy_schema_basics(schema, SchemaBuilder::struct_());
+        for field in &schema.fields {
+            if self.keep(&field.name) {
+                builder = builder.field(self.renamed(&field.name), field.schema.clone())?;
+            }
+        }
+        Ok(builder.build_ref())
+    }
+}
+
+impl Transformation for ReplaceField {
+    fn config_def(&self) -> ConfigDef {
+        Self::definition()
+    }
+
+    fn configure(&mut self, props: &Props) -> ConnectResult<()> {
+        let config = parse_config(&Self::definition(), props)?;
+        // KIP-629: the deprecated names apply only when the new ones are absent.
+        let list = |new: &str, old: &str| -> HashSet<String> {
+            if props.contains_key(new) || !props.contains_key(old) {
+                config.get_list(new).into_iter().collect()
+            } else {
+                config.get_list(old).into_iter().collect()
+            }
+        };
+        self.exclude = list(EXCLUDE, BLACKLIST);
+        self.include = list(INCLUDE, WHITELIST);
+        let renames = parse_renames(&config.get_list(RENAMES)).map_err(|msg| {
+            ConfigError::invalid(
+                RENAMES,
+                format!("[{}]", config.get_list(RENAMES).join(", ")),
+                msg,
+            )
+        })?;
+        self.reverse = renames
+            .iter()
+            .map(|(old, new)| (new.clone(), old.clone()))
+            .collect();
+        self.renames = renames.into_iter().collect();
+        self.replace_null_with_default = config.get_bool(REPLACE_NULL_WITH_DEFAULT)?;
+        self.cache = SchemaCache::default();
+        Ok(())
+    }
+
+    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        if self.side.value(&record).is_null() {
+            return Ok(Some(record));
+        }
+        let (schema, value) = self.side.take(&mut record);
+        if schema.is_none() {
+            let entries = require_map(value, PURPOSE)?;
+            let mut out = Vec::with_capacity(entries.len());
+            for (key, v) in entries {
+                match key.as_str() {
+                    Some(name) if self.keep(name) => {
+                        let renamed = self.renamed(name).to_string();
+                        map_put(&mut out, &renamed, v);
+                    }
+                    Some(_) => {}
+                    None if self.include.is_empty() => out.push((key, v)),
+                    None => {}
+                }
+            }
+            return Ok(Some(self.side.set(record, None, Value::Map(out))));
+        }
+        let value = require_struct(value, PURPOSE)?;
+        let input = value.schema().clone();
+        let updated = match self.cache.get(&input) {
+            Some(s) => s,
+            None => {
+                let s = self.updated_schema(&input)?;
+                self.cache.put(input.clone(), s.clone());
+                s
+            }
+        };
+        let mut out = Struct::new(updated.clone());
+        for field in &updated.fields {
+            let source = self.reverse.get(&field.name).unwrap_or(&field.name);
+            let source_field = input
+                .field(source)
+                .ok_or_else(|| ConnectError::data(format!("{source} is not a valid field name")))?;
+            let v = field_value(&value, source_field, self.replace_null_with_default);
+            put_field(&mut out, field, v)?;
+        }
+        Ok(Some(self.side.set(
+            record,
+            Some(updated),
+            Value::Struct(out),
+        )))
+    }
+}

@@ -1,0 +1,85 @@
+//! RegexRouter and TimestampRouter.
+
+use sluice_api::{ConnectError, Value};
+
+use super::*;
+use crate::regex_router::RegexRouter;
+use crate::timestamp_router::TimestampRouter;
+
+fn route(regex: &str, replacement: &str, topic: &str) -> String {
+    let mut t = configured(
+        RegexRouter::new(),
+        &[("regex", regex), ("replacement", replacement)],
+    );
+    let mut record = sink(None, Value::Null);
+    record.topic = topic.to_string();
+    apply(&mut t, record).topic
+}
+
+#[test]
+fn regex_router_matches_kafkas_tests() {
+    assert_eq!(route("(.*)", "prefix-$1", "orig"), "prefix-orig");
+    assert_eq!(route("(.*)", "$1-suffix", "orig"), "orig-suffix");
+    assert_eq!(route("(.*)", "static", "orig"), "static");
+    assert_eq!(
+        route("(.*)SOMETHING(.*)", "$1$2", "originalSOMETHINGtopic"),
+        "originaltopic"
+    );
+    assert_eq!(route("(.*)a(.*)", "$1$2", "banana"), "banan");
+    // a partial match does not route
+    assert_eq!(route("orig", "x", "original"), "original");
+    assert_eq!(route("a*?", "X", "aaa"), "Xaaa");
+}
+
+#[test]
+fn regex_router_errors() {
+    let mut t = configured(
+        RegexRouter::new(),
+        &[("regex", "(a)"), ("replacement", "$2")],
+    );
+    let mut record = sink(None, Value::Null);
+    record.topic = "a".to_string();
+    assert_eq!(
+        apply_err(&mut t, record),
+        ConnectError::IllegalArgument("No group 2".to_string())
+    );
+    let msg = config_err(
+        RegexRouter::new(),
+        &[("regex", "(unclosed"), ("replacement", "x")],
+    );
+    assert!(
+        msg.starts_with("Invalid value (unclosed for configuration regex: Invalid regex:"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn timestamp_router_formats_in_utc() {
+    let mut t = configured(TimestampRouter::new(), &[]);
+    assert_eq!(
+        apply(&mut t, sink(None, Value::Null)).topic,
+        "test-20170103"
+    );
+    let mut t = configured(
+        TimestampRouter::new(),
+        &[
+            ("topic.format", "${timestamp}_${topic}_${topic}"),
+            ("timestamp.format", "yyyy-MM-dd'T'HH"),
+        ],
+    );
+    assert_eq!(
+        apply(&mut t, sink(None, Value::Null)).topic,
+        "2017-01-03T06_test_test"
+    );
+    let mut record = sink(None, Value::Null);
+    record.timestamp = None;
+    let e = apply_err(&mut t, record);
+    assert!(
+        e.to_string().starts_with("Timestamp missing on record"),
+        "{e}"
+    );
+    assert_eq!(
+        config_err(TimestampRouter::new(), &[("timestamp.format", "yyyyQQ")]),
+        "Invalid value yyyyQQ for configuration timestamp.format: Illegal pattern character 'Q'"
+    );
+}
