@@ -3,6 +3,10 @@
 
 use base64::Engine as _;
 use sluice_api::logical::{self, Logical};
+use sluice_api::values::java_fmt::{decimal_to_string, double_to_string, float_to_string};
+use sluice_api::values::java_num::{
+    double_value, float_value, int_value, long_value, parse_double, parse_float,
+};
 use sluice_api::{
     ConfigDef, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord, ConnectResult,
     Importance, Props, Schema, SchemaBuilder, SchemaRef, Struct, Transformation, Type, Validator,
@@ -10,10 +14,6 @@ use sluice_api::{
 };
 
 use crate::java_date::JavaDateFormat;
-use crate::java_num::{
-    bigdecimal_to_string, double_to_string, double_value, float_to_string, float_value, int_value,
-    long_value, parse_double, parse_float,
-};
 use crate::replace_field::java_split;
 use crate::util::{
     copy_schema_basics, field_value, map_get, map_put, parse_config, put_field,
@@ -108,7 +108,7 @@ pub(crate) fn java_to_string(value: &Value) -> String {
         Value::Boolean(v) => v.to_string(),
         Value::String(s) => s.clone(),
         Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
-        Value::Decimal(d) => bigdecimal_to_string(d),
+        Value::Decimal(d) => decimal_to_string(d),
         Value::BigInt(i) => i.to_string(),
         Value::Date(ms) => format_date(*ms),
         Value::Array(items) => format!(

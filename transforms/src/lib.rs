@@ -15,7 +15,6 @@ pub mod headers;
 pub mod hoist_field;
 pub mod insert_field;
 pub mod java_date;
-pub mod java_num;
 pub mod java_regex;
 pub mod mask_field;
 pub mod predicates;

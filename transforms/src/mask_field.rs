@@ -1,12 +1,12 @@
 //! `org.apache.kafka.connect.transforms.MaskField$Key` / `$Value`: replaces field values with
 //! the "empty" value of their type, or with a configured replacement.
 
+use sluice_api::values::java_num::{decimal_low_i64, decimal_to_f64, parse_java_decimal};
 use sluice_api::{
     BigDecimal, BigInt, ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectRecord,
     ConnectResult, Importance, Props, Struct, Transformation, Validator, Value,
 };
 
-use crate::java_num::{bigdecimal_long_value, parse_bigdecimal};
 use crate::util::{
     field_value, map_get, map_put, parse_config, put_field, replace_null_with_default_key,
     require_map, require_struct, Side, REPLACE_NULL_WITH_DEFAULT,
@@ -81,13 +81,13 @@ fn mask(value: &Value, replacement: Option<&str>) -> ConnectResult<Value> {
     };
     // `Values.convertToXxx(null, replacement)`: through BigDecimal, narrowed like a cast.
     let as_long = || {
-        parse_bigdecimal(r)
-            .map(|d| bigdecimal_long_value(&d))
+        parse_java_decimal(r)
+            .map(|d| decimal_low_i64(&d))
             .ok_or_else(|| to_number_error(r, true))
     };
     let as_double = || {
-        parse_bigdecimal(r)
-            .map(|d| crate::java_num::double_value(&Value::Decimal(d)).unwrap_or(f64::NAN))
+        parse_java_decimal(r)
+            .map(|d| decimal_to_f64(&d))
             .ok_or_else(|| to_number_error(r, true))
     };
     Ok(match value {
@@ -99,7 +99,7 @@ fn mask(value: &Value, replacement: Option<&str>) -> ConnectResult<Value> {
         Value::Float64(_) => Value::Float64(as_double()?),
         Value::String(_) => Value::String(r.to_string()),
         Value::Decimal(_) => {
-            Value::Decimal(parse_bigdecimal(r).ok_or_else(|| to_number_error(r, false))?)
+            Value::Decimal(parse_java_decimal(r).ok_or_else(|| to_number_error(r, false))?)
         }
         Value::BigInt(_) => {
             let digits = r.strip_prefix(['+', '-']).unwrap_or(r);

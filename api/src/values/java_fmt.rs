@@ -14,49 +14,64 @@
 use bigdecimal::BigDecimal;
 
 /// `Double.toString(v)`: `1.0`, `12.34`, `1.0E10`, `1.0E-5`, `NaN`, `-Infinity`.
+///
+/// # Java compatibility
+/// JDK 19+ digits (see the module docs). Kafka runs on Java 17, whose `Double.toString` differs
+/// on a vanishing minority of inputs: `2 * Double.MIN_VALUE` is `1.0E-323` there and `9.9E-324`
+/// here and on JDK 19+ (JDK-8291240), and `1.0E23` printed as `9.999999999999999E22` before
+/// JDK 19 (JDK-4511638).
 pub fn double_to_string(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
+    if let Some(special) =
+        special_value(v.is_nan(), v.is_infinite(), v == 0.0, v.is_sign_negative())
+    {
+        return special.to_string();
     }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let (digits, exp) = shortest_digits(&format!("{:e}", v.abs()), || {
-        let two = format!("{:.1e}", v.abs());
-        (two.parse::<f64>().ok() == Some(v.abs())).then_some(two)
+    let abs = v.abs();
+    let (digits, exp) = shortest_digits(&format!("{abs:e}"), || {
+        let two = format!("{abs:.1e}");
+        (two.parse::<f64>().ok() == Some(abs)).then_some(two)
     });
     layout(
         v.is_sign_negative(),
         &digits,
         exp,
-        v.abs() >= 1e-3 && v.abs() < 1e7,
+        (1e-3..1e7).contains(&abs),
     )
 }
 
 /// `Float.toString(v)`: `12.34` for `12.34f`, `1.0E10`, `NaN`.
+///
+/// # Java compatibility
+/// JDK 19+ digits, as [`double_to_string`]; on Java 17 a few subnormals print differently.
 pub fn float_to_string(v: f32) -> String {
-    if v.is_nan() {
-        return "NaN".to_string();
+    if let Some(special) =
+        special_value(v.is_nan(), v.is_infinite(), v == 0.0, v.is_sign_negative())
+    {
+        return special.to_string();
     }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let (digits, exp) = shortest_digits(&format!("{:e}", v.abs()), || {
-        let two = format!("{:.1e}", v.abs());
-        (two.parse::<f32>().ok() == Some(v.abs())).then_some(two)
+    let abs = v.abs();
+    let (digits, exp) = shortest_digits(&format!("{abs:e}"), || {
+        let two = format!("{abs:.1e}");
+        (two.parse::<f32>().ok() == Some(abs)).then_some(two)
     });
     layout(
         v.is_sign_negative(),
         &digits,
         exp,
-        v.abs() >= 1e-3 && v.abs() < 1e7,
+        (1e-3..1e7).contains(&abs),
     )
+}
+
+/// The text of the values that have no digits: `NaN`, the infinities and the signed zeros.
+fn special_value(nan: bool, infinite: bool, zero: bool, negative: bool) -> Option<&'static str> {
+    Some(match (nan, infinite, zero, negative) {
+        (true, ..) => "NaN",
+        (_, true, _, false) => "Infinity",
+        (_, true, _, true) => "-Infinity",
+        (_, _, true, false) => "0.0",
+        (_, _, true, true) => "-0.0",
+        _ => return None,
+    })
 }
 
 /// Splits Rust's `{:e}` output (`d.ddde±x`) into its significant digits and decimal exponent,
@@ -229,5 +244,53 @@ mod tests {
             let d = BigDecimal::from_str(v).unwrap();
             assert_eq!(decimal_to_string(&d), want, "{v}");
         }
+    }
+
+    /// Moved from `sluice_transforms::java_num`.
+    #[test]
+    fn double_to_string_matches_java() {
+        assert_eq!(double_to_string(1.0), "1.0");
+        assert_eq!(double_to_string(-1.125), "-1.125");
+        assert_eq!(double_to_string(1e7), "1.0E7");
+        assert_eq!(double_to_string(12345678.9), "1.23456789E7");
+        assert_eq!(double_to_string(0.001), "0.001");
+        assert_eq!(double_to_string(0.0001), "1.0E-4");
+        assert_eq!(double_to_string(123.456), "123.456");
+        assert_eq!(double_to_string(f64::NAN), "NaN");
+        assert_eq!(double_to_string(-0.0), "-0.0");
+        assert_eq!(float_to_string(12.34), "12.34");
+        assert_eq!(float_to_string(1e10), "1.0E10");
+    }
+
+    /// Moved from `sluice_transforms::java_num` (there `bigdecimal_to_string`).
+    #[test]
+    fn bigdecimal_to_string_matches_java() {
+        let d = |s: &str| s.parse::<BigDecimal>().unwrap();
+        assert_eq!(decimal_to_string(&d("1.5600")), "1.5600");
+        assert_eq!(decimal_to_string(&d("-0.05")), "-0.05");
+        assert_eq!(decimal_to_string(&d("0.0000001")), "1E-7");
+        assert_eq!(
+            decimal_to_string(&BigDecimal::new(123.into(), -3)),
+            "1.23E+5"
+        );
+        assert_eq!(decimal_to_string(&d("42")), "42");
+    }
+
+    /// Where the old transforms copy printed Rust's shortest digits (`5.0E-324`, `1.0E-45`),
+    /// JDK 19+ replaces a one-digit result by the closer two-digit one.
+    #[test]
+    fn subnormals_use_jdk19_two_digit_rule() {
+        assert_eq!(double_to_string(f64::from_bits(1)), "4.9E-324");
+        assert_eq!(double_to_string(-f64::from_bits(1)), "-4.9E-324");
+        // Java 17 prints 1.0E-323 here (JDK-8291240).
+        assert_eq!(double_to_string(f64::from_bits(2)), "9.9E-324");
+        assert_eq!(double_to_string(f64::from_bits(0x14)), "9.9E-323");
+        assert_eq!(float_to_string(f32::from_bits(1)), "1.4E-45");
+        assert_eq!(float_to_string(f32::from_bits(2)), "2.8E-45");
+        assert_eq!(float_to_string(f32::from_bits(3)), "4.2E-45");
+        assert_eq!(double_to_string(1e23), "1.0E23");
+        assert_eq!(double_to_string(f64::INFINITY), "Infinity");
+        assert_eq!(float_to_string(-0.0), "-0.0");
+        assert_eq!(float_to_string(f32::NEG_INFINITY), "-Infinity");
     }
 }

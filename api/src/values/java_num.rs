@@ -1,8 +1,12 @@
-//! Java's narrowing numeric conversions (`BigInteger.longValue()`, `BigDecimal.longValue()`,
-//! `new BigDecimal(String)`), which wrap instead of failing.
+//! Java's number parsing and narrowing: `new BigDecimal(String)`, `Double.parseDouble`,
+//! `Float.parseFloat`, and the `Number.xxxValue()` narrowings (`BigInteger.longValue()`,
+//! `BigDecimal.longValue()`, …), which wrap or saturate instead of failing.
 
-use bigdecimal::BigDecimal;
+use bigdecimal::{BigDecimal, ToPrimitive};
 use num_bigint::{BigInt, Sign};
+
+use super::parse::java_trim;
+use crate::value::Value;
 
 /// `BigInteger.longValue()`: the low 64 bits, in two's complement.
 pub fn bigint_low_i64(v: &BigInt) -> i64 {
@@ -122,6 +126,110 @@ pub fn decimal_to_f32(v: &BigDecimal) -> f32 {
     format!("{unscaled}e{}", -scale).parse().unwrap_or(0.0)
 }
 
+/// True when `s` is `[+-]?(digits[.digits?]|.digits)([eE][+-]?digits)?`.
+fn is_decimal_literal(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = all_digits(int)
+        && frac.is_none_or(all_digits)
+        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && all_digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// Java's floating-point literal grammar shared by `parseDouble`/`parseFloat`: trims, accepts
+/// `NaN`, `Infinity` and a trailing `f`/`F`/`d`/`D`. Returns the text Rust can parse.
+fn java_float_text(s: &str) -> Option<String> {
+    let t = java_trim(s);
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", t.strip_prefix('+').unwrap_or(t)),
+    };
+    if body == "NaN" {
+        return Some("NaN".to_string());
+    }
+    if body == "Infinity" {
+        return Some(format!("{sign}inf"));
+    }
+    let body = body.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(body);
+    if body.starts_with(['+', '-']) || !is_decimal_literal(body) {
+        return None;
+    }
+    Some(format!("{sign}{body}"))
+}
+
+/// `Double.parseDouble(s)`; `None` on a `NumberFormatException`. Hexadecimal literals
+/// (`0x1p3`) are not supported.
+pub fn parse_double(s: &str) -> Option<f64> {
+    java_float_text(s)?.parse().ok()
+}
+
+/// `Float.parseFloat(s)`; `None` on a `NumberFormatException`. Hexadecimal literals are not
+/// supported.
+pub fn parse_float(s: &str) -> Option<f32> {
+    java_float_text(s)?.parse().ok()
+}
+
+/// `Number.longValue()` of a numeric value; `None` for a non-number. Floating-point values
+/// saturate (`(long) d`, NaN is 0); decimals and big integers keep their low 64 bits.
+pub fn long_value(v: &Value) -> Option<i64> {
+    Some(match v {
+        Value::Int8(x) => i64::from(*x),
+        Value::Int16(x) => i64::from(*x),
+        Value::Int32(x) => i64::from(*x),
+        Value::Int64(x) => *x,
+        Value::Float32(x) => *x as i64,
+        Value::Float64(x) => *x as i64,
+        Value::Decimal(d) => decimal_low_i64(d),
+        Value::BigInt(i) => bigint_low_i64(i),
+        _ => return None,
+    })
+}
+
+/// `Number.intValue()`: doubles and floats saturate (`(int) d`), integers truncate.
+pub fn int_value(v: &Value) -> Option<i32> {
+    Some(match v {
+        Value::Float32(x) => *x as i32,
+        Value::Float64(x) => *x as i32,
+        other => long_value(other)? as i32,
+    })
+}
+
+/// `Number.doubleValue()`: the nearest `double`; `None` for a non-number.
+pub fn double_value(v: &Value) -> Option<f64> {
+    Some(match v {
+        Value::Int8(x) => f64::from(*x),
+        Value::Int16(x) => f64::from(*x),
+        Value::Int32(x) => f64::from(*x),
+        Value::Int64(x) => *x as f64,
+        Value::Float32(x) => f64::from(*x),
+        Value::Float64(x) => *x,
+        Value::Decimal(d) => decimal_to_f64(d),
+        Value::BigInt(i) => i.to_f64().unwrap_or(f64::NAN),
+        _ => return None,
+    })
+}
+
+/// `Number.floatValue()`; `None` for a non-number.
+pub fn float_value(v: &Value) -> Option<f32> {
+    Some(match v {
+        Value::Float32(x) => *x,
+        Value::Decimal(d) => decimal_to_f32(d),
+        other => double_value(other)? as f32,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +260,53 @@ mod tests {
         assert_eq!(decimal_to_f64(&parse_java_decimal("-0.0").unwrap()), 0.0);
         assert!(decimal_to_f64(&parse_java_decimal("-0.0").unwrap()).is_sign_positive());
         assert!(decimal_to_f32(&parse_java_decimal("1e39").unwrap()).is_infinite());
+    }
+
+    /// Moved from `sluice_transforms::java_num` (there `parse_bigdecimal`).
+    #[test]
+    fn java_parsing_rules() {
+        assert_eq!(parse_double(" 1.5d "), Some(1.5));
+        assert_eq!(parse_double("-Infinity"), Some(f64::NEG_INFINITY));
+        assert!(parse_double("NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_double("inf"), None);
+        assert_eq!(parse_double("nan"), None);
+        assert_eq!(parse_double("1e3"), Some(1000.0));
+        assert_eq!(parse_double(""), None);
+        assert_eq!(parse_float(".5f"), Some(0.5));
+        assert!(parse_java_decimal("1e3").is_some());
+        assert!(parse_java_decimal(" 1").is_none());
+        assert!(parse_java_decimal("1.").is_some());
+        assert!(parse_java_decimal("abc").is_none());
+    }
+
+    /// Moved from `sluice_transforms::java_num`.
+    #[test]
+    fn narrowing_is_javas() {
+        assert_eq!(long_value(&Value::Float64(-1.9)), Some(-1));
+        assert_eq!(int_value(&Value::Float64(1e20)), Some(i32::MAX));
+        assert_eq!(int_value(&Value::Int64(1 << 32 | 5)), Some(5));
+        let big = "18446744073709551621.7".parse::<BigDecimal>().unwrap();
+        assert_eq!(long_value(&Value::Decimal(big)), Some(5));
+        assert_eq!(long_value(&Value::from("x")), None);
+    }
+
+    /// Inputs on which the old transforms copy (the `bigdecimal` crate's parser and
+    /// `ToPrimitive`) disagreed with Java.
+    #[test]
+    fn former_transforms_disagreements_follow_java() {
+        // `new BigDecimal` throws when the exponent or the scale leaves the `int` range.
+        assert!(parse_java_decimal("1e2147483648").is_none());
+        assert!(parse_java_decimal("1e-2147483648").is_none());
+        assert!(parse_java_decimal("1e2147483647").is_some());
+        // `Double.parseDouble` has no such limit.
+        assert_eq!(parse_double("1e99999999999"), Some(f64::INFINITY));
+        // `BigDecimal.doubleValue()`/`floatValue()` round correctly.
+        let d = |s: &str| Value::Decimal(parse_java_decimal(s).unwrap());
+        assert_eq!(double_value(&d("1e100")), Some(1e100));
+        assert_eq!(double_value(&d("1e64")), Some(1e64));
+        assert_eq!(double_value(&d("-6.7e73")), Some(-6.7e73));
+        assert_eq!(float_value(&d("3.4028235677973366e38")), Some(f32::MAX));
+        assert_eq!(float_value(&d("1e39")), Some(f32::INFINITY));
+        assert_eq!(float_value(&d("0.1")), Some(0.1f32));
     }
 }

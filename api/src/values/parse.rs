@@ -8,7 +8,7 @@ use bigdecimal::BigDecimal;
 use num_bigint::{BigInt, Sign};
 
 use super::java_num::{
-    bigint_low_i64, decimal_low_i64, decimal_to_f32, decimal_to_f64, parse_java_decimal,
+    decimal_low_i64, decimal_to_f32, decimal_to_f64, double_value, long_value, parse_java_decimal,
 };
 use super::temporal::{self, Pattern};
 use super::{convert_to_string, java_to_string};
@@ -42,7 +42,7 @@ pub fn parse_string(value: &str) -> SchemaAndValue {
 }
 
 /// Java's `String.trim()`: strips every char `<= ' '`.
-fn java_trim(s: &str) -> &str {
+pub(super) fn java_trim(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 
@@ -503,8 +503,8 @@ fn convert_to(to: &Schema, value: Value) -> Result<Value, Fail> {
             Value::String(ref s) => {
                 Value::Decimal(parse_java_decimal(s).ok_or_else(|| cant(&value))?)
             }
-            ref n if as_f64(n).is_some() => {
-                let d = super::java_fmt::double_to_string(as_f64(n).unwrap_or_default());
+            ref n if double_value(n).is_some() => {
+                let d = super::java_fmt::double_to_string(double_value(n).unwrap_or_default());
                 Value::Decimal(parse_java_decimal(&d).ok_or_else(|| cant(&value))?)
             }
             other => return Err(cant(&other)),
@@ -594,35 +594,13 @@ fn temporal_long(value: Value) -> Result<i64, Fail> {
     }
 }
 
-fn as_f64(value: &Value) -> Option<f64> {
-    Some(match value {
-        Value::Int8(v) => f64::from(*v),
-        Value::Int16(v) => f64::from(*v),
-        Value::Int32(v) => f64::from(*v),
-        Value::Int64(v) => *v as f64,
-        Value::Float32(v) => f64::from(*v),
-        Value::Float64(v) => *v,
-        Value::Decimal(d) => decimal_to_f64(d),
-        Value::BigInt(b) => b.to_string().parse().unwrap_or(0.0),
-        _ => return None,
-    })
-}
-
 /// `Values.asLong(value, null, null)`.
 fn as_long(value: &Value) -> Result<i64, Fail> {
     match value {
-        Value::Int8(v) => Ok(i64::from(*v)),
-        Value::Int16(v) => Ok(i64::from(*v)),
-        Value::Int32(v) => Ok(i64::from(*v)),
-        Value::Int64(v) => Ok(*v),
-        Value::Float32(v) => Ok(*v as i64),
-        Value::Float64(v) => Ok(*v as i64),
-        Value::Decimal(d) => Ok(decimal_low_i64(d)),
-        Value::BigInt(b) => Ok(bigint_low_i64(b)),
         Value::String(s) => parse_java_decimal(s)
             .map(|d| decimal_low_i64(&d))
             .ok_or_else(|| not_a_number(value)),
-        other => Err(not_a_number(other)),
+        other => long_value(other).ok_or_else(|| not_a_number(other)),
     }
 }
 
@@ -632,7 +610,7 @@ fn as_double(value: &Value) -> Result<f64, Fail> {
         Value::String(s) => parse_java_decimal(s)
             .map(|d| decimal_to_f64(&d))
             .ok_or_else(|| not_a_number(value)),
-        other => as_f64(other).map_or_else(|| as_long(other).map(|l| l as f64), Ok),
+        other => double_value(other).map_or_else(|| as_long(other).map(|l| l as f64), Ok),
     }
 }
 
