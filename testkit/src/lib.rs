@@ -1,1 +1,12 @@
 //! Test servers for Sluice's tests.
+//!
+//! * [`es`]: an HTTP server that behaves like Elasticsearch for what the Elasticsearch sink and
+//!   its tests use (index management, mappings, `_bulk` with external versioning, `_count`,
+//!   `_search`, `_doc`), with fault injection (whole-request 429/5xx, slow responses, per-item
+//!   `mapper_parsing_exception`, rejections and version conflicts). Start it in-process with
+//!   [`es::EsTestServer::start`], or run the `es-test-server` binary and drive its faults
+//!   through the `/_testkit/*` admin endpoints.
+
+pub mod es;
+
+pub use es::{EsTestServer, ItemFault, ServerStats};

@@ -1,7 +1,20 @@
 //! The Sluice worker: a Kafka Connect compatible runtime.
 //!
-//! * [`herder`]: the one interface for cluster actions (standalone and distributed).
+//! * [`config`]: worker and connector configuration files, environment overrides, client
+//!   settings.
+//! * [`runtime`]: the worker that runs connectors and tasks (source and sink loops).
+//! * [`storage`]: source offset stores.
+//! * [`herder`]: the one interface for cluster actions; [`herder::standalone`] implements it.
 //! * [`plugins`]: the registry of built-in plugins by Java class name and alias.
+//! * [`rest`]: the Kafka Connect REST API.
+//! * [`logging`] and [`cli`]: the `sluice` binary's set-up.
 
+pub mod cli;
+pub mod config;
 pub mod herder;
+pub mod logging;
 pub mod plugins;
+pub mod rest;
+pub mod runtime;
+pub mod storage;
+pub mod tools;

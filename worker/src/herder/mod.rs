@@ -3,6 +3,7 @@
 //! offsets file; a distributed herder implements it over the internal topics. REST handlers
 //! are thin: they parse the request, call one method here and map the result.
 
+pub mod standalone;
 pub mod types;
 
 use std::collections::BTreeMap;

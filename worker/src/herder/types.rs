@@ -6,7 +6,7 @@ use sluice_api::Props;
 
 /// A connector's target state, as written to the config topic and set by
 /// pause/resume/stop or `initial_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum TargetState {
     /// Running.
@@ -18,7 +18,7 @@ pub enum TargetState {
 }
 
 /// Connector or task state as reported by status endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     /// Not yet assigned to a worker.
@@ -36,7 +36,9 @@ pub enum State {
 }
 
 /// `{"connector": name, "task": n}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct ConnectorTaskId {
     /// Connector name.
     pub connector: String,
@@ -45,7 +47,7 @@ pub struct ConnectorTaskId {
 }
 
 /// Whether the connector is a source or a sink (`unknown` when the class cannot be loaded).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectorType {
     /// Source connector.
@@ -57,7 +59,7 @@ pub enum ConnectorType {
 }
 
 /// `ConnectorInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorInfo {
     /// Name.
     pub name: String,
@@ -80,7 +82,7 @@ pub struct Created<T> {
 }
 
 /// The connector part of a status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorState {
     /// State.
     pub state: State,
@@ -92,7 +94,7 @@ pub struct ConnectorState {
 }
 
 /// One task's status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskState {
     /// Task number.
     pub id: u32,
@@ -106,7 +108,7 @@ pub struct TaskState {
 }
 
 /// `ConnectorStateInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorStateInfo {
     /// Connector name.
     pub name: String,
@@ -120,7 +122,7 @@ pub struct ConnectorStateInfo {
 }
 
 /// `TaskInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskInfo {
     /// Task id.
     pub id: ConnectorTaskId,
@@ -138,30 +140,32 @@ pub struct RestartRequest {
 }
 
 /// One partition/offset pair of `ConnectorOffsets`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorOffset {
     /// Source partition, or `{"kafka_topic","kafka_partition"}` for sinks.
+    #[schema(value_type = Object)]
     pub partition: serde_json::Map<String, serde_json::Value>,
     /// Offset, or `{"kafka_offset"}` for sinks; `null` in a PATCH removes it.
+    #[schema(value_type = Option<Object>)]
     pub offset: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `{"offsets": [...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ConnectorOffsets {
     /// The offsets.
     pub offsets: Vec<ConnectorOffset>,
 }
 
 /// `{"message": "..."}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// The message.
     pub message: String,
 }
 
 /// `ConfigKeyInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigKeyInfo {
     /// Key.
     pub name: String,
@@ -208,7 +212,7 @@ impl From<&sluice_api::ConfigKey> for ConfigKeyInfo {
 }
 
 /// `ConfigValueInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigValueInfo {
     /// Key.
     pub name: String,
@@ -235,7 +239,7 @@ impl From<sluice_api::ValidatedKey> for ConfigValueInfo {
 }
 
 /// One element of `ConfigInfos.configs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigInfo {
     /// The key's definition.
     pub definition: Option<ConfigKeyInfo>,
@@ -244,7 +248,7 @@ pub struct ConfigInfo {
 }
 
 /// `ConfigInfos`: the validate answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigInfos {
     /// `connector.class` as given.
     pub name: String,
@@ -257,7 +261,7 @@ pub struct ConfigInfos {
 }
 
 /// `PluginInfo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginInfo {
     /// Java class name.
     #[serde(rename = "class")]

@@ -1,0 +1,436 @@
+//! The bulk processor: batches actions per `batch.size`/`bulk.size.bytes`/`linger.ms`, keeps up
+//! to `max.in.flight.requests` bulk requests in flight, retries, and applies each item's
+//! outcome (acknowledged, ignored, reported to the dead letter queue, or fatal) to the offset
+//! tracker.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sluice_api::{ConnectError, ErrantRecordReporter, SinkRecord, TopicPartition};
+use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::bulk::{record_string, BulkAction};
+use super::client::{EsClient, ItemResult};
+use super::config::{EsSinkConfig, MalformedBehavior};
+use super::offsets::OffsetTracker;
+use super::retry::jittered_backoff;
+
+/// Item error types that mean the document itself is bad.
+pub const MALFORMED_DOC_ERRORS: &[&str] = &[
+    "strict_dynamic_mapping_exception",
+    "mapper_parsing_exception",
+    "illegal_argument_exception",
+    "action_request_validation_exception",
+    "document_parsing_exception",
+];
+
+/// The message a task fails with when an item could not be indexed.
+pub const INDEXING_FAILED: &str = "Indexing record failed. Please check DLQ topic for errors.";
+
+/// One action with the record it came from.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The action.
+    pub action: BulkAction,
+    /// Its partition.
+    pub tp: TopicPartition,
+    /// The tracked offset (`None` for a re-delivered record that is not tracked again).
+    pub offset: Option<i64>,
+    /// The record, kept for the dead letter queue when a reporter exists.
+    pub record: Option<SinkRecord>,
+    /// `record from topic=… partition=… offset=…`, for logs.
+    pub describe: String,
+}
+
+/// State shared by the task, the dispatcher and the request tasks.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Committable offsets.
+    pub tracker: Mutex<OffsetTracker>,
+    /// Records handed to the processor and not yet finished.
+    pub buffered: AtomicUsize,
+    /// Signalled whenever `buffered` decreases or an error is set.
+    pub changed: Notify,
+    /// The first fatal error.
+    pub error: Mutex<Option<ConnectError>>,
+}
+
+/// Locks a mutex even if a panicking thread poisoned it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// Records the first fatal error.
+    pub fn fail(&self, e: ConnectError) {
+        let mut slot = lock(&self.error);
+        if slot.is_none() {
+            tracing::error!(error = %e, "Elasticsearch sink task failed.");
+            *slot = Some(e);
+        }
+        drop(slot);
+        self.changed.notify_waiters();
+    }
+
+    /// The fatal error, if any.
+    pub fn error(&self) -> Option<ConnectError> {
+        lock(&self.error).clone()
+    }
+
+    fn finished(&self, n: usize) {
+        self.buffered.fetch_sub(n, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+}
+
+enum Command {
+    Add(Box<Entry>),
+    Flush,
+}
+
+/// Settings of the processor.
+#[derive(Debug, Clone)]
+struct Settings {
+    batch_size: usize,
+    bulk_bytes: Option<usize>,
+    linger: Duration,
+    max_retries: u32,
+    backoff: Duration,
+    malformed: MalformedBehavior,
+    data_stream: bool,
+}
+
+/// The bulk processor of one task.
+pub struct BulkProcessor {
+    tx: Option<mpsc::UnboundedSender<Command>>,
+    shared: Arc<Shared>,
+    dispatcher: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for BulkProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkProcessor")
+            .field("buffered", &self.shared.buffered.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl BulkProcessor {
+    /// Starts the dispatcher.
+    pub fn start(
+        cfg: &EsSinkConfig,
+        client: EsClient,
+        reporter: Option<Arc<dyn ErrantRecordReporter>>,
+        shared: Arc<Shared>,
+        span: tracing::Span,
+    ) -> BulkProcessor {
+        let settings = Settings {
+            batch_size: cfg.batch_size,
+            bulk_bytes: cfg.bulk_size_bytes,
+            linger: cfg.linger,
+            max_retries: cfg.max_retries,
+            backoff: cfg.retry_backoff,
+            malformed: cfg.behavior_on_malformed_documents,
+            data_stream: cfg.is_data_stream(),
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let semaphore = Arc::new(Semaphore::new(cfg.max_in_flight_requests));
+        let dispatcher = tokio::spawn(
+            dispatch(
+                rx,
+                settings,
+                client,
+                reporter,
+                shared.clone(),
+                semaphore,
+                span.clone(),
+            )
+            .instrument(span),
+        );
+        BulkProcessor {
+            tx: Some(tx),
+            shared,
+            dispatcher: Some(dispatcher),
+        }
+    }
+
+    /// Hands an entry over (counted as buffered until finished).
+    pub fn add(&self, entry: Entry) -> Result<(), ConnectError> {
+        self.shared.buffered.fetch_add(1, Ordering::SeqCst);
+        let sent = self
+            .tx
+            .as_ref()
+            .map(|tx| tx.send(Command::Add(Box::new(entry))).is_ok())
+            .unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            self.shared.finished(1);
+            Err(ConnectError::connect(
+                "The Elasticsearch bulk processor has stopped.",
+            ))
+        }
+    }
+
+    /// Sends the partial batch now.
+    pub fn flush(&self) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Flush);
+        }
+    }
+
+    /// Flushes and waits until every buffered record is finished, or `timeout`.
+    pub async fn flush_and_wait(&self, timeout: Duration) -> Result<(), ConnectError> {
+        self.flush();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            if let Some(e) = self.shared.error() {
+                return Err(e);
+            }
+            if self.shared.buffered.load(Ordering::SeqCst) == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ConnectError::connect(format!(
+                    "Timed out after {} ms waiting for {} buffered records to be written to Elasticsearch.",
+                    timeout.as_millis(),
+                    self.shared.buffered.load(Ordering::SeqCst)
+                )));
+            }
+            let _ = tokio::time::timeout_at(
+                deadline.min(Instant::now() + Duration::from_millis(50)),
+                notified,
+            )
+            .await;
+        }
+    }
+
+    /// Stops: sends what is pending, waits up to `timeout` for in-flight requests, then
+    /// abandons the rest (their offsets were never committable).
+    pub async fn shutdown(&mut self, timeout: Duration) {
+        let _ = self.flush_and_wait(timeout).await;
+        self.tx = None;
+        if let Some(d) = self.dispatcher.take() {
+            d.abort();
+        }
+    }
+}
+
+impl Drop for BulkProcessor {
+    fn drop(&mut self) {
+        if let Some(d) = self.dispatcher.take() {
+            d.abort();
+        }
+    }
+}
+
+async fn dispatch(
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    settings: Settings,
+    client: EsClient,
+    reporter: Option<Arc<dyn ErrantRecordReporter>>,
+    shared: Arc<Shared>,
+    semaphore: Arc<Semaphore>,
+    span: tracing::Span,
+) {
+    let settings = Arc::new(settings);
+    let mut batch: Vec<Entry> = Vec::with_capacity(settings.batch_size.min(10_000));
+    let mut bytes = 0usize;
+    let mut deadline: Option<Instant> = None;
+    let mut in_flight: Vec<JoinHandle<()>> = Vec::new();
+    loop {
+        let send_now = tokio::select! {
+            cmd = rx.recv() => match cmd {
+                Some(Command::Add(entry)) => {
+                    bytes += entry.action.estimated_size();
+                    batch.push(*entry);
+                    if deadline.is_none() {
+                        deadline = Some(Instant::now() + settings.linger);
+                    }
+                    batch.len() >= settings.batch_size
+                        || settings.bulk_bytes.is_some_and(|max| bytes >= max)
+                }
+                Some(Command::Flush) => !batch.is_empty(),
+                None => break,
+            },
+            () = sleep_until(deadline) => true,
+        };
+        if send_now && !batch.is_empty() {
+            let permit = match semaphore.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => break,
+            };
+            let entries = std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(settings.batch_size.min(10_000)),
+            );
+            bytes = 0;
+            deadline = None;
+            in_flight.retain(|h| !h.is_finished());
+            let (client, reporter, shared, settings) = (
+                client.clone(),
+                reporter.clone(),
+                shared.clone(),
+                settings.clone(),
+            );
+            in_flight.push(tokio::spawn(
+                async move {
+                    execute(entries, &settings, &client, reporter.as_deref(), &shared).await;
+                    drop(permit);
+                }
+                .instrument(span.clone()),
+            ));
+        }
+    }
+    for h in in_flight {
+        let _ = h.await;
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one batch with retries (whole-request failures inside the client; items rejected
+/// with 429 are sent again here) and applies every item's outcome.
+async fn execute(
+    mut entries: Vec<Entry>,
+    settings: &Settings,
+    client: &EsClient,
+    reporter: Option<&dyn ErrantRecordReporter>,
+    shared: &Shared,
+) {
+    let total = entries.len();
+    let mut item_round = 0u32;
+    while !entries.is_empty() {
+        let mut body = Vec::with_capacity(entries.iter().map(|e| e.action.estimated_size()).sum());
+        for e in &entries {
+            e.action.write_ndjson(&mut body);
+        }
+        let results = match client.bulk(body, entries.len()).await {
+            Ok(r) => r,
+            Err(exhausted) => {
+                shared.fail(ConnectError::connect(format!(
+                    "Failed to execute bulk request due to '{}' after {} attempt(s)",
+                    exhausted.error, exhausted.attempts
+                )));
+                break;
+            }
+        };
+        let mut rejected = Vec::new();
+        for (entry, item) in entries.into_iter().zip(results) {
+            let is_rejection = item.status == 429
+                || item
+                    .error
+                    .as_ref()
+                    .is_some_and(|(t, _)| t == "es_rejected_execution_exception");
+            if is_rejection && item_round < settings.max_retries {
+                rejected.push(entry);
+                continue;
+            }
+            handle_item(&entry, &item, settings, reporter, shared).await;
+        }
+        entries = rejected;
+        if !entries.is_empty() {
+            item_round += 1;
+            let wait = jittered_backoff(settings.backoff, item_round);
+            tracing::warn!(
+                rejected = entries.len(),
+                attempt = item_round,
+                backoff_ms = wait.as_millis() as u64,
+                "Elasticsearch rejected bulk items (429); sending them again."
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+    shared.finished(total);
+}
+
+/// Applies one item's outcome (Confluent's `handleResponse`).
+async fn handle_item(
+    entry: &Entry,
+    item: &ItemResult,
+    settings: &Settings,
+    reporter: Option<&dyn ErrantRecordReporter>,
+    shared: &Shared,
+) {
+    let done = || {
+        if let Some(o) = entry.offset {
+            lock(&shared.tracker).mark_done(&entry.tp, o);
+        }
+    };
+    let Some((ty, reason)) = &item.error else {
+        done();
+        return;
+    };
+    if MALFORMED_DOC_ERRORS.contains(&ty.as_str()) {
+        report(entry, ty, reason, settings, reporter, shared).await;
+        match settings.malformed {
+            MalformedBehavior::Ignore => {
+                tracing::debug!(record = %entry.describe, error_type = %ty, reason = %reason,
+                    "Encountered an illegal document error. Ignoring and will not index record. Please check DLQ topic for errors.");
+                done();
+            }
+            MalformedBehavior::Warn => {
+                tracing::warn!(record = %entry.describe, error_type = %ty, reason = %reason,
+                    "Encountered an illegal document error. Ignoring and will not index record. Please check DLQ topic for errors.");
+                done();
+            }
+            MalformedBehavior::Fail => {
+                tracing::error!(record = %entry.describe, error_type = %ty, reason = %reason,
+                    "Encountered an illegal document error. Please check DLQ topic for errors. To ignore future records like this, change the configuration 'behavior.on.malformed.documents' to 'IGNORE'.");
+                shared.fail(ConnectError::connect(INDEXING_FAILED));
+            }
+        }
+        return;
+    }
+    if ty == "version_conflict_engine_exception" {
+        if entry.action.version.is_some() {
+            tracing::debug!(record = %entry.describe, id = ?entry.action.id,
+                "Ignoring EXTERNAL version conflict (a repeated or older offset).");
+        } else {
+            tracing::warn!(record = %entry.describe, id = ?entry.action.id, index = %entry.action.index,
+                "Version conflict for operation {} on document.", entry.action.op.name());
+            report(entry, ty, reason, settings, reporter, shared).await;
+        }
+        done();
+        return;
+    }
+    report(entry, ty, reason, settings, reporter, shared).await;
+    tracing::error!(record = %entry.describe, error_type = %ty, reason = %reason, status = item.status,
+        "Elasticsearch failed to index the record.");
+    shared.fail(ConnectError::connect(INDEXING_FAILED));
+}
+
+async fn report(
+    entry: &Entry,
+    ty: &str,
+    reason: &str,
+    settings: &Settings,
+    reporter: Option<&dyn ErrantRecordReporter>,
+    shared: &Shared,
+) {
+    if ty == "version_conflict_engine_exception" && settings.data_stream {
+        return;
+    }
+    let (Some(reporter), Some(record)) = (reporter, entry.record.as_ref()) else {
+        return;
+    };
+    let error = ConnectError::connect(format!("Indexing failed: {ty}: {reason}"));
+    if let Err(e) = reporter.report(record, error).await {
+        shared.fail(e);
+    }
+}
+
+/// Describes a record for logs and errors.
+pub fn describe(record: &SinkRecord) -> String {
+    record_string(record)
+}

@@ -1,0 +1,388 @@
+//! `ElasticsearchSinkTask`: turns records into bulk actions, creates indices and mappings on
+//! first use, applies back-pressure, and returns from `pre_commit` only offsets Elasticsearch
+//! acknowledged.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sluice_api::{
+    ConnectError, ConnectResult, ErrantRecordReporter, SinkRecord, SinkTask, SinkTaskContext,
+    TopicPartition,
+};
+use tokio::time::Instant;
+
+use super::bulk::{convert, record_string, Converted};
+use super::client::EsClient;
+use super::config::EsSinkConfig;
+use super::mapping::{build_mapping, is_empty_mapping};
+use super::processor::{lock, BulkProcessor, Entry, Shared};
+use super::resource::resource_for;
+
+/// The message `put` fails with when the buffer stays full for `flush.timeout.ms`.
+pub const BUFFER_FULL: &str = "Could not make space in the internal buffer fast enough. \
+                               Consider increasing flush.timeout.ms or max.buffered.records.";
+
+/// A running task's state.
+struct Running {
+    cfg: EsSinkConfig,
+    client: EsClient,
+    context: Arc<dyn SinkTaskContext>,
+    reporter: Option<Arc<dyn ErrantRecordReporter>>,
+    shared: Arc<Shared>,
+    processor: BulkProcessor,
+    /// Resources known to exist.
+    resources: BTreeSet<String>,
+    /// Resources whose mapping was checked.
+    mapped: BTreeSet<String>,
+    paused: bool,
+    span: tracing::Span,
+}
+
+/// The Elasticsearch sink task.
+#[derive(Default)]
+pub struct ElasticsearchSinkTask {
+    running: Option<Running>,
+}
+
+impl std::fmt::Debug for ElasticsearchSinkTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElasticsearchSinkTask")
+            .field("running", &self.running.is_some())
+            .finish()
+    }
+}
+
+fn config_error(e: impl std::fmt::Display) -> ConnectError {
+    ConnectError::connect(format!(
+        "Couldn't start ElasticsearchSinkTask due to configuration error: {e}"
+    ))
+}
+
+impl ElasticsearchSinkTask {
+    /// A new, unstarted task.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn running(&mut self) -> ConnectResult<&mut Running> {
+        self.running
+            .as_mut()
+            .ok_or_else(|| ConnectError::connect("The Elasticsearch sink task was not started."))
+    }
+}
+
+impl Running {
+    fn check_error(&self) -> ConnectResult<()> {
+        match self.shared.error() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until fewer than `max.buffered.records` records are buffered (Java polls every
+    /// 10 ms for at most `flush.timeout.ms`).
+    async fn wait_for_space(&self) -> ConnectResult<()> {
+        let max = self.cfg.max_buffered_records;
+        if self.shared.buffered.load(Ordering::SeqCst) < max {
+            return Ok(());
+        }
+        self.processor.flush();
+        let deadline = Instant::now() + self.cfg.flush_timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            self.check_error()?;
+            if self.shared.buffered.load(Ordering::SeqCst) < max {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ConnectError::connect(BUFFER_FULL));
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(10), notified).await;
+        }
+    }
+
+    /// Creates the resource on first use (not in external resource mode).
+    async fn ensure_resource(&mut self, resource: &str) -> ConnectResult<()> {
+        if self.resources.contains(resource) || !self.cfg.topic_to_resource.is_empty() {
+            return Ok(());
+        }
+        let exists = self.client.index_exists(resource).await.map_err(|e| {
+            ConnectError::connect(format!(
+                "Failed to check if index '{resource}' exists due to '{}' after {} attempt(s)",
+                e.error, e.attempts
+            ))
+        })?;
+        if !exists {
+            let created = self
+                .client
+                .create_resource(resource, self.cfg.is_data_stream())
+                .await
+                .map_err(|e| {
+                    ConnectError::connect(format!(
+                        "Failed to create index '{resource}' due to '{}' after {} attempt(s)",
+                        e.error, e.attempts
+                    ))
+                })?;
+            if created {
+                tracing::info!(index = resource, "Created Elasticsearch resource.");
+            }
+        }
+        self.resources.insert(resource.to_string());
+        Ok(())
+    }
+
+    /// Puts a mapping from the value schema when the index has none yet.
+    async fn ensure_mapping(&mut self, resource: &str, record: &SinkRecord) -> ConnectResult<()> {
+        if self.mapped.contains(resource) {
+            return Ok(());
+        }
+        let current = self.client.get_mapping(resource).await.map_err(|e| {
+            ConnectError::connect(format!(
+                "Failed to get mapping for index '{resource}' due to '{}' after {} attempt(s)",
+                e.error, e.attempts
+            ))
+        })?;
+        if is_empty_mapping(&current, resource) {
+            let mapping = build_mapping(record.value_schema.as_deref())?;
+            self.client.put_mapping(resource, &mapping).await.map_err(|e| {
+                ConnectError::connect(format!(
+                    "Failed to create mapping for index '{resource}' due to '{}' after {} attempt(s)",
+                    e.error, e.attempts
+                ))
+            })?;
+            tracing::info!(index = resource, "Created mapping from the record schema.");
+        }
+        self.mapped.insert(resource.to_string());
+        Ok(())
+    }
+
+    async fn report(&self, record: &SinkRecord, error: ConnectError) -> ConnectResult<()> {
+        match &self.reporter {
+            Some(r) => r.report(record, error).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Tracks an offset that needs no request (skipped on purpose).
+    fn done_now(&self, tp: &TopicPartition, offset: Option<i64>) {
+        if let Some(o) = offset {
+            let mut t = lock(&self.shared.tracker);
+            if t.add(tp, o) {
+                t.mark_done(tp, o);
+            }
+        }
+    }
+
+    async fn put_one(&mut self, record: SinkRecord) -> ConnectResult<()> {
+        let partition = record.kafka_partition.unwrap_or(0);
+        let tp = TopicPartition::new(record.topic.clone(), partition);
+        let offset = record.kafka_offset();
+        if !self.cfg.flush_synchronously {
+            let assignment = self.context.assignment();
+            if !assignment.is_empty() && !assignment.contains(&tp) {
+                return Err(ConnectError::connect(format!(
+                    "Found a topic name '{}' that doesn't match assigned partitions. Connector \
+                     doesn't support topic mutating SMTs",
+                    record.topic
+                )));
+            }
+        }
+        self.wait_for_space().await?;
+        if record.value.is_null()
+            && self.cfg.behavior_on_null_values == super::config::NullValueBehavior::Ignore
+        {
+            tracing::trace!(record = %record_string(&record), "Ignoring record with null value.");
+            self.report(
+                &record,
+                ConnectError::data("Cannot write null valued record."),
+            )
+            .await?;
+            self.done_now(&tp, offset);
+            return Ok(());
+        }
+        let resource = resource_for(&self.cfg, &record.topic).ok_or_else(|| {
+            ConnectError::connect(format!(
+                "Topic '{}' is not mapped to any resource. All configured topics must be mapped \
+                 to a resource.",
+                record.topic
+            ))
+        })?;
+        self.ensure_resource(&resource).await?;
+        if !self.cfg.ignore_schema(&record.topic) && self.cfg.topic_to_resource.is_empty() {
+            self.ensure_mapping(&resource, &record).await?;
+        }
+        match convert(&self.cfg, &record, &resource) {
+            Ok(Converted::Action(action)) => {
+                let tracked = match offset {
+                    Some(o) if lock(&self.shared.tracker).add(&tp, o) => Some(o),
+                    _ => None,
+                };
+                self.processor.add(Entry {
+                    action,
+                    tp,
+                    offset: tracked,
+                    describe: record_string(&record),
+                    record: self.reporter.as_ref().map(|_| record),
+                })
+            }
+            Ok(Converted::IgnoredNull) | Ok(Converted::NothingToDelete) => {
+                self.done_now(&tp, offset);
+                Ok(())
+            }
+            Err(e @ ConnectError::Data(_)) => {
+                self.report(&record, e.clone()).await?;
+                if self.cfg.drop_invalid_message {
+                    tracing::error!(record = %record_string(&record), error = %e,
+                        "Can't convert record; dropping it (drop.invalid.message=true).");
+                    self.done_now(&tp, offset);
+                    Ok(())
+                } else {
+                    tracing::error!(record = %record_string(&record), error = %e,
+                        "Can't convert record. To drop such records, set drop.invalid.message=true.");
+                    Err(e)
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pauses every assigned partition while far too many records are tracked but not yet
+    /// committable, and resumes them once half of that drained.
+    fn apply_back_pressure(&mut self) {
+        let pending = lock(&self.shared.tracker).pending();
+        let max = self.cfg.max_buffered_records;
+        if !self.paused && pending > max.saturating_mul(10) {
+            let assignment = self.context.assignment();
+            tracing::info!(
+                pending,
+                "Pausing all partitions: too many records awaiting acknowledgement."
+            );
+            self.context.pause(&assignment);
+            self.paused = true;
+        } else if self.paused && pending <= max.saturating_mul(5) {
+            let assignment = self.context.assignment();
+            tracing::info!(pending, "Resuming all partitions.");
+            self.context.resume(&assignment);
+            self.paused = false;
+        }
+    }
+}
+
+#[async_trait]
+impl SinkTask for ElasticsearchSinkTask {
+    async fn start(&mut self, context: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
+        let props = context.config().clone();
+        let cfg = EsSinkConfig::parse(&props).map_err(config_error)?;
+        let span = tracing::info_span!(
+            "elasticsearch_sink",
+            connector = %props.get("name").map_or("", String::as_str),
+            task = %props.get("taskId").map_or("0", String::as_str),
+        );
+        let client = EsClient::new(&cfg).map_err(config_error)?;
+        let version = client.detect_version().await;
+        span.in_scope(|| {
+            tracing::info!(
+                version = version.as_deref().unwrap_or("Unknown"),
+                urls = ?cfg.connection_urls,
+                "Started the Elasticsearch sink task."
+            )
+        });
+        let reporter = context.errant_record_reporter();
+        let shared = Arc::new(Shared::default());
+        let processor = BulkProcessor::start(
+            &cfg,
+            client.clone(),
+            reporter.clone(),
+            shared.clone(),
+            span.clone(),
+        );
+        self.running = Some(Running {
+            cfg,
+            client,
+            context,
+            reporter,
+            shared,
+            processor,
+            resources: BTreeSet::new(),
+            mapped: BTreeSet::new(),
+            paused: false,
+            span,
+        });
+        Ok(())
+    }
+
+    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+        let running = self.running()?;
+        running.check_error()?;
+        let span = running.span.clone();
+        for record in records {
+            let result = running.put_one(record).await;
+            if let Err(e) = result {
+                span.in_scope(|| tracing::error!(error = %e, "Failed to put records."));
+                return Err(e);
+            }
+        }
+        running.apply_back_pressure();
+        running.check_error()
+    }
+
+    async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
+        let running = self.running()?;
+        running
+            .processor
+            .flush_and_wait(running.cfg.flush_timeout)
+            .await
+    }
+
+    async fn pre_commit(
+        &mut self,
+        offsets: &HashMap<TopicPartition, i64>,
+    ) -> ConnectResult<HashMap<TopicPartition, i64>> {
+        let running = self.running()?;
+        if running.cfg.flush_synchronously {
+            return match running
+                .processor
+                .flush_and_wait(running.cfg.flush_timeout)
+                .await
+            {
+                Ok(()) => Ok(offsets.clone()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Flush failed; committing nothing.");
+                    Ok(HashMap::new())
+                }
+            };
+        }
+        running.processor.flush();
+        running.apply_back_pressure();
+        let committable = lock(&running.shared.tracker).committable();
+        // Never report more than the worker has delivered.
+        Ok(committable
+            .into_iter()
+            .map(|(tp, o)| {
+                let capped = offsets.get(&tp).map_or(o, |&delivered| o.min(delivered));
+                (tp, capped)
+            })
+            .collect())
+    }
+
+    async fn close(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
+        if let Some(r) = self.running.as_mut() {
+            lock(&r.shared.tracker).close(partitions);
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        if let Some(mut r) = self.running.take() {
+            r.processor
+                .shutdown(r.cfg.flush_timeout.min(Duration::from_secs(30)))
+                .await;
+            r.span
+                .in_scope(|| tracing::info!("Stopped the Elasticsearch sink task."));
+        }
+        Ok(())
+    }
+}

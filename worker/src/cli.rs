@@ -1,0 +1,300 @@
+//! The `sluice` command line: `sluice standalone WORKER.properties [CONNECTOR…]`, the same
+//! contract as `connect-standalone.sh`.
+//!
+//! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for an unusable worker config or
+//! connector file (the message names the file and the key), 3 when a connector fails to be
+//! created (as Java's `ConnectStandalone`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tracing::{error, info};
+
+use crate::config::connector::{load_connector_file, sink_config_def, source_config_def};
+use crate::config::{ConnectorFile, WorkerConfig};
+use crate::herder::standalone::StandaloneHerder;
+use crate::herder::Herder;
+use crate::logging;
+use crate::plugins::PluginRegistry;
+use crate::rest::config_dir::{restore, ConfigDir, PersistingHerder};
+use crate::rest::{
+    AppState, ConnectorBaseConfigs, LoggerLevels, Readiness, RestConfig, RestServer,
+};
+use crate::runtime::status::StatusStore;
+use crate::runtime::worker::Worker;
+use crate::storage::{FileOffsetBackingStore, OffsetBackingStore};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about = "A Kafka Connect compatible worker.")]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs a standalone worker (like connect-standalone.sh).
+    Standalone {
+        /// The worker properties file.
+        worker: PathBuf,
+        /// Connector configs: `.properties`, a flat JSON map, or a JSON create request.
+        connectors: Vec<PathBuf>,
+        /// Keep connector configs created or updated over REST as JSON files in DIR, and
+        /// recreate them at start (a Sluice addition; see `rest::config_dir`).
+        #[arg(long, value_name = "DIR")]
+        config_dir: Option<PathBuf>,
+    },
+    /// Applies a connector's transforms to JSON records on stdin, one per line.
+    Transform(crate::tools::TransformArgs),
+    /// Runs one converter on stdin: bytes to Connect data (`--to-connect`) or back.
+    Convert(crate::tools::ConvertArgs),
+}
+
+/// A start-up failure with its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StartupError {
+    /// The process exit code.
+    pub code: u8,
+    /// What went wrong, naming the file and key.
+    pub message: String,
+}
+
+impl StartupError {
+    fn config(message: impl Into<String>) -> Self {
+        StartupError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log = match logging::init() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Could not start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match cli.command {
+        Command::Transform(args) => return ExitCode::from(crate::tools::transform::run(&args)),
+        Command::Convert(args) => return ExitCode::from(crate::tools::convert::run(&args)),
+        Command::Standalone {
+            worker,
+            connectors,
+            config_dir,
+        } => runtime.block_on(run_standalone(worker, connectors, config_dir, log)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ERROR: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Checks that the worker's converters exist, naming the file and key otherwise.
+fn check_worker_plugins(
+    path: &std::path::Path,
+    config: &WorkerConfig,
+    registry: &PluginRegistry,
+) -> Result<(), StartupError> {
+    use sluice_api::PluginType;
+    for (key, class, ty) in [
+        (
+            "key.converter",
+            &config.key_converter,
+            PluginType::Converter,
+        ),
+        (
+            "value.converter",
+            &config.value_converter,
+            PluginType::Converter,
+        ),
+        (
+            "header.converter",
+            &config.header_converter,
+            PluginType::HeaderConverter,
+        ),
+    ] {
+        if registry.find(class, ty).is_none() {
+            return Err(StartupError::config(format!(
+                "Invalid configuration in {}: Invalid value {class} for configuration {key}: Class {class} could not be found.",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the standalone worker until SIGINT/SIGTERM.
+pub async fn run_standalone(
+    worker_file: PathBuf,
+    connector_files: Vec<PathBuf>,
+    config_dir: Option<PathBuf>,
+    log: logging::LogHandle,
+) -> Result<(), StartupError> {
+    let config =
+        WorkerConfig::load(&worker_file, None).map_err(|e| StartupError::config(e.to_string()))?;
+    if !config.plugin_path.is_empty() {
+        info!(plugin_path = ?config.plugin_path, "plugin.path is ignored: Sluice's plugins are built in.");
+    }
+    let registry = Arc::new(PluginRegistry::builtin());
+    check_worker_plugins(&worker_file, &config, &registry)?;
+    // Read every connector file before starting anything, so a bad file fails fast.
+    let files: Vec<ConnectorFile> = connector_files
+        .iter()
+        .map(|p| load_connector_file(p))
+        .collect::<Result<_, _>>()
+        .map_err(|e| StartupError::config(e.to_string()))?;
+    let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
+        FileOffsetBackingStore::open(&config.offset_file).map_err(|e| {
+            StartupError::config(format!(
+                "{e} (offset.storage.file.filename in {})",
+                worker_file.display()
+            ))
+        })?,
+    );
+    let rest_config = RestConfig::from_props(&config.originals).map_err(|e| {
+        StartupError::config(format!(
+            "Invalid configuration in {}: {e}",
+            worker_file.display()
+        ))
+    })?;
+    let server = RestServer::bind(&rest_config)
+        .await
+        .map_err(|e| StartupError {
+            code: 1,
+            message: format!("Could not start the REST server: {e}"),
+        })?;
+    let worker_id = server.worker_id();
+    info!(worker_id = %worker_id, url = %server.advertised_url(), "Starting standalone worker.");
+    let status = Arc::new(StatusStore::new(worker_id));
+    let config = Arc::new(config);
+    let (worker, events) = Worker::new(config.clone(), registry.clone(), offsets, status);
+    let herder = StandaloneHerder::new(worker, events);
+    let readiness = Readiness::starting();
+    let config_dir = config_dir
+        .map(ConfigDir::open)
+        .transpose()
+        .map_err(|e| StartupError::config(format!("--config-dir: {e}")))?;
+    let api_herder: Arc<dyn Herder> = match &config_dir {
+        Some(dir) => Arc::new(PersistingHerder::new(herder.clone(), dir.clone())),
+        None => herder.clone(),
+    };
+    let state = AppState::new(api_herder, registry.clone())
+        .with_base_configs(ConnectorBaseConfigs {
+            source: source_config_def(),
+            sink: sink_config_def(),
+        })
+        .with_loggers(Arc::new(LoggerLevels::with_reload_handle(
+            &log.initial,
+            log.reload,
+        )))
+        .with_readiness(readiness.clone());
+    let (stop_rest, rest_stopped) = tokio::sync::oneshot::channel::<()>();
+    let rest = tokio::spawn(server.serve(state, async move {
+        let _ = rest_stopped.await;
+    }));
+
+    let file_names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    for file in files {
+        let class = file
+            .config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        if !class.is_empty() && registry.find_connector(&class).is_none() {
+            herder.shutdown().await;
+            let _ = stop_rest.send(());
+            return Err(StartupError {
+                code: 3,
+                message: format!(
+                    "Failed to create connector for {}: Invalid value {class} for configuration connector.class: Failed to find any class that implements Connector and which name matches {class}",
+                    file.path.display()
+                ),
+            });
+        }
+        let result = herder
+            .put_connector_config(&file.name, file.config.clone(), false, file.initial_state)
+            .await;
+        if let Err(e) = result {
+            herder.shutdown().await;
+            let _ = stop_rest.send(());
+            return Err(StartupError {
+                code: 3,
+                message: format!(
+                    "Failed to create connector for {}: {e}",
+                    file.path.display()
+                ),
+            });
+        }
+        info!(connector = %file.name, file = %file.path.display(), "Created connector.");
+    }
+    if let Some(dir) = &config_dir {
+        if let Err(e) = restore(&*herder, dir, &file_names).await {
+            herder.shutdown().await;
+            let _ = stop_rest.send(());
+            return Err(StartupError {
+                code: 3,
+                message: e.to_string(),
+            });
+        }
+    }
+    readiness.set_ready();
+    info!("Sluice standalone worker is ready.");
+
+    wait_for_signal().await;
+    info!("Shutting down: stopping tasks, flushing and committing offsets.");
+    herder.shutdown().await;
+    let _ = stop_rest.send(());
+    match rest.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => error!(error = %e, "REST server failed."),
+        Err(e) => error!(error = %e, "REST server task failed."),
+    }
+    info!("Sluice stopped.");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

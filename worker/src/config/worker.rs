@@ -1,0 +1,441 @@
+//! The worker's own configuration (`WorkerConfig` + `StandaloneConfig`), parsed once into
+//! [`WorkerConfig`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sluice_api::config::Width;
+use sluice_api::{ConfigDef, ConfigKey, ConfigType, Importance, Props, Validator};
+
+use super::{env, props_file, ConfigFileError};
+
+/// `bootstrap.servers`.
+pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
+/// `key.converter`.
+pub const KEY_CONVERTER: &str = "key.converter";
+/// `value.converter`.
+pub const VALUE_CONVERTER: &str = "value.converter";
+/// `header.converter`.
+pub const HEADER_CONVERTER: &str = "header.converter";
+/// `offset.storage.file.filename`.
+pub const OFFSET_STORAGE_FILE: &str = "offset.storage.file.filename";
+/// `offset.flush.interval.ms`.
+pub const OFFSET_FLUSH_INTERVAL_MS: &str = "offset.flush.interval.ms";
+/// `offset.flush.timeout.ms`.
+pub const OFFSET_FLUSH_TIMEOUT_MS: &str = "offset.flush.timeout.ms";
+/// `task.shutdown.graceful.timeout.ms`.
+pub const TASK_SHUTDOWN_TIMEOUT_MS: &str = "task.shutdown.graceful.timeout.ms";
+/// `plugin.path`.
+pub const PLUGIN_PATH: &str = "plugin.path";
+/// `listeners`.
+pub const LISTENERS: &str = "listeners";
+/// `rest.advertised.host.name`.
+pub const REST_ADVERTISED_HOST_NAME: &str = "rest.advertised.host.name";
+/// `rest.advertised.port`.
+pub const REST_ADVERTISED_PORT: &str = "rest.advertised.port";
+/// `rest.advertised.listener`.
+pub const REST_ADVERTISED_LISTENER: &str = "rest.advertised.listener";
+/// `client.id`.
+pub const CLIENT_ID: &str = "client.id";
+/// `admin.listeners`.
+pub const ADMIN_LISTENERS: &str = "admin.listeners";
+
+/// The default header converter.
+pub const SIMPLE_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
+
+/// Every worker key Sluice reads, with Java's defaults and documentation.
+pub fn worker_config_def() -> ConfigDef {
+    let mut def = ConfigDef::new()
+        .define(
+            ConfigKey::new(
+                BOOTSTRAP_SERVERS,
+                ConfigType::List,
+                Importance::High,
+                "A list of host/port pairs used to establish the initial connection to the Kafka \
+                 cluster, in the form host1:port1,host2:port2,….",
+            )
+            .default("localhost:9092"),
+        )
+        .define(ConfigKey::new(
+            KEY_CONVERTER,
+            ConfigType::Class,
+            Importance::High,
+            "Converter class used to convert between Kafka Connect format and the serialized form \
+             that is written to Kafka. This controls the format of the keys in messages written \
+             to or read from Kafka. Its settings use the prefix `key.converter.`.",
+        ))
+        .define(ConfigKey::new(
+            VALUE_CONVERTER,
+            ConfigType::Class,
+            Importance::High,
+            "Converter class used to convert between Kafka Connect format and the serialized form \
+             that is written to Kafka. This controls the format of the values in messages written \
+             to or read from Kafka. Its settings use the prefix `value.converter.`.",
+        ))
+        .define(
+            ConfigKey::new(
+                HEADER_CONVERTER,
+                ConfigType::Class,
+                Importance::Low,
+                "HeaderConverter class used to convert between Kafka Connect format and the \
+                 serialized form of header values. Its settings use the prefix \
+                 `header.converter.`.",
+            )
+            .default(SIMPLE_HEADER_CONVERTER),
+        )
+        .define(ConfigKey::new(
+            OFFSET_STORAGE_FILE,
+            ConfigType::String,
+            Importance::High,
+            "File to store source connector offsets in (Sluice's JSON offsets format).",
+        ))
+        .define(
+            ConfigKey::new(
+                OFFSET_FLUSH_INTERVAL_MS,
+                ConfigType::Long,
+                Importance::Low,
+                "Interval at which to try committing offsets for tasks: source offsets to the \
+                 offsets file, sink offsets to the consumer group.",
+            )
+            .default("60000")
+            .validator(Validator::at_least(0.0)),
+        )
+        .define(
+            ConfigKey::new(
+                OFFSET_FLUSH_TIMEOUT_MS,
+                ConfigType::Long,
+                Importance::Low,
+                "Maximum number of milliseconds to wait for records to flush and offset data to \
+                 be committed before cancelling the process and restoring the offset data to be \
+                 committed in a future attempt.",
+            )
+            .default("5000")
+            .validator(Validator::at_least(0.0)),
+        )
+        .define(
+            ConfigKey::new(
+                TASK_SHUTDOWN_TIMEOUT_MS,
+                ConfigType::Long,
+                Importance::Low,
+                "Amount of time to wait for tasks to shutdown gracefully. This is the total amount \
+                 of time, not per task.",
+            )
+            .default("5000")
+            .validator(Validator::at_least(0.0)),
+        )
+        .define(
+            ConfigKey::new(
+                PLUGIN_PATH,
+                ConfigType::List,
+                Importance::Low,
+                "Accepted for compatibility and ignored: Sluice's plugins are built in.",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                LISTENERS,
+                ConfigType::List,
+                Importance::Low,
+                "List of comma-separated URIs the REST API will listen on, e.g. \
+                 http://:8083. An empty host binds all interfaces.",
+            )
+            .default("http://:8083"),
+        )
+        .define(
+            ConfigKey::new(
+                REST_ADVERTISED_HOST_NAME,
+                ConfigType::String,
+                Importance::Low,
+                "The host name given out to other workers and used in worker ids.",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                REST_ADVERTISED_PORT,
+                ConfigType::Int,
+                Importance::Low,
+                "The port given out to other workers and used in worker ids.",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                REST_ADVERTISED_LISTENER,
+                ConfigType::String,
+                Importance::Low,
+                "The advertised listener protocol, http or https.",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                ADMIN_LISTENERS,
+                ConfigType::List,
+                Importance::Low,
+                "Where /admin/loggers is served: unset serves it on the main listeners, empty \
+                 disables it.",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                CLIENT_ID,
+                ConfigType::String,
+                Importance::Low,
+                "An id string passed to the server when making requests.",
+            )
+            .default(""),
+        );
+    for (i, key) in [
+        BOOTSTRAP_SERVERS,
+        KEY_CONVERTER,
+        VALUE_CONVERTER,
+        HEADER_CONVERTER,
+    ]
+    .iter()
+    .enumerate()
+    {
+        if let Some(k) = def.key(key).cloned() {
+            let display = k.name.clone();
+            def.add(k.display("Common", i as i32 + 1, Width::Long, &display));
+        }
+    }
+    def
+}
+
+/// The worker's typed configuration.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// `bootstrap.servers`, comma-joined as librdkafka takes it.
+    pub bootstrap_servers: String,
+    /// `key.converter` class or alias.
+    pub key_converter: String,
+    /// `value.converter` class or alias.
+    pub value_converter: String,
+    /// `header.converter` class or alias.
+    pub header_converter: String,
+    /// `offset.storage.file.filename`.
+    pub offset_file: PathBuf,
+    /// `offset.flush.interval.ms`.
+    pub offset_flush_interval: Duration,
+    /// `offset.flush.timeout.ms`.
+    pub offset_flush_timeout: Duration,
+    /// `task.shutdown.graceful.timeout.ms`.
+    pub task_shutdown_timeout: Duration,
+    /// `plugin.path` (ignored).
+    pub plugin_path: Vec<String>,
+    /// `listeners`.
+    pub listeners: Vec<String>,
+    /// `admin.listeners` (`None` = the main listeners).
+    pub admin_listeners: Option<Vec<String>>,
+    /// `rest.advertised.host.name`.
+    pub rest_advertised_host_name: Option<String>,
+    /// `rest.advertised.port`.
+    pub rest_advertised_port: Option<u16>,
+    /// `rest.advertised.listener`.
+    pub rest_advertised_listener: Option<String>,
+    /// `client.id` (empty when unset).
+    pub client_id: String,
+    /// Every key as given (after environment overrides), for converter and client settings.
+    pub originals: Props,
+}
+
+impl WorkerConfig {
+    /// Parses worker props; the error is every problem in Java's wording, one per line.
+    pub fn parse(props: Props) -> Result<Self, String> {
+        let parsed = worker_config_def().parse(&props).map_err(|e| {
+            e.errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        let ms = |key: &str| -> Result<Duration, String> {
+            let v = parsed.get_long(key).map_err(|e| e.message)?;
+            Ok(Duration::from_millis(u64::try_from(v).unwrap_or(0)))
+        };
+        let port = match parsed.get(REST_ADVERTISED_PORT) {
+            Some(sluice_api::ConfigValue::Int(p)) => Some(u16::try_from(*p).map_err(|_| {
+                format!(
+                    "Invalid value {p} for configuration {REST_ADVERTISED_PORT}: Not a valid port"
+                )
+            })?),
+            _ => None,
+        };
+        let admin_listeners = match parsed.get(ADMIN_LISTENERS) {
+            Some(sluice_api::ConfigValue::List(l)) => Some(l.clone()),
+            _ => None,
+        };
+        Ok(WorkerConfig {
+            bootstrap_servers: parsed.get_list(BOOTSTRAP_SERVERS).join(","),
+            key_converter: parsed
+                .require_string(KEY_CONVERTER)
+                .map_err(|e| e.message)?
+                .to_string(),
+            value_converter: parsed
+                .require_string(VALUE_CONVERTER)
+                .map_err(|e| e.message)?
+                .to_string(),
+            header_converter: parsed
+                .require_string(HEADER_CONVERTER)
+                .map_err(|e| e.message)?
+                .to_string(),
+            offset_file: PathBuf::from(
+                parsed
+                    .require_string(OFFSET_STORAGE_FILE)
+                    .map_err(|e| e.message)?,
+            ),
+            offset_flush_interval: ms(OFFSET_FLUSH_INTERVAL_MS)?,
+            offset_flush_timeout: ms(OFFSET_FLUSH_TIMEOUT_MS)?,
+            task_shutdown_timeout: ms(TASK_SHUTDOWN_TIMEOUT_MS)?,
+            plugin_path: parsed.get_list(PLUGIN_PATH),
+            listeners: parsed.get_list(LISTENERS),
+            admin_listeners,
+            rest_advertised_host_name: parsed
+                .get_string(REST_ADVERTISED_HOST_NAME)
+                .map(str::to_string),
+            rest_advertised_port: port,
+            rest_advertised_listener: parsed
+                .get_string(REST_ADVERTISED_LISTENER)
+                .map(str::to_string),
+            client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
+            originals: props,
+        })
+    }
+
+    /// Reads the worker file, applies `CONNECT_*` environment overrides (`env`; the process
+    /// environment when `None`) and parses the result.
+    pub fn load(
+        path: &Path,
+        env: Option<std::collections::HashMap<String, String>>,
+    ) -> Result<Self, ConfigFileError> {
+        let mut props = props_file::read_properties_file(path)?;
+        let overrides = env::overrides_from(env).map_err(|message| ConfigFileError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        props.extend(overrides);
+        Self::parse(props).map_err(|message| ConfigFileError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// The advertised host and port of the first listener (with the advertised overrides):
+    /// the worker id `host:port` shown in statuses.
+    pub fn worker_id(&self) -> String {
+        let (host, port) = self
+            .listeners
+            .first()
+            .and_then(|l| parse_listener(l))
+            .unwrap_or((String::new(), 8083));
+        let host = match &self.rest_advertised_host_name {
+            Some(h) if !h.is_empty() => h.clone(),
+            _ if !host.is_empty() => host,
+            _ => local_host_name(),
+        };
+        let port = self.rest_advertised_port.unwrap_or(port);
+        format!("{host}:{port}")
+    }
+}
+
+/// Splits `proto://[host]:port` into host (possibly empty) and port.
+pub fn parse_listener(listener: &str) -> Option<(String, u16)> {
+    let rest = listener.split_once("://")?.1;
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = rest.rsplit_once(':')?;
+    Some((host.to_string(), port.parse().ok()?))
+}
+
+fn local_host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_types() {
+        let c = WorkerConfig::parse(props(&[
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+            ("bootstrap.servers", "a:1, b:2"),
+            ("rest.advertised.host.name", "h"),
+        ]))
+        .unwrap();
+        assert_eq!(c.bootstrap_servers, "a:1,b:2");
+        assert_eq!(c.header_converter, SIMPLE_HEADER_CONVERTER);
+        assert_eq!(c.offset_flush_interval, Duration::from_secs(60));
+        assert_eq!(c.offset_flush_timeout, Duration::from_secs(5));
+        assert_eq!(c.worker_id(), "h:8083");
+    }
+
+    #[test]
+    fn missing_value_converter_uses_java_message() {
+        let err = WorkerConfig::parse(props(&[
+            ("key.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "Missing required configuration \"value.converter\" which has no default value."
+        );
+    }
+
+    #[test]
+    fn load_applies_env_overrides_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.properties");
+        std::fs::write(
+            &path,
+            "bootstrap.servers=file:9092\nkey.converter=A\nvalue.converter=B\noffset.storage.file.filename=/tmp/x\n",
+        )
+        .unwrap();
+        let env = [("CONNECT_BOOTSTRAP_SERVERS".to_string(), "env:1".to_string())]
+            .into_iter()
+            .collect();
+        let c = WorkerConfig::load(&path, Some(env)).unwrap();
+        assert_eq!(c.bootstrap_servers, "env:1");
+
+        std::fs::write(&path, "key.converter=A\n").unwrap();
+        let err = WorkerConfig::load(&path, Some(Default::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("worker.properties"), "{err}");
+        assert!(err.contains("\"value.converter\""), "{err}");
+    }
+
+    #[test]
+    fn listener_parsing() {
+        assert_eq!(parse_listener("http://:8083"), Some((String::new(), 8083)));
+        assert_eq!(
+            parse_listener("https://host:8443/"),
+            Some(("host".to_string(), 8443))
+        );
+        assert_eq!(parse_listener("nonsense"), None);
+    }
+}

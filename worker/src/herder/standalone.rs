@@ -1,0 +1,755 @@
+//! [`StandaloneHerder`]: the [`Herder`] of `sluice standalone`. Connector configs live in
+//! memory (from the command line files or REST), offsets in the worker's offsets file, and
+//! statuses in the worker's status table, as in Java's `StandaloneHerder`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Weak};
+
+use async_trait::async_trait;
+use sluice_api::{ConfigDef, PluginType, Props, ValidatedKey};
+use tokio::sync::{mpsc, Mutex};
+use tracing::{info, warn};
+
+use super::{
+    ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
+    ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Created,
+    Herder, HerderError, HerderResult, Message, RestartRequest, State, TargetState, TaskInfo,
+    TaskState,
+};
+use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
+use crate::runtime::worker::{Worker, WorkerEvent};
+use crate::storage::{check_primitive, put_offsets};
+
+mod sink_offsets;
+
+struct ConnectorEntry {
+    config: Props,
+    target: TargetState,
+    tasks: Vec<Props>,
+}
+
+/// The standalone herder.
+pub struct StandaloneHerder {
+    worker: Arc<Worker>,
+    connectors: Mutex<BTreeMap<String, ConnectorEntry>>,
+}
+
+fn java_map_string(props: &Props) -> String {
+    let items: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+impl StandaloneHerder {
+    /// A herder over `worker`, handling the worker's connector events in the background.
+    pub fn new(worker: Arc<Worker>, events: mpsc::UnboundedReceiver<WorkerEvent>) -> Arc<Self> {
+        let herder = Arc::new(StandaloneHerder {
+            worker,
+            connectors: Mutex::new(BTreeMap::new()),
+        });
+        tokio::spawn(handle_events(Arc::downgrade(&herder), events));
+        herder
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &Arc<Worker> {
+        &self.worker
+    }
+
+    fn kind_of(&self, config: &Props) -> Option<ConnectorKind> {
+        config
+            .get(connector::CONNECTOR_CLASS)
+            .and_then(|c| self.worker.connector_kind(c))
+    }
+
+    fn connector_type(&self, config: &Props) -> ConnectorType {
+        match self.kind_of(config) {
+            Some(ConnectorKind::Source) => ConnectorType::Source,
+            Some(ConnectorKind::Sink) => ConnectorType::Sink,
+            None => ConnectorType::Unknown,
+        }
+    }
+
+    fn info(&self, name: &str, entry: &ConnectorEntry) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_string(),
+            config: entry.config.clone(),
+            tasks: (0..entry.tasks.len())
+                .map(|t| ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: t as u32,
+                })
+                .collect(),
+            connector_type: self.connector_type(&entry.config),
+        }
+    }
+
+    fn task_ids(name: &str, count: usize) -> Vec<ConnectorTaskId> {
+        (0..count)
+            .map(|t| ConnectorTaskId {
+                connector: name.to_string(),
+                task: t as u32,
+            })
+            .collect()
+    }
+
+    /// Starts the connector instance and its tasks per the entry's target state; returns the
+    /// connector start error, if any.
+    async fn start_entry(&self, name: &str, entry: &mut ConnectorEntry) -> Result<(), String> {
+        if entry.target == TargetState::Stopped {
+            entry.tasks.clear();
+            self.worker
+                .status()
+                .put_connector(name, State::Stopped, None);
+            return Ok(());
+        }
+        if let Err(e) = self
+            .worker
+            .start_connector(name, &entry.config, entry.target)
+        {
+            return Err(e.to_string());
+        }
+        match self.worker.task_configs(name, &entry.config) {
+            Ok(tasks) => entry.tasks = tasks,
+            Err(e) => {
+                self.worker.status().put_connector(
+                    name,
+                    State::Failed,
+                    Some(crate::runtime::connect_trace(&e)),
+                );
+                return Err(e.to_string());
+            }
+        }
+        self.start_tasks(name, entry).await;
+        Ok(())
+    }
+
+    async fn start_tasks(&self, name: &str, entry: &ConnectorEntry) {
+        for (i, task_config) in entry.tasks.iter().enumerate() {
+            let id = ConnectorTaskId {
+                connector: name.to_string(),
+                task: i as u32,
+            };
+            // A task that cannot start is FAILED; the others keep running.
+            let _ = self
+                .worker
+                .start_task(&id, &entry.config, task_config, entry.target)
+                .await;
+        }
+    }
+
+    async fn stop_entry(&self, name: &str, entry: &ConnectorEntry) {
+        let ids = Self::task_ids(name, entry.tasks.len());
+        self.worker.stop_tasks(&ids).await;
+        self.worker.stop_connector(name);
+    }
+
+    /// Re-asks a running connector for task configs and restarts its tasks if they changed.
+    pub async fn reconfigure(&self, name: &str) {
+        let mut connectors = self.connectors.lock().await;
+        let Some(entry) = connectors.get_mut(name) else {
+            return;
+        };
+        if entry.target == TargetState::Stopped || !self.worker.is_connector_running(name) {
+            return;
+        }
+        match self.worker.task_configs(name, &entry.config) {
+            Ok(tasks) if tasks != entry.tasks => {
+                info!(connector = %name, "Task configs changed; restarting tasks.");
+                let old = Self::task_ids(name, entry.tasks.len());
+                self.worker.stop_tasks(&old).await;
+                for id in &old {
+                    self.worker.status().remove_task(id);
+                }
+                entry.tasks = tasks;
+                self.start_tasks(name, entry).await;
+            }
+            Ok(_) => {}
+            Err(e) => warn!(connector = %name, error = %e, "Task reconfiguration failed."),
+        }
+    }
+
+    /// Stops every task and connector (worker shutdown); configs are kept.
+    pub async fn shutdown(&self) {
+        let _guard = self.connectors.lock().await;
+        self.worker.stop_all().await;
+    }
+
+    /// Validates a config; also gives the connector kind when the class was found.
+    fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+        let class = match config.get(connector::CONNECTOR_CLASS) {
+            Some(c) => c.clone(),
+            None => {
+                return Err(HerderError::BadRequest(format!(
+                    "Connector config {} contains no connector type",
+                    java_map_string(config)
+                )))
+            }
+        };
+        let registry = self.worker.registry();
+        let plugin = registry.find_connector(&class).ok_or_else(|| {
+            let available: Vec<&str> = registry
+                .all()
+                .iter()
+                .filter(|p| {
+                    matches!(
+                        p.factory.plugin_type(),
+                        PluginType::Source | PluginType::Sink
+                    )
+                })
+                .map(|p| p.class)
+                .collect();
+            HerderError::Internal(format!(
+                "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+                available.join(", ")
+            ))
+        })?;
+        let (kind, connector_def, connector_results) = match plugin.factory {
+            sluice_api::PluginFactory::Source(make) => {
+                let c = make();
+                (ConnectorKind::Source, c.config_def(), c.validate(config))
+            }
+            sluice_api::PluginFactory::Sink(make) => {
+                let c = make();
+                (ConnectorKind::Sink, c.config_def(), c.validate(config))
+            }
+            _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
+        };
+        let chain_def = sluice_transforms::chain::config_def(
+            config,
+            &crate::runtime::transforms::RegistryResolver(registry),
+        );
+        let base_def = config_def_for(kind).extend(&chain_def);
+        let mut base_results = base_def.validate(config);
+        let mut extra: Vec<(String, String)> = Vec::new();
+        if kind == ConnectorKind::Sink {
+            extra.extend(sink_topic_errors(config));
+        }
+        for key in ["key.converter", "value.converter"] {
+            if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
+                if registry.find(c, PluginType::Converter).is_none() {
+                    extra.push((
+                        key.to_string(),
+                        format!("Invalid value {c} for configuration {key}: Class {c} could not be found."),
+                    ));
+                }
+            }
+        }
+        if let Some(c) = config
+            .get("header.converter")
+            .filter(|c| !c.trim().is_empty())
+        {
+            if registry.find(c, PluginType::HeaderConverter).is_none() {
+                extra.push((
+                    "header.converter".to_string(),
+                    format!("Invalid value {c} for configuration header.converter: Class {c} could not be found."),
+                ));
+            }
+        }
+        for (key, msg) in extra {
+            if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
+                if !r.errors.contains(&msg) {
+                    r.errors.push(msg);
+                }
+            }
+        }
+        let mut groups: Vec<String> = Vec::new();
+        let mut configs = Vec::new();
+        let mut error_count = 0;
+        let mut seen = HashSet::new();
+        let mut add =
+            |def: &ConfigDef, results: Vec<ValidatedKey>, configs: &mut Vec<ConfigInfo>| {
+                for key in def.keys() {
+                    if let Some(g) = &key.group {
+                        if !groups.contains(g) {
+                            groups.push(g.clone());
+                        }
+                    }
+                }
+                for r in results {
+                    if !seen.insert(r.name.clone()) {
+                        continue;
+                    }
+                    error_count += r.errors.len();
+                    configs.push(ConfigInfo {
+                        definition: def.key(&r.name).map(ConfigKeyInfo::from),
+                        value: Some(ConfigValueInfo::from(r)),
+                    });
+                }
+            };
+        add(&base_def, base_results, &mut configs);
+        add(&connector_def, connector_results, &mut configs);
+        Ok((
+            ConfigInfos {
+                name: class,
+                error_count,
+                groups,
+                configs,
+            },
+            kind,
+        ))
+    }
+
+    fn check_config_name(name: &str, config: &mut Props) -> HerderResult<()> {
+        match config.get(connector::NAME) {
+            Some(cfg) if cfg != name => Err(HerderError::BadRequest(format!(
+                "Connector name configuration ({cfg}) doesn't match connector name in the URL ({name})"
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                config.insert(connector::NAME.to_string(), name.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    fn validation_error(infos: &ConfigInfos) -> HerderError {
+        let errors: Vec<String> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref())
+            .flat_map(|v| v.errors.iter().cloned())
+            .collect();
+        HerderError::BadRequest(format!(
+            "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+            errors.len(),
+            errors.join("\n")
+        ))
+    }
+
+    fn status_of(&self, name: &str, entry: &ConnectorEntry) -> HerderResult<ConnectorStateInfo> {
+        let status = self.worker.status();
+        let connector = status.connector(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        Ok(ConnectorStateInfo {
+            name: name.to_string(),
+            connector,
+            tasks: status.tasks(name),
+            connector_type: self.connector_type(&entry.config),
+        })
+    }
+
+    fn require_stopped(name: &str, entry: &ConnectorEntry) -> HerderResult<()> {
+        if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(())
+    }
+}
+
+async fn handle_events(
+    herder: Weak<StandaloneHerder>,
+    mut events: mpsc::UnboundedReceiver<WorkerEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        let Some(herder) = herder.upgrade() else {
+            return;
+        };
+        match event {
+            WorkerEvent::Reconfigure(name) => herder.reconfigure(&name).await,
+        }
+    }
+}
+
+const FRAMEWORK_MANAGED: &str = "The Connect framework-managed offsets for this connector have been {} successfully. However, if this connector manages offsets externally, they will need to be manually {} in the system that the connector uses.";
+
+fn offsets_message(verb: &str) -> Message {
+    Message {
+        message: FRAMEWORK_MANAGED.replace("{}", verb),
+    }
+}
+
+#[async_trait]
+impl Herder for StandaloneHerder {
+    fn worker_id(&self) -> String {
+        self.worker.status().worker_id().to_string()
+    }
+
+    async fn kafka_cluster_id(&self) -> String {
+        sink_offsets::cluster_id(self.worker.config()).await
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.connectors.lock().await.keys().cloned().collect()
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(self.info(name, entry))
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<Props> {
+        let connectors = self.connectors.lock().await;
+        connectors
+            .get(name)
+            .map(|e| e.config.clone())
+            .ok_or_else(|| HerderError::connector_not_found(name))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        mut config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        Self::check_config_name(name, &mut config)?;
+        let (infos, _) = self.validate(&config)?;
+        if infos.error_count > 0 {
+            return Err(Self::validation_error(&infos));
+        }
+        let mut connectors = self.connectors.lock().await;
+        let existing = connectors.remove(name);
+        if let Some(old) = &existing {
+            if !allow_replace {
+                let entry = existing.unwrap_or(ConnectorEntry {
+                    config: Props::new(),
+                    target: TargetState::Started,
+                    tasks: Vec::new(),
+                });
+                connectors.insert(name.to_string(), entry);
+                return Err(HerderError::AlreadyExists(format!(
+                    "Connector {name} already exists"
+                )));
+            }
+            self.stop_entry(name, old).await;
+            for id in Self::task_ids(name, old.tasks.len()) {
+                self.worker.status().remove_task(&id);
+            }
+        }
+        let created = existing.is_none();
+        let target = initial_state
+            .or(existing.as_ref().map(|e| e.target))
+            .unwrap_or(TargetState::Started);
+        let mut entry = ConnectorEntry {
+            config,
+            target,
+            tasks: Vec::new(),
+        };
+        let started = self.start_entry(name, &mut entry).await;
+        let info = self.info(name, &entry);
+        connectors.insert(name.to_string(), entry);
+        info!(connector = %name, created, "Connector configured.");
+        match started {
+            Ok(()) => Ok(Created {
+                created,
+                result: info,
+            }),
+            Err(e) => Err(HerderError::Internal(e)),
+        }
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<ConnectorInfo> {
+        let mut config = self.connector_config(name).await?;
+        for (k, v) in patch {
+            match v {
+                Some(v) => {
+                    config.insert(k, v);
+                }
+                None => {
+                    config.remove(&k);
+                }
+            }
+        }
+        Ok(self
+            .put_connector_config(name, config, true, None)
+            .await?
+            .result)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors
+            .remove(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        self.stop_entry(name, &entry).await;
+        self.worker.status().remove_connector(name);
+        info!(connector = %name, "Connector deleted.");
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors.get(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        self.status_of(name, entry)
+    }
+
+    async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
+        self.worker.status().task(id).ok_or_else(|| {
+            HerderError::NotFound(format!(
+                "No status found for task {}-{}",
+                id.connector, id.task
+            ))
+        })
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(entry
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| TaskInfo {
+                id: ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: i as u32,
+                },
+                config: c.clone(),
+            })
+            .collect())
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {name}")))?;
+        let status = self.worker.status().clone();
+        if !request.include_tasks && !request.only_failed {
+            if entry.target != TargetState::Stopped {
+                self.worker.stop_connector(name);
+                self.worker
+                    .start_connector(name, &entry.config, entry.target)
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+            }
+            return Ok(None);
+        }
+        let current = status.connector(name).ok_or_else(|| {
+            HerderError::NotFound(format!("Status for connector {name} not found"))
+        })?;
+        let restart_connector = !request.only_failed || current.state == State::Failed;
+        let restart_tasks: Vec<ConnectorTaskId> = if request.include_tasks {
+            status
+                .tasks(name)
+                .into_iter()
+                .filter(|t| !request.only_failed || t.state == State::Failed)
+                .map(|t| ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: t.id,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if restart_connector {
+            status.put_connector(name, State::Restarting, None);
+        }
+        for id in &restart_tasks {
+            status.put_task(id, State::Restarting, None);
+        }
+        let answer = self.status_of(name, entry)?;
+        if entry.target != TargetState::Stopped {
+            self.worker.stop_tasks(&restart_tasks).await;
+            if restart_connector {
+                self.worker.stop_connector(name);
+                if let Err(e) = self
+                    .worker
+                    .start_connector(name, &entry.config, entry.target)
+                {
+                    warn!(connector = %name, error = %e, "Connector failed on restart.");
+                }
+            }
+            for id in &restart_tasks {
+                if let Some(task_config) = entry.tasks.get(id.task as usize) {
+                    let _ = self
+                        .worker
+                        .start_task(id, &entry.config, task_config, entry.target)
+                        .await;
+                }
+            }
+        }
+        Ok(Some(answer))
+    }
+
+    async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
+        let connectors = self.connectors.lock().await;
+        let unknown =
+            || HerderError::NotFound(format!("Unknown task: {}-{}", id.connector, id.task));
+        let entry = connectors.get(&id.connector).ok_or_else(unknown)?;
+        let task_config = entry.tasks.get(id.task as usize).ok_or_else(unknown)?;
+        self.worker.stop_tasks(std::slice::from_ref(id)).await;
+        self.worker.status().remove_task(id);
+        self.worker
+            .start_task(id, &entry.config, task_config, entry.target)
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))
+    }
+
+    async fn pause_connector(&self, name: &str) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
+        if entry.target == TargetState::Stopped {
+            // Java writes PAUSED; a stopped connector has no tasks to pause.
+            entry.target = TargetState::Paused;
+            self.start_entry(name, entry).await.ok();
+            return Ok(());
+        }
+        entry.target = TargetState::Paused;
+        self.worker.set_connector_state(name, State::Paused);
+        for id in Self::task_ids(name, entry.tasks.len()) {
+            self.worker.set_task_target(&id, TargetState::Paused).await;
+        }
+        Ok(())
+    }
+
+    async fn resume_connector(&self, name: &str) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
+        let was = entry.target;
+        entry.target = TargetState::Started;
+        if was == TargetState::Stopped {
+            if let Err(e) = self.start_entry(name, entry).await {
+                warn!(connector = %name, error = %e, "Connector failed to start on resume.");
+            }
+            return Ok(());
+        }
+        self.worker.set_connector_state(name, State::Running);
+        for id in Self::task_ids(name, entry.tasks.len()) {
+            self.worker.set_task_target(&id, TargetState::Started).await;
+        }
+        Ok(())
+    }
+
+    async fn stop_connector(&self, name: &str) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
+        self.stop_entry(name, entry).await;
+        for id in Self::task_ids(name, entry.tasks.len()) {
+            self.worker.status().remove_task(&id);
+        }
+        entry.tasks.clear();
+        entry.target = TargetState::Stopped;
+        self.worker
+            .status()
+            .put_connector(name, State::Stopped, None);
+        Ok(())
+    }
+
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        Ok(self.worker.status().topics(name))
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        self.worker.status().reset_topics(name);
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let config = self.connector_config(name).await?;
+        match self.kind_of(&config) {
+            Some(ConnectorKind::Sink) => {
+                sink_offsets::list(self.worker.config(), name, &config).await
+            }
+            _ => Ok(ConnectorOffsets {
+                offsets: self
+                    .worker
+                    .offsets()
+                    .connector_offsets(name)
+                    .into_iter()
+                    .map(|(partition, offset)| ConnectorOffset {
+                        partition,
+                        offset: Some(offset),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<Message> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Self::require_stopped(name, entry)?;
+        if offsets.offsets.is_empty() {
+            return Err(HerderError::BadRequest(
+                "Partitions / offsets need to be provided for an alter offsets request".to_string(),
+            ));
+        }
+        match self.kind_of(&entry.config) {
+            Some(ConnectorKind::Sink) => {
+                sink_offsets::alter(self.worker.config(), name, &entry.config, offsets).await?;
+            }
+            _ => {
+                let mut batch = Vec::with_capacity(offsets.offsets.len());
+                for o in offsets.offsets {
+                    check_primitive(&o.partition, "source partition")
+                        .map_err(HerderError::BadRequest)?;
+                    if let Some(off) = &o.offset {
+                        check_primitive(off, "source offset").map_err(HerderError::BadRequest)?;
+                    }
+                    batch.push((o.partition, o.offset));
+                }
+                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+            }
+        }
+        Ok(offsets_message("altered"))
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        let connectors = self.connectors.lock().await;
+        let entry = connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Self::require_stopped(name, entry)?;
+        match self.kind_of(&entry.config) {
+            Some(ConnectorKind::Sink) => {
+                sink_offsets::reset(self.worker.config(), name).await?;
+            }
+            _ => {
+                let batch = self
+                    .worker
+                    .offsets()
+                    .connector_offsets(name)
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect();
+                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+            }
+        }
+        Ok(offsets_message("reset"))
+    }
+
+    async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
+        Ok(self.validate(&config)?.0)
+    }
+}
+
+impl StandaloneHerder {
+    /// Status of the connector itself (for the CLI's start-up check).
+    pub fn connector_state(&self, name: &str) -> Option<ConnectorState> {
+        self.worker.status().connector(name)
+    }
+}

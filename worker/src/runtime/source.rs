@@ -1,0 +1,607 @@
+//! The source task loop (Java's `WorkerSourceTask`): poll → transform → convert → produce,
+//! with source offsets committed only for the acknowledged prefix of each source partition.
+//!
+//! Offsets are flushed to the offset store every `offset.flush.interval.ms` (first after one
+//! interval) and on shutdown, after waiting up to `offset.flush.timeout.ms` for outstanding
+//! acknowledgements; `SourceTask::commit` is called after each successful flush.
+//!
+//! Transformation and conversion run per record through the task's
+//! [`RetryWithToleranceOperator`]: under `errors.tolerance=all` a failed record is logged (with
+//! `errors.log.enable`) and dropped like a filtered one (its offset still commits, and
+//! `commit_record` is called without metadata); under `none` the task fails. A record the
+//! producer could not write is skipped the same way under `all`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::config::ClientConfig;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
+use sluice_api::{
+    ConnectResult, OffsetMap, OffsetStorageReader, Props, RecordMetadata, SourceRecord, SourceTask,
+    SourceTaskContext,
+};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn, Instrument};
+
+use super::converters::{KafkaBytes, RecordConverters};
+use super::errors::context::OriginalRecord;
+use super::errors::{RetryWithToleranceOperator, ToleranceType};
+use super::status::StatusStore;
+use super::submitted::{Submitted, SubmittedRecords};
+use super::transforms::Transforms;
+use super::{Stage, TaskError};
+use crate::herder::{ConnectorTaskId, State};
+use crate::storage::{put_offsets, OffsetBackingStore};
+
+/// Records in flight (produced, not yet acknowledged) before the loop stops polling.
+pub const MAX_IN_FLIGHT: usize = 10_000;
+
+/// What the worker wants a task to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskTarget {
+    /// Process records.
+    Running,
+    /// Stay alive, process nothing.
+    Paused,
+    /// Flush, commit and stop.
+    Stopping,
+}
+
+/// An acknowledgement from the producer's delivery callback.
+type Ack = (usize, Result<RecordMetadata, String>);
+
+/// Producer context forwarding delivery reports to the task loop.
+pub struct AckContext {
+    acks: mpsc::UnboundedSender<Ack>,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        let ack = match result {
+            Ok(m) => Ok(RecordMetadata {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+            }),
+            Err((e, _)) => Err(e.to_string()),
+        };
+        // The loop may be gone when shutting down; then nobody waits for the ack.
+        let _ = self.acks.send((opaque, ack));
+    }
+}
+
+/// Java's defaults for a source task's producer, before the worker's `producer.*` and the
+/// connector's `producer.override.*` keys.
+pub fn producer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
+    vec![
+        ("acks", "all".to_string()),
+        ("max.in.flight.requests.per.connection", "1".to_string()),
+        ("enable.idempotence", "false".to_string()),
+        ("delivery.timeout.ms", i32::MAX.to_string()),
+        (
+            "client.id",
+            format!("connector-producer-{}-{}", id.connector, id.task),
+        ),
+    ]
+}
+
+/// Offsets committed for one connector, as the task's `OffsetStorageReader`.
+pub struct StoreOffsetReader {
+    connector: String,
+    store: Arc<dyn OffsetBackingStore>,
+}
+
+impl StoreOffsetReader {
+    /// A reader of `connector`'s offsets.
+    pub fn new(connector: impl Into<String>, store: Arc<dyn OffsetBackingStore>) -> Self {
+        StoreOffsetReader {
+            connector: connector.into(),
+            store,
+        }
+    }
+}
+
+#[async_trait]
+impl OffsetStorageReader for StoreOffsetReader {
+    async fn offset(&self, partition: &OffsetMap) -> ConnectResult<Option<OffsetMap>> {
+        Ok(self.store.get(&self.connector, partition))
+    }
+}
+
+/// Everything a source task loop needs.
+pub struct SourceTaskRun {
+    /// Task id.
+    pub id: ConnectorTaskId,
+    /// The task instance (not started).
+    pub task: Box<dyn SourceTask>,
+    /// The task's config.
+    pub task_config: Props,
+    /// Converters.
+    pub converters: RecordConverters,
+    /// Transformations.
+    pub transforms: Transforms,
+    /// The producer's librdkafka config (partitioner and defaults are added here).
+    pub producer_config: ClientConfig,
+    /// Offset store.
+    pub offsets: Arc<dyn OffsetBackingStore>,
+    /// Status table.
+    pub status: Arc<StatusStore>,
+    /// `offset.flush.interval.ms`.
+    pub flush_interval: Duration,
+    /// `offset.flush.timeout.ms`.
+    pub flush_timeout: Duration,
+    /// The error handler (`errors.*`).
+    pub errors: RetryWithToleranceOperator,
+}
+
+/// Runs the task until `control` says [`TaskTarget::Stopping`] or it fails. The final status
+/// is left to the caller, except FAILED, which is written here.
+pub async fn run_source_task(run: SourceTaskRun, control: watch::Receiver<TaskTarget>) {
+    let span = tracing::info_span!("task", connector = %run.id.connector, task = run.id.task);
+    async move {
+        let id = run.id.clone();
+        let status = run.status.clone();
+        match SourceLoop::start(run, control).await {
+            Ok(()) => info!("Source task stopped."),
+            Err(e) => {
+                warn!(error = %e, "Source task failed.");
+                status.put_task(&id, State::Failed, Some(e.trace()));
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+struct InFlight {
+    submitted: Submitted,
+    record: SourceRecord,
+}
+
+struct SourceLoop {
+    id: ConnectorTaskId,
+    task: Box<dyn SourceTask>,
+    converters: RecordConverters,
+    transforms: Transforms,
+    producer: ThreadedProducer<AckContext>,
+    acks: mpsc::UnboundedReceiver<Ack>,
+    submitted: SubmittedRecords,
+    in_flight: HashMap<usize, InFlight>,
+    next_opaque: usize,
+    uncommitted: Vec<(OffsetMap, Option<OffsetMap>)>,
+    offsets: Arc<dyn OffsetBackingStore>,
+    status: Arc<StatusStore>,
+    flush_interval: Duration,
+    flush_timeout: Duration,
+    errors: RetryWithToleranceOperator,
+}
+
+impl SourceLoop {
+    async fn start(
+        run: SourceTaskRun,
+        control: watch::Receiver<TaskTarget>,
+    ) -> Result<(), TaskError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut producer_config = run.producer_config;
+        producer_config.set("partitioner", "murmur2_random");
+        let producer: ThreadedProducer<AckContext> = producer_config
+            .create_with_context(AckContext { acks: tx })
+            .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
+        let mut task = run.task;
+        let context = SourceTaskContext {
+            offset_reader: Arc::new(StoreOffsetReader::new(
+                run.id.connector.clone(),
+                run.offsets.clone(),
+            )),
+            config: run.task_config,
+        };
+        task.start(context).await.map_err(|error| TaskError::Task {
+            call: "SourceTask.start",
+            error,
+        })?;
+        let mut this = SourceLoop {
+            id: run.id,
+            task,
+            converters: run.converters,
+            transforms: run.transforms,
+            producer,
+            acks: rx,
+            submitted: SubmittedRecords::new(),
+            in_flight: HashMap::new(),
+            next_opaque: 0,
+            uncommitted: Vec::new(),
+            offsets: run.offsets,
+            status: run.status,
+            flush_interval: run.flush_interval.max(Duration::from_millis(1)),
+            flush_timeout: run.flush_timeout,
+            errors: run.errors,
+        };
+        this.errors.set_stop_signal(control.clone());
+        let result = this.run(control).await;
+        let stop = this.task.stop().await;
+        result?;
+        stop.map_err(|error| TaskError::Task {
+            call: "SourceTask.stop",
+            error,
+        })
+    }
+
+    async fn run(&mut self, mut control: watch::Receiver<TaskTarget>) -> Result<(), TaskError> {
+        let mut ticker = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.flush_interval,
+            self.flush_interval,
+        );
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reported: Option<TaskTarget> = None;
+        loop {
+            self.drain_acks().await?;
+            let target = *control.borrow_and_update();
+            if reported != Some(target) {
+                match target {
+                    TaskTarget::Running => self.status.put_task(&self.id, State::Running, None),
+                    TaskTarget::Paused => self.status.put_task(&self.id, State::Paused, None),
+                    TaskTarget::Stopping => {}
+                }
+                reported = Some(target);
+            }
+            match target {
+                TaskTarget::Stopping => break,
+                TaskTarget::Paused => {
+                    tokio::select! {
+                        changed = control.changed() => if changed.is_err() { break },
+                        _ = ticker.tick() => self.commit_offsets().await?,
+                        ack = self.acks.recv() => if let Some(ack) = ack { self.handle_ack(ack).await? },
+                    }
+                    continue;
+                }
+                TaskTarget::Running => {}
+            }
+            if self.submitted.in_flight() >= MAX_IN_FLIGHT {
+                tokio::select! {
+                    changed = control.changed() => if changed.is_err() { break },
+                    ack = self.acks.recv() => if let Some(ack) = ack { self.handle_ack(ack).await? },
+                }
+                continue;
+            }
+            tokio::select! {
+                changed = control.changed() => if changed.is_err() { break },
+                _ = ticker.tick() => self.commit_offsets().await?,
+                batch = self.task.poll() => {
+                    let batch = batch.map_err(|e| TaskError::stage(Stage::TaskPoll, "SourceTask.poll", e))?;
+                    self.send_batch(batch).await?;
+                }
+            }
+        }
+        self.finish().await
+    }
+
+    /// Waits up to `offset.flush.timeout.ms` for outstanding acknowledgements, then commits.
+    async fn finish(&mut self) -> Result<(), TaskError> {
+        let deadline = tokio::time::Instant::now() + self.flush_timeout;
+        while self.submitted.in_flight() > 0 {
+            match tokio::time::timeout_at(deadline, self.acks.recv()).await {
+                Ok(Some(ack)) => self.handle_ack(ack).await?,
+                Ok(None) => break,
+                Err(_) => {
+                    warn!(
+                        outstanding = self.submitted.in_flight(),
+                        "Timed out waiting for the producer to acknowledge records; their offsets will not be committed."
+                    );
+                    break;
+                }
+            }
+        }
+        self.commit_offsets().await
+    }
+
+    async fn drain_acks(&mut self) -> Result<(), TaskError> {
+        while let Ok(ack) = self.acks.try_recv() {
+            self.handle_ack(ack).await?;
+        }
+        Ok(())
+    }
+
+    async fn handle_ack(&mut self, (opaque, result): Ack) -> Result<(), TaskError> {
+        let Some(entry) = self.in_flight.remove(&opaque) else {
+            return Ok(());
+        };
+        match result {
+            Ok(metadata) => {
+                self.submitted.ack(&entry.submitted);
+                self.task
+                    .commit_record(&entry.record, Some(&metadata))
+                    .await
+                    .map_err(|error| TaskError::Task {
+                        call: "SourceTask.commitRecord",
+                        error,
+                    })
+            }
+            Err(e) if self.errors.tolerance() == ToleranceType::All => {
+                // Java (KIP-779): with errors.tolerance=all a failed send is reported and
+                // skipped; its offset commits like a filtered record's.
+                warn!(topic = %entry.record.topic, error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
+                let class = "org.apache.kafka.clients.producer.KafkaProducer";
+                self.errors
+                    .execute_failed(
+                        Stage::KafkaProduce,
+                        class,
+                        OriginalRecord::Source(Box::new(entry.record.clone())),
+                        sluice_api::ConnectError::connect(e),
+                    )
+                    .await?;
+                self.submitted.ack(&entry.submitted);
+                self.task
+                    .commit_record(&entry.record, None)
+                    .await
+                    .map_err(|error| TaskError::Task {
+                        call: "SourceTask.commitRecord",
+                        error,
+                    })
+            }
+            Err(e) => Err(TaskError::stage(
+                Stage::KafkaProduce,
+                format!("topic {}", entry.record.topic),
+                sluice_api::ConnectError::connect(e),
+            )),
+        }
+    }
+
+    async fn send_batch(&mut self, batch: Vec<SourceRecord>) -> Result<(), TaskError> {
+        for record in batch {
+            self.send_one(record).await?;
+        }
+        Ok(())
+    }
+
+    fn record_context(record: &SourceRecord) -> String {
+        match record.source_partition() {
+            Some(p) => format!(
+                "topic {}, source partition {}",
+                record.topic,
+                serde_json::Value::Object(p.clone())
+            ),
+            None => format!("topic {}", record.topic),
+        }
+    }
+
+    /// A record that is not written (filtered, or failed under `errors.tolerance=all`): its
+    /// offset still counts once the records before it are written.
+    async fn drop_record(&mut self, original: &SourceRecord) -> Result<(), TaskError> {
+        let id = self
+            .submitted
+            .submit(original.source_partition(), original.source_offset());
+        self.submitted.ack(&id);
+        self.task
+            .commit_record(original, None)
+            .await
+            .map_err(|error| TaskError::Task {
+                call: "SourceTask.commitRecord",
+                error,
+            })
+    }
+
+    /// Key, value and header conversion, each stage through the error handler; `None` when a
+    /// stage failed and the record is skipped.
+    async fn convert(
+        &mut self,
+        record: &mut SourceRecord,
+        pre: Option<&SourceRecord>,
+    ) -> Result<Option<KafkaBytes>, TaskError> {
+        let converters = &mut self.converters;
+        let classes = converters.classes();
+        // Converters may add headers; the original is only cloned when a stage fails.
+        let mut headers = std::mem::take(&mut record.headers);
+        let rec: &SourceRecord = record;
+        let original = || OriginalRecord::Source(Box::new(pre.unwrap_or(rec).clone()));
+        let key = self
+            .errors
+            .execute(
+                Stage::KeyConverter,
+                || classes.key.clone(),
+                original,
+                || {
+                    converters.key_to_kafka(
+                        &rec.topic,
+                        &mut headers,
+                        rec.key_schema.as_ref(),
+                        &rec.key,
+                    )
+                },
+            )
+            .await?;
+        let value = match key {
+            None => None,
+            Some(_) => {
+                self.errors
+                    .execute(
+                        Stage::ValueConverter,
+                        || classes.value.clone(),
+                        original,
+                        || {
+                            converters.value_to_kafka(
+                                &rec.topic,
+                                &mut headers,
+                                rec.value_schema.as_ref(),
+                                &rec.value,
+                            )
+                        },
+                    )
+                    .await?
+            }
+        };
+        let header_bytes = match value {
+            None => None,
+            Some(_) => {
+                self.errors
+                    .execute(
+                        Stage::HeaderConverter,
+                        || classes.header.clone(),
+                        original,
+                        || converters.headers_to_kafka(&rec.topic, &headers),
+                    )
+                    .await?
+            }
+        };
+        record.headers = headers;
+        Ok(match (key, value, header_bytes) {
+            (Some(key), Some(value), Some(headers)) => Some(KafkaBytes {
+                key,
+                value,
+                headers,
+            }),
+            _ => None,
+        })
+    }
+
+    async fn send_one(&mut self, original: SourceRecord) -> Result<(), TaskError> {
+        let (pre, transformed) = if self.transforms.is_empty() {
+            (None, Some(original))
+        } else {
+            let failed_class = Mutex::new(String::new());
+            let transforms = &mut self.transforms;
+            let input = original.clone();
+            let may_retry = self.errors.may_retry();
+            let mut slot = Some(input);
+            let out = self
+                .errors
+                .execute(
+                    Stage::Transformation,
+                    || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
+                    || OriginalRecord::Source(Box::new(original.clone())),
+                    || {
+                        let input = if may_retry { slot.clone() } else { slot.take() };
+                        let input = input.ok_or_else(|| {
+                            sluice_api::ConnectError::connect("record already transformed")
+                        })?;
+                        transforms.apply(input).map_err(|e| {
+                            *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
+                            e.error
+                        })
+                    },
+                )
+                .await?;
+            (Some(original), out.flatten())
+        };
+        let Some(mut record) = transformed else {
+            return match pre {
+                Some(original) => self.drop_record(&original).await,
+                None => Ok(()),
+            };
+        };
+        let bytes = self.convert(&mut record, pre.as_ref()).await?;
+        let Some(bytes) = bytes else {
+            let original = pre.unwrap_or_else(|| record.clone());
+            return self.drop_record(&original).await;
+        };
+        let original = pre.unwrap_or_else(|| record.clone());
+        let opaque = self.next_opaque;
+        self.next_opaque = self.next_opaque.wrapping_add(1);
+        let mut headers = OwnedHeaders::new_with_capacity(bytes.headers.len());
+        for (key, value) in &bytes.headers {
+            headers = headers.insert(Header {
+                key,
+                value: value.as_deref(),
+            });
+        }
+        let mut base: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(&record.topic, opaque).headers(headers);
+        if let Some(k) = bytes.key.as_deref() {
+            base = base.key(k);
+        }
+        if let Some(v) = bytes.value.as_deref() {
+            base = base.payload(v);
+        }
+        if let Some(p) = record.kafka_partition {
+            base = base.partition(p);
+        }
+        if let Some(ts) = record.timestamp {
+            base = base.timestamp(ts);
+        }
+        loop {
+            match self.producer.send(base) {
+                Ok(()) => break,
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    returned,
+                )) => {
+                    base = returned;
+                    // Back-pressure: wait for an acknowledgement (or a moment) and retry.
+                    let wait = Duration::from_millis(100);
+                    if let Ok(Some(ack)) = tokio::time::timeout(wait, self.acks.recv()).await {
+                        self.handle_ack(ack).await?;
+                    }
+                }
+                Err((e, _)) => {
+                    return Err(TaskError::stage(
+                        Stage::KafkaProduce,
+                        Self::record_context(&record),
+                        sluice_api::ConnectError::connect(e.to_string()),
+                    ))
+                }
+            }
+        }
+        self.status.add_topic(&self.id.connector, &record.topic);
+        let submitted = self
+            .submitted
+            .submit(original.source_partition(), original.source_offset());
+        self.in_flight.insert(
+            opaque,
+            InFlight {
+                submitted,
+                record: original,
+            },
+        );
+        Ok(())
+    }
+
+    /// Writes the committable offsets to the store, then calls `SourceTask.commit`. A failed
+    /// write keeps the offsets for the next attempt (Java logs and retries, too).
+    async fn commit_offsets(&mut self) -> Result<(), TaskError> {
+        self.drain_acks().await?;
+        self.uncommitted.extend(
+            self.submitted
+                .committable()
+                .into_iter()
+                .map(|(p, o)| (p, Some(o))),
+        );
+        if self.uncommitted.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.uncommitted);
+        let count = batch.len();
+        let write = put_offsets(
+            self.offsets.clone(),
+            self.id.connector.clone(),
+            batch.clone(),
+        );
+        match tokio::time::timeout(self.flush_timeout.max(Duration::from_millis(1)), write).await {
+            Ok(Ok(())) => {
+                debug!(partitions = count, "Committed source offsets.");
+                self.task.commit().await.map_err(|error| TaskError::Task {
+                    call: "SourceTask.commit",
+                    error,
+                })
+            }
+            Ok(Err(e)) => {
+                warn!(error = %e, "Failed to commit source offsets; will retry.");
+                self.uncommitted = batch;
+                Ok(())
+            }
+            Err(_) => {
+                warn!("Timed out committing source offsets; will retry.");
+                self.uncommitted = batch;
+                Ok(())
+            }
+        }
+    }
+}

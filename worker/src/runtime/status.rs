@@ -1,0 +1,185 @@
+//! Connector and task states as the status endpoints report them (standalone keeps them in
+//! memory, like Java's `MemoryStatusBackingStore`), plus the topics each connector used
+//! (KIP-558 topic tracking).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::RwLock;
+
+use crate::herder::{ConnectorState, ConnectorTaskId, State, TaskState};
+
+#[derive(Debug, Clone)]
+struct Entry {
+    state: State,
+    trace: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    connectors: HashMap<String, Entry>,
+    tasks: BTreeMap<ConnectorTaskId, Entry>,
+    topics: HashMap<String, BTreeSet<String>>,
+}
+
+/// The status table of one worker.
+#[derive(Debug)]
+pub struct StatusStore {
+    worker_id: String,
+    inner: RwLock<Inner>,
+}
+
+impl StatusStore {
+    /// An empty table for the worker `worker_id`.
+    pub fn new(worker_id: impl Into<String>) -> Self {
+        StatusStore {
+            worker_id: worker_id.into(),
+            inner: RwLock::new(Inner::default()),
+        }
+    }
+
+    /// The worker id written into every status.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a connector state.
+    pub fn put_connector(&self, name: &str, state: State, trace: Option<String>) {
+        self.write()
+            .connectors
+            .insert(name.to_string(), Entry { state, trace });
+    }
+
+    /// Records a task state.
+    pub fn put_task(&self, id: &ConnectorTaskId, state: State, trace: Option<String>) {
+        self.write()
+            .tasks
+            .insert(id.clone(), Entry { state, trace });
+    }
+
+    /// Records a task state unless the task already reported FAILED (a failure sticks until
+    /// the task is restarted).
+    pub fn put_task_unless_failed(&self, id: &ConnectorTaskId, state: State) {
+        let mut inner = self.write();
+        let failed = inner
+            .tasks
+            .get(id)
+            .is_some_and(|e| e.state == State::Failed);
+        if !failed {
+            inner.tasks.insert(id.clone(), Entry { state, trace: None });
+        }
+    }
+
+    /// The connector's state.
+    pub fn connector(&self, name: &str) -> Option<ConnectorState> {
+        self.read().connectors.get(name).map(|e| ConnectorState {
+            state: e.state,
+            worker_id: self.worker_id.clone(),
+            trace: e.trace.clone(),
+        })
+    }
+
+    /// One task's state.
+    pub fn task(&self, id: &ConnectorTaskId) -> Option<TaskState> {
+        self.read().tasks.get(id).map(|e| TaskState {
+            id: id.task,
+            state: e.state,
+            worker_id: self.worker_id.clone(),
+            trace: e.trace.clone(),
+        })
+    }
+
+    /// The states of a connector's tasks, sorted by id.
+    pub fn tasks(&self, connector: &str) -> Vec<TaskState> {
+        self.read()
+            .tasks
+            .iter()
+            .filter(|(id, _)| id.connector == connector)
+            .map(|(id, e)| TaskState {
+                id: id.task,
+                state: e.state,
+                worker_id: self.worker_id.clone(),
+                trace: e.trace.clone(),
+            })
+            .collect()
+    }
+
+    /// Forgets a task.
+    pub fn remove_task(&self, id: &ConnectorTaskId) {
+        self.write().tasks.remove(id);
+    }
+
+    /// Forgets a connector and its tasks (not its topics: Java keeps them until reset).
+    pub fn remove_connector(&self, name: &str) {
+        let mut inner = self.write();
+        inner.connectors.remove(name);
+        inner.tasks.retain(|id, _| id.connector != name);
+    }
+
+    /// Records that the connector used `topic`.
+    pub fn add_topic(&self, connector: &str, topic: &str) {
+        let known = self
+            .read()
+            .topics
+            .get(connector)
+            .is_some_and(|t| t.contains(topic));
+        if !known {
+            self.write()
+                .topics
+                .entry(connector.to_string())
+                .or_default()
+                .insert(topic.to_string());
+        }
+    }
+
+    /// The topics the connector used, sorted.
+    pub fn topics(&self, connector: &str) -> Vec<String> {
+        self.read()
+            .topics
+            .get(connector)
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the connector's topics.
+    pub fn reset_topics(&self, connector: &str) {
+        self.write().topics.remove(connector);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_sticks_and_tasks_sort() {
+        let s = StatusStore::new("h:8083");
+        let t1 = ConnectorTaskId {
+            connector: "c".into(),
+            task: 1,
+        };
+        let t0 = ConnectorTaskId {
+            connector: "c".into(),
+            task: 0,
+        };
+        s.put_task(&t1, State::Failed, Some("trace".into()));
+        s.put_task(&t0, State::Running, None);
+        s.put_task_unless_failed(&t1, State::Unassigned);
+        let tasks = s.tasks("c");
+        assert_eq!(tasks[0].id, 0);
+        assert_eq!(tasks[1].state, State::Failed);
+        assert_eq!(tasks[1].worker_id, "h:8083");
+        s.add_topic("c", "b");
+        s.add_topic("c", "a");
+        assert_eq!(s.topics("c"), vec!["a", "b"]);
+        s.remove_connector("c");
+        assert!(s.tasks("c").is_empty());
+        assert_eq!(s.topics("c").len(), 2);
+    }
+}

@@ -1,0 +1,168 @@
+//! Which source offsets may be committed (Java's `SubmittedRecords`).
+//!
+//! Every record handed to the producer is submitted here, in poll order. An offset becomes
+//! committable only when its record and every earlier record of the same source partition
+//! were acknowledged by Kafka; so a crash never skips a record that was not written.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use sluice_api::OffsetMap;
+
+/// Handle of one submitted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    seq: u64,
+    partition: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    seq: u64,
+    offset: Option<OffsetMap>,
+    acked: bool,
+}
+
+#[derive(Debug)]
+struct PartitionQueue {
+    partition: Option<OffsetMap>,
+    queue: VecDeque<Pending>,
+}
+
+/// Submitted, not yet committable records, per source partition.
+#[derive(Debug, Default)]
+pub struct SubmittedRecords {
+    next_seq: u64,
+    partitions: HashMap<Vec<u8>, PartitionQueue>,
+    in_flight: usize,
+}
+
+fn partition_key(partition: Option<&OffsetMap>) -> Vec<u8> {
+    match partition {
+        None => Vec::new(),
+        Some(p) => {
+            let sorted: BTreeMap<&String, &serde_json::Value> = p.iter().collect();
+            let mut key = vec![b'p'];
+            key.extend(serde_json::to_vec(&sorted).unwrap_or_default());
+            key
+        }
+    }
+}
+
+impl SubmittedRecords {
+    /// Nothing submitted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Submits a record with its source partition and offset (either may be absent: such
+    /// records are tracked for completion but commit no offset).
+    pub fn submit(
+        &mut self,
+        partition: Option<&OffsetMap>,
+        offset: Option<&OffsetMap>,
+    ) -> Submitted {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let key = partition_key(partition);
+        let queue = self
+            .partitions
+            .entry(key.clone())
+            .or_insert_with(|| PartitionQueue {
+                partition: partition.cloned(),
+                queue: VecDeque::new(),
+            });
+        queue.queue.push_back(Pending {
+            seq,
+            offset: if partition.is_some() {
+                offset.cloned()
+            } else {
+                None
+            },
+            acked: false,
+        });
+        self.in_flight += 1;
+        Submitted {
+            seq,
+            partition: key,
+        }
+    }
+
+    /// Marks a record acknowledged; `false` if it was unknown (already acked or never
+    /// submitted).
+    pub fn ack(&mut self, id: &Submitted) -> bool {
+        let Some(queue) = self.partitions.get_mut(&id.partition) else {
+            return false;
+        };
+        match queue.queue.binary_search_by_key(&id.seq, |p| p.seq) {
+            Ok(i) if !queue.queue[i].acked => {
+                queue.queue[i].acked = true;
+                self.in_flight -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes the acknowledged prefix of every partition and returns the latest offset of
+    /// each prefix: the offsets that are now safe to commit.
+    pub fn committable(&mut self) -> Vec<(OffsetMap, OffsetMap)> {
+        let mut out = Vec::new();
+        self.partitions.retain(|_, q| {
+            let mut latest = None;
+            while q.queue.front().is_some_and(|p| p.acked) {
+                if let Some(p) = q.queue.pop_front() {
+                    if p.offset.is_some() {
+                        latest = p.offset;
+                    }
+                }
+            }
+            if let (Some(partition), Some(offset)) = (&q.partition, latest) {
+                out.push((partition.clone(), offset));
+            }
+            !q.queue.is_empty()
+        });
+        out
+    }
+
+    /// Records submitted and not yet acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(json: &str) -> OffsetMap {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn only_the_contiguous_acked_prefix_commits() {
+        let a = map(r#"{"f":"a"}"#);
+        let b = map(r#"{"f":"b"}"#);
+        let mut s = SubmittedRecords::new();
+        let a1 = s.submit(Some(&a), Some(&map(r#"{"p":1}"#)));
+        let a2 = s.submit(Some(&a), Some(&map(r#"{"p":2}"#)));
+        let b1 = s.submit(Some(&b), Some(&map(r#"{"p":10}"#)));
+        let a3 = s.submit(Some(&a), Some(&map(r#"{"p":3}"#)));
+        let none = s.submit(None, None);
+        assert_eq!(s.in_flight(), 5);
+
+        // a2 acked before a1: nothing of `a` may commit yet.
+        assert!(s.ack(&a2));
+        assert!(s.ack(&b1));
+        assert!(!s.ack(&b1), "double ack is ignored");
+        assert_eq!(s.committable(), vec![(b.clone(), map(r#"{"p":10}"#))]);
+
+        assert!(s.ack(&a1));
+        assert_eq!(s.committable(), vec![(a.clone(), map(r#"{"p":2}"#))]);
+        assert!(s.committable().is_empty(), "already taken");
+
+        assert!(s.ack(&none));
+        assert!(s.ack(&a3));
+        assert_eq!(s.committable(), vec![(a, map(r#"{"p":3}"#))]);
+        assert_eq!(s.in_flight(), 0);
+    }
+}

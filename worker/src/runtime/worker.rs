@@ -1,0 +1,508 @@
+//! The [`Worker`]: runs connector instances and their tasks on tokio. The herder decides what
+//! runs; the worker instantiates plugins, builds each task's pipeline and clients, runs the
+//! loops and records states.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use sluice_api::{
+    ConnectError, ConnectResult, ConnectorContext, PluginFactory, Props, SinkConnector,
+    SourceConnector,
+};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::converters::RecordConverters;
+use super::errors::log_reporter::LogReporter;
+use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
+use super::sink::{consumer_defaults, run_sink_task, SinkErrorHandling, SinkTaskRun};
+use super::source::{producer_defaults, run_source_task, SourceTaskRun, TaskTarget};
+use super::status::StatusStore;
+use super::transforms::Transforms;
+use super::{connect_trace, TaskError};
+use crate::config::connector::{ConnectorKind, TASKS_MAX, TOPICS, TOPICS_REGEX};
+use crate::config::kafka_clients::{client_config, ClientKind};
+use crate::config::WorkerConfig;
+use crate::herder::{ConnectorTaskId, State, TargetState};
+use crate::plugins::PluginRegistry;
+use crate::storage::OffsetBackingStore;
+
+/// Something a connector asked of the herder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerEvent {
+    /// `ConnectorContext::request_task_reconfiguration`.
+    Reconfigure(String),
+}
+
+enum Instance {
+    Source(Box<dyn SourceConnector>),
+    Sink(Box<dyn SinkConnector>),
+}
+
+impl Instance {
+    fn connector(&mut self) -> &mut dyn sluice_api::Connector {
+        match self {
+            Instance::Source(c) => c.as_mut(),
+            Instance::Sink(c) => c.as_mut(),
+        }
+    }
+}
+
+struct TaskHandle {
+    control: watch::Sender<TaskTarget>,
+    join: JoinHandle<()>,
+}
+
+struct ConnectorContextImpl {
+    name: String,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+    status: Arc<StatusStore>,
+}
+
+impl ConnectorContext for ConnectorContextImpl {
+    fn request_task_reconfiguration(&self) {
+        let _ = self
+            .events
+            .send(WorkerEvent::Reconfigure(self.name.clone()));
+    }
+    fn raise_error(&self, error: ConnectError) {
+        warn!(connector = %self.name, error = %error, "Connector raised an error.");
+        self.status
+            .put_connector(&self.name, State::Failed, Some(connect_trace(&error)));
+    }
+}
+
+/// Runs connectors and tasks.
+pub struct Worker {
+    config: Arc<WorkerConfig>,
+    registry: Arc<PluginRegistry>,
+    offsets: Arc<dyn OffsetBackingStore>,
+    status: Arc<StatusStore>,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+    connectors: Mutex<HashMap<String, Instance>>,
+    tasks: tokio::sync::Mutex<BTreeMap<ConnectorTaskId, TaskHandle>>,
+}
+
+/// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
+/// client id `connector-dlq-producer-<connector>-<task>`).
+pub fn dlq_producer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
+    let mut defaults = producer_defaults(id);
+    for (k, v) in &mut defaults {
+        if *k == "client.id" {
+            *v = format!("connector-dlq-producer-{}-{}", id.connector, id.task);
+        }
+    }
+    defaults
+}
+
+/// The task class name Java would report for a connector class (`…Connector` → `…Task`).
+pub fn task_class_for(connector_class: &str) -> String {
+    match connector_class.strip_suffix("Connector") {
+        Some(base) => format!("{base}Task"),
+        None => format!("{connector_class}Task"),
+    }
+}
+
+impl Worker {
+    /// A worker, and the receiver of the events its connectors raise.
+    pub fn new(
+        config: Arc<WorkerConfig>,
+        registry: Arc<PluginRegistry>,
+        offsets: Arc<dyn OffsetBackingStore>,
+        status: Arc<StatusStore>,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        (
+            Arc::new(Worker {
+                config,
+                registry,
+                offsets,
+                status,
+                events,
+                connectors: Mutex::new(HashMap::new()),
+                tasks: tokio::sync::Mutex::new(BTreeMap::new()),
+            }),
+            rx,
+        )
+    }
+
+    /// The worker config.
+    pub fn config(&self) -> &Arc<WorkerConfig> {
+        &self.config
+    }
+    /// The plugin registry.
+    pub fn registry(&self) -> &Arc<PluginRegistry> {
+        &self.registry
+    }
+    /// The offset store.
+    pub fn offsets(&self) -> &Arc<dyn OffsetBackingStore> {
+        &self.offsets
+    }
+    /// The status table.
+    pub fn status(&self) -> &Arc<StatusStore> {
+        &self.status
+    }
+
+    /// Source or sink, for a connector class or alias.
+    pub fn connector_kind(&self, class: &str) -> Option<ConnectorKind> {
+        match self.registry.find_connector(class).map(|p| p.factory) {
+            Some(PluginFactory::Source(_)) => Some(ConnectorKind::Source),
+            Some(PluginFactory::Sink(_)) => Some(ConnectorKind::Sink),
+            _ => None,
+        }
+    }
+
+    fn connectors(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instance>> {
+        self.connectors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Instantiates and starts a connector; its status becomes RUNNING or PAUSED (per
+    /// `target`), or FAILED with the error.
+    pub fn start_connector(
+        &self,
+        name: &str,
+        props: &Props,
+        target: TargetState,
+    ) -> ConnectResult<()> {
+        let _span = tracing::info_span!("connector", connector = %name).entered();
+        let class = props.get("connector.class").cloned().unwrap_or_default();
+        let instance = match self.registry.find_connector(&class).map(|p| p.factory) {
+            Some(PluginFactory::Source(make)) => Instance::Source(make()),
+            Some(PluginFactory::Sink(make)) => Instance::Sink(make()),
+            _ => {
+                let e = ConnectError::connect(format!(
+                    "Failed to find any class that implements Connector and which name matches {class}"
+                ));
+                self.status
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                return Err(e);
+            }
+        };
+        let mut instance = instance;
+        let context = Arc::new(ConnectorContextImpl {
+            name: name.to_string(),
+            events: self.events.clone(),
+            status: self.status.clone(),
+        });
+        if let Err(e) = instance.connector().start(props, context) {
+            warn!(error = %e, "Connector failed to start.");
+            self.status
+                .put_connector(name, State::Failed, Some(connect_trace(&e)));
+            return Err(e);
+        }
+        info!("Connector started.");
+        self.connectors().insert(name.to_string(), instance);
+        self.status.put_connector(
+            name,
+            if target == TargetState::Paused {
+                State::Paused
+            } else {
+                State::Running
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// True when the connector instance is running here.
+    pub fn is_connector_running(&self, name: &str) -> bool {
+        self.connectors().contains_key(name)
+    }
+
+    /// Stops and forgets a connector instance (its status is left to the caller).
+    pub fn stop_connector(&self, name: &str) {
+        let instance = self.connectors().remove(name);
+        if let Some(mut instance) = instance {
+            if let Err(e) = instance.connector().stop() {
+                warn!(connector = %name, error = %e, "Connector failed to stop cleanly.");
+            }
+        }
+    }
+
+    /// Records a connector target state change (pause/resume) in its status, unless it
+    /// failed.
+    pub fn set_connector_state(&self, name: &str, state: State) {
+        let failed = self
+            .status
+            .connector(name)
+            .is_some_and(|s| s.state == State::Failed);
+        if !failed {
+            self.status.put_connector(name, state, None);
+        }
+    }
+
+    /// The connector's task configs, with `task.class` and (sinks) `topics`/`topics.regex`
+    /// added, checked against `tasks.max`.
+    pub fn task_configs(&self, name: &str, props: &Props) -> ConnectResult<Vec<Props>> {
+        let max_tasks = props
+            .get(TASKS_MAX)
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let enforce = props
+            .get("tasks.max.enforce")
+            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+        let class = props.get("connector.class").cloned().unwrap_or_default();
+        let plugin_class = self
+            .registry
+            .find_connector(&class)
+            .map(|p| p.class.to_string())
+            .unwrap_or(class);
+        let mut connectors = self.connectors();
+        let Some(instance) = connectors.get_mut(name) else {
+            return Err(ConnectError::connect(format!(
+                "Connector {name} is not running on this worker"
+            )));
+        };
+        let is_sink = matches!(instance, Instance::Sink(_));
+        let configs = instance.connector().task_configs(max_tasks)?;
+        if enforce && configs.len() > max_tasks {
+            return Err(ConnectError::connect(format!(
+                "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect.",
+                configs.len()
+            )));
+        }
+        Ok(configs
+            .into_iter()
+            .map(|mut c| {
+                c.insert("task.class".to_string(), task_class_for(&plugin_class));
+                if is_sink {
+                    for key in [TOPICS, TOPICS_REGEX] {
+                        if let Some(v) = props.get(key) {
+                            c.insert(key.to_string(), v.clone());
+                        }
+                    }
+                }
+                c
+            })
+            .collect())
+    }
+
+    /// Starts one task. A failure to build it (converters, transformations, clients) is
+    /// recorded as FAILED and returned.
+    pub async fn start_task(
+        &self,
+        id: &ConnectorTaskId,
+        connector_props: &Props,
+        task_props: &Props,
+        target: TargetState,
+    ) -> Result<(), TaskError> {
+        let result = self
+            .spawn_task(id, connector_props, task_props, target)
+            .await;
+        if let Err(e) = &result {
+            warn!(connector = %id.connector, task = id.task, error = %e, "Task failed to start.");
+            self.status.put_task(id, State::Failed, Some(e.trace()));
+        }
+        result
+    }
+
+    async fn spawn_task(
+        &self,
+        id: &ConnectorTaskId,
+        connector_props: &Props,
+        task_props: &Props,
+        target: TargetState,
+    ) -> Result<(), TaskError> {
+        let build = |call: &'static str| move |error| TaskError::Task { call, error };
+        let converters = RecordConverters::build(&self.registry, &self.config, connector_props)
+            .map_err(build("converter configuration"))?;
+        let transforms = Transforms::build(&self.registry, connector_props)
+            .map_err(build("transformation configuration"))?;
+        let error_config = |kind| {
+            ErrorHandlingConfig::parse(kind, connector_props).map_err(|e| TaskError::Task {
+                call: "error handling configuration",
+                error: ConnectError::Config(e.errors.into_iter().next().unwrap_or_else(|| {
+                    sluice_api::ConfigError::key("errors.tolerance", "Invalid configuration")
+                })),
+            })
+        };
+        let initial = match target {
+            TargetState::Paused => TaskTarget::Paused,
+            _ => TaskTarget::Running,
+        };
+        let mut sink_errors = if self.connector_kind_of(&id.connector) == Some(ConnectorKind::Sink)
+        {
+            let config = error_config(ConnectorKind::Sink)?;
+            let reporter_converters = if config.has_reporters() {
+                Some(
+                    RecordConverters::build(&self.registry, &self.config, connector_props)
+                        .map_err(build("converter configuration"))?,
+                )
+            } else {
+                None
+            };
+            Some(SinkErrorHandling {
+                config,
+                dlq_admin: client_config(
+                    ClientKind::Admin,
+                    &self.config.originals,
+                    connector_props,
+                    &[("client.id", "connector-dlq-adminclient-".to_string())],
+                ),
+                dlq_producer: client_config(
+                    ClientKind::Producer,
+                    &self.config.originals,
+                    connector_props,
+                    &dlq_producer_defaults(id),
+                ),
+                reporter_converters,
+                task_class: task_props.get("task.class").cloned().unwrap_or_default(),
+            })
+        } else {
+            None
+        };
+        let (control, rx) = watch::channel(initial);
+        let join = {
+            let mut connectors = self.connectors();
+            let Some(instance) = connectors.get_mut(&id.connector) else {
+                return Err(TaskError::Task {
+                    call: "create task",
+                    error: ConnectError::connect(format!(
+                        "Connector {} is not running",
+                        id.connector
+                    )),
+                });
+            };
+            match instance {
+                Instance::Source(c) => {
+                    let config = error_config(ConnectorKind::Source)?;
+                    let mut reporters = Reporters::default();
+                    if config.log_enable {
+                        reporters.log =
+                            Some(LogReporter::new(id.clone(), config.log_include_messages));
+                    }
+                    let run = SourceTaskRun {
+                        id: id.clone(),
+                        task: c.create_task(),
+                        task_config: task_props.clone(),
+                        converters,
+                        transforms,
+                        producer_config: client_config(
+                            ClientKind::Producer,
+                            &self.config.originals,
+                            connector_props,
+                            &producer_defaults(id),
+                        ),
+                        offsets: self.offsets.clone(),
+                        status: self.status.clone(),
+                        flush_interval: self.config.offset_flush_interval,
+                        flush_timeout: self.config.offset_flush_timeout,
+                        errors: RetryWithToleranceOperator::new(id.clone(), config, reporters),
+                    };
+                    tokio::spawn(run_source_task(run, rx))
+                }
+                Instance::Sink(c) => {
+                    let errors = sink_errors.take().ok_or_else(|| TaskError::Task {
+                        call: "error handling configuration",
+                        error: ConnectError::connect("sink error handling already built"),
+                    })?;
+                    let topics = sluice_api::config::parse_list(
+                        connector_props
+                            .get(TOPICS)
+                            .map(String::as_str)
+                            .unwrap_or(""),
+                    );
+                    let regex = connector_props
+                        .get(TOPICS_REGEX)
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty());
+                    let run = SinkTaskRun {
+                        id: id.clone(),
+                        task: c.create_task(),
+                        task_config: task_props.clone(),
+                        topics,
+                        topics_regex: regex,
+                        converters,
+                        transforms,
+                        consumer_config: client_config(
+                            ClientKind::Consumer,
+                            &self.config.originals,
+                            connector_props,
+                            &consumer_defaults(id),
+                        ),
+                        status: self.status.clone(),
+                        commit_interval: self.config.offset_flush_interval,
+                        commit_timeout: self.config.offset_flush_timeout,
+                        errors,
+                    };
+                    tokio::spawn(run_sink_task(run, rx))
+                }
+            }
+        };
+        self.tasks
+            .lock()
+            .await
+            .insert(id.clone(), TaskHandle { control, join });
+        Ok(())
+    }
+
+    fn connector_kind_of(&self, connector: &str) -> Option<ConnectorKind> {
+        match self.connectors().get(connector)? {
+            Instance::Source(_) => Some(ConnectorKind::Source),
+            Instance::Sink(_) => Some(ConnectorKind::Sink),
+        }
+    }
+
+    /// Pauses or resumes a running task.
+    pub async fn set_task_target(&self, id: &ConnectorTaskId, target: TargetState) {
+        if let Some(handle) = self.tasks.lock().await.get(id) {
+            let t = match target {
+                TargetState::Paused => TaskTarget::Paused,
+                TargetState::Started => TaskTarget::Running,
+                TargetState::Stopped => TaskTarget::Stopping,
+            };
+            let _ = handle.control.send(t);
+        }
+    }
+
+    /// The ids of the connector's tasks running here.
+    pub async fn task_ids(&self, connector: &str) -> Vec<ConnectorTaskId> {
+        self.tasks
+            .lock()
+            .await
+            .keys()
+            .filter(|id| id.connector == connector)
+            .cloned()
+            .collect()
+    }
+
+    /// Stops tasks: each flushes and commits; waits `task.shutdown.graceful.timeout.ms` in
+    /// total, then abandons the rest. Stopped tasks become UNASSIGNED unless they failed.
+    pub async fn stop_tasks(&self, ids: &[ConnectorTaskId]) {
+        let handles: Vec<(ConnectorTaskId, TaskHandle)> = {
+            let mut tasks = self.tasks.lock().await;
+            ids.iter()
+                .filter_map(|id| tasks.remove(id).map(|h| (id.clone(), h)))
+                .collect()
+        };
+        for (_, h) in &handles {
+            let _ = h.control.send(TaskTarget::Stopping);
+        }
+        let deadline = tokio::time::Instant::now() + self.config.task_shutdown_timeout;
+        for (id, h) in handles {
+            let abort = h.join.abort_handle();
+            match tokio::time::timeout_at(deadline, h.join).await {
+                Ok(_) => {}
+                Err(_) => {
+                    warn!(connector = %id.connector, task = id.task,
+                        "Graceful stop of task failed: it did not stop within task.shutdown.graceful.timeout.ms.");
+                    abort.abort();
+                }
+            }
+            self.status.put_task_unless_failed(&id, State::Unassigned);
+        }
+    }
+
+    /// Stops every task and connector (worker shutdown).
+    pub async fn stop_all(&self) {
+        let ids: Vec<ConnectorTaskId> = self.tasks.lock().await.keys().cloned().collect();
+        self.stop_tasks(&ids).await;
+        let names: Vec<String> = self.connectors().keys().cloned().collect();
+        for name in names {
+            self.stop_connector(&name);
+            self.status.put_connector(&name, State::Unassigned, None);
+        }
+    }
+}
