@@ -38,7 +38,7 @@ use crate::herder::{ConnectorTaskId, State};
 use crate::storage::{put_offsets, OffsetBackingStore};
 
 /// Records in flight (produced, not yet acknowledged) before the loop stops polling.
-pub const MAX_IN_FLIGHT: usize = 10_000;
+pub const MAX_IN_FLIGHT: usize = 4_096;
 
 /// What the worker wants a task to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

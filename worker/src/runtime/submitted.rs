@@ -26,6 +26,10 @@ struct Pending {
 struct PartitionQueue {
     partition: Option<OffsetMap>,
     queue: VecDeque<Pending>,
+    /// The offset of the newest record of the acknowledged prefix, not yet handed out by
+    /// `committable`. Acknowledged records leave `queue` at once, so memory stays bounded by
+    /// the records in flight, not by the flush interval.
+    acked_offset: Option<OffsetMap>,
 }
 
 /// Submitted, not yet committable records, per source partition.
@@ -70,6 +74,7 @@ impl SubmittedRecords {
             .or_insert_with(|| PartitionQueue {
                 partition: partition.cloned(),
                 queue: VecDeque::new(),
+                acked_offset: None,
             });
         queue.queue.push_back(Pending {
             seq,
@@ -97,6 +102,13 @@ impl SubmittedRecords {
             Ok(i) if !queue.queue[i].acked => {
                 queue.queue[i].acked = true;
                 self.in_flight -= 1;
+                while queue.queue.front().is_some_and(|p| p.acked) {
+                    if let Some(p) = queue.queue.pop_front() {
+                        if p.offset.is_some() {
+                            queue.acked_offset = p.offset;
+                        }
+                    }
+                }
                 true
             }
             _ => false,
@@ -108,15 +120,7 @@ impl SubmittedRecords {
     pub fn committable(&mut self) -> Vec<(OffsetMap, OffsetMap)> {
         let mut out = Vec::new();
         self.partitions.retain(|_, q| {
-            let mut latest = None;
-            while q.queue.front().is_some_and(|p| p.acked) {
-                if let Some(p) = q.queue.pop_front() {
-                    if p.offset.is_some() {
-                        latest = p.offset;
-                    }
-                }
-            }
-            if let (Some(partition), Some(offset)) = (&q.partition, latest) {
+            if let (Some(partition), Some(offset)) = (&q.partition, q.acked_offset.take()) {
                 out.push((partition.clone(), offset));
             }
             !q.queue.is_empty()
