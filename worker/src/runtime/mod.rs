@@ -167,6 +167,30 @@ pub fn connect_trace(error: &ConnectError) -> String {
     format!("{}: {}", error.java_class(), error)
 }
 
+/// Runs one task's loop inside its `task{connector,task}` span: logs how it ended and
+/// writes FAILED with the error's trace; other final states are left to the caller.
+/// `kind` ("Source" or "Sink") only names the task in the log.
+pub(crate) async fn supervise_task(
+    id: crate::herder::ConnectorTaskId,
+    status: std::sync::Arc<status::StatusStore>,
+    kind: &'static str,
+    task_loop: impl std::future::Future<Output = Result<(), TaskError>>,
+) {
+    use tracing::Instrument;
+    let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
+    async move {
+        match task_loop.await {
+            Ok(()) => tracing::info!("{kind} task stopped."),
+            Err(e) => {
+                tracing::warn!(error = %e, "{kind} task failed.");
+                status.put_task(&id, crate::herder::State::Failed, Some(e.trace()));
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

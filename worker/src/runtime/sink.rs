@@ -32,7 +32,7 @@ use sluice_api::{
     TimestampType, TopicPartition,
 };
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, info, warn};
 
 use super::converters::RecordConverters;
 use super::errors::context::{ConsumedRecord, OriginalRecord};
@@ -301,20 +301,9 @@ impl SinkErrorHandling {
 /// Runs the task until `control` says [`TaskTarget::Stopping`] or it fails; FAILED is written
 /// here, other final states by the caller.
 pub async fn run_sink_task(run: SinkTaskRun, control: watch::Receiver<TaskTarget>) {
-    let span = tracing::info_span!("task", connector = %run.id.connector, task = run.id.task);
-    async move {
-        let id = run.id.clone();
-        let status = run.status.clone();
-        match SinkLoop::start(run, control).await {
-            Ok(()) => info!("Sink task stopped."),
-            Err(e) => {
-                warn!(error = %e, "Sink task failed.");
-                status.put_task(&id, State::Failed, Some(e.trace()));
-            }
-        }
-    }
-    .instrument(span)
-    .await
+    let id = run.id.clone();
+    let status = run.status.clone();
+    super::supervise_task(id, status, "Sink", SinkLoop::start(run, control)).await
 }
 
 struct SinkLoop {

@@ -25,7 +25,7 @@ use sluice_api::{
     SourceTaskContext,
 };
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, warn};
 
 use super::converters::{KafkaBytes, RecordConverters};
 use super::errors::context::OriginalRecord;
@@ -145,20 +145,9 @@ pub struct SourceTaskRun {
 /// Runs the task until `control` says [`TaskTarget::Stopping`] or it fails. The final status
 /// is left to the caller, except FAILED, which is written here.
 pub async fn run_source_task(run: SourceTaskRun, control: watch::Receiver<TaskTarget>) {
-    let span = tracing::info_span!("task", connector = %run.id.connector, task = run.id.task);
-    async move {
-        let id = run.id.clone();
-        let status = run.status.clone();
-        match SourceLoop::start(run, control).await {
-            Ok(()) => info!("Source task stopped."),
-            Err(e) => {
-                warn!(error = %e, "Source task failed.");
-                status.put_task(&id, State::Failed, Some(e.trace()));
-            }
-        }
-    }
-    .instrument(span)
-    .await
+    let id = run.id.clone();
+    let status = run.status.clone();
+    super::supervise_task(id, status, "Source", SourceLoop::start(run, control)).await
 }
 
 struct InFlight {
