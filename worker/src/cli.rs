@@ -20,7 +20,7 @@ use crate::logging;
 use crate::plugins::PluginRegistry;
 use crate::rest::config_dir::{restore, ConfigDir, PersistingHerder};
 use crate::rest::{
-    AppState, ConnectorBaseConfigs, LoggerLevels, Readiness, RestConfig, RestServer,
+    AppState, ConnectorBaseConfigs, LoggerLevels, Readiness, RestConfig, RestServeError, RestServer,
 };
 use crate::runtime::status::StatusStore;
 use crate::runtime::worker::Worker;
@@ -180,12 +180,17 @@ pub async fn run_standalone(
             worker_file.display()
         ))
     })?;
-    let server = RestServer::bind(&rest_config)
-        .await
-        .map_err(|e| StartupError {
+    let server = RestServer::bind(&rest_config).await.map_err(|e| match e {
+        // A keystore or truststore that cannot be used is a configuration error.
+        RestServeError::Tls(e) => StartupError::config(format!(
+            "Invalid configuration in {}: {e}",
+            worker_file.display()
+        )),
+        e => StartupError {
             code: 1,
             message: format!("Could not start the REST server: {e}"),
-        })?;
+        },
+    })?;
     let worker_id = server.worker_id();
     info!(worker_id = %worker_id, url = %server.advertised_url(), "Starting standalone worker.");
     let status = Arc::new(StatusStore::new(worker_id));

@@ -151,3 +151,48 @@ fn a_valid_configuration_is_accepted_and_stops_cleanly_on_sigterm() {
     let status = sluice.terminate();
     assert!(status.success(), "exit status {status}:\n{}", sluice.logs());
 }
+
+#[test]
+fn unreadable_https_keystore_names_the_file_key_and_keystore() {
+    let dir = TestDir::new();
+    let keystore = dir.file("missing-keystore.p12");
+    let keystore = keystore.to_string_lossy();
+    let worker = worker_properties(
+        &dir,
+        &[
+            ("listeners", "https://127.0.0.1:0"),
+            ("listeners.https.ssl.keystore.location", &keystore),
+            ("listeners.https.ssl.keystore.password", "changeit"),
+        ],
+    );
+    let output = run_failing(&dir, &[&worker]);
+    assert_names(
+        &output,
+        &[
+            &file_name(&worker),
+            "listeners.https.ssl.keystore.location",
+            &keystore,
+        ],
+    );
+}
+
+#[test]
+fn invalid_response_header_rule_names_the_file_key_and_rule() {
+    let dir = TestDir::new();
+    let worker = worker_properties(
+        &dir,
+        &[(
+            "response.http.headers.config",
+            "set X-Frame-Options:DENY, frob X-A:b",
+        )],
+    );
+    let output = run_failing(&dir, &[&worker]);
+    assert_names(
+        &output,
+        &[
+            &file_name(&worker),
+            "response.http.headers.config",
+            "Invalid header config action: 'frob'",
+        ],
+    );
+}

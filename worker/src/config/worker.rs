@@ -39,6 +39,20 @@ pub const REST_ADVERTISED_LISTENER: &str = "rest.advertised.listener";
 pub const CLIENT_ID: &str = "client.id";
 /// `admin.listeners`.
 pub const ADMIN_LISTENERS: &str = "admin.listeners";
+/// `access.control.allow.origin`: origins allowed cross-origin access to the REST API.
+pub const ACCESS_CONTROL_ALLOW_ORIGIN: &str = crate::rest::server::ACCESS_CONTROL_ALLOW_ORIGIN;
+/// `access.control.allow.methods`: methods allowed in cross-origin requests.
+pub const ACCESS_CONTROL_ALLOW_METHODS: &str = crate::rest::server::ACCESS_CONTROL_ALLOW_METHODS;
+/// `response.http.headers.config`: header rules applied to REST responses.
+pub const RESPONSE_HTTP_HEADERS_CONFIG: &str = crate::rest::server::RESPONSE_HTTP_HEADERS_CONFIG;
+/// `ssl.client.auth`: client authentication of https REST listeners (unprefixed form).
+pub const SSL_CLIENT_AUTH: &str = crate::rest::tls::SSL_CLIENT_AUTH;
+/// The prefix of the TLS settings of https `listeners` (`listeners.https.ssl.keystore.location`,
+/// …); without any such key the unprefixed `ssl.*` keys are used.
+pub const LISTENERS_HTTPS_PREFIX: &str = crate::rest::tls::LISTENERS_HTTPS_PREFIX;
+/// The prefix of the TLS settings of https `admin.listeners`; without any such key the
+/// unprefixed `ssl.*` keys are used.
+pub const ADMIN_LISTENERS_HTTPS_PREFIX: &str = crate::rest::tls::ADMIN_LISTENERS_HTTPS_PREFIX;
 
 /// The default header converter.
 pub const SIMPLE_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
@@ -137,8 +151,11 @@ pub fn worker_config_def() -> ConfigDef {
                 LISTENERS,
                 ConfigType::List,
                 Importance::Low,
-                "List of comma-separated URIs the REST API will listen on, e.g. \
-                 http://:8083. An empty host binds all interfaces.",
+                "List of comma-separated URIs the REST API will listen on. The supported \
+                 protocols are HTTP and HTTPS, e.g. http://:8083,https://myhost:8443. An empty \
+                 host binds all interfaces. TLS settings of https listeners use the prefix \
+                 `listeners.https.` (e.g. `listeners.https.ssl.keystore.location`); without \
+                 any such key the unprefixed `ssl.*` keys are used.",
             )
             .default("http://:8083"),
         )
@@ -174,10 +191,70 @@ pub fn worker_config_def() -> ConfigDef {
                 ADMIN_LISTENERS,
                 ConfigType::List,
                 Importance::Low,
-                "Where /admin/loggers is served: unset serves it on the main listeners, empty \
-                 disables it.",
+                "List of comma-separated URIs the admin REST API (/admin/loggers) will listen \
+                 on, http or https. Unset serves it on the main listeners; an empty or blank \
+                 string disables it; a list serves it only there. TLS settings of https admin \
+                 listeners use the prefix `admin.listeners.https.`.",
             )
             .default_null(),
+        )
+        .define(
+            ConfigKey::new(
+                ACCESS_CONTROL_ALLOW_ORIGIN,
+                ConfigType::String,
+                Importance::Low,
+                "Value to set the Access-Control-Allow-Origin header to for REST API requests. \
+                 To enable cross origin access, set this to the domain of the application that \
+                 should be permitted to access the API, or '*' to allow access from any domain. \
+                 The default value only allows access from the domain of the REST API.",
+            )
+            .default(""),
+        )
+        .define(
+            ConfigKey::new(
+                ACCESS_CONTROL_ALLOW_METHODS,
+                ConfigType::String,
+                Importance::Low,
+                "Sets the methods supported for cross origin requests by setting the \
+                 Access-Control-Allow-Methods header. The default value of the \
+                 Access-Control-Allow-Methods header allows cross origin requests for GET, POST \
+                 and HEAD.",
+            )
+            .default(""),
+        )
+        .define(
+            ConfigKey::new(
+                RESPONSE_HTTP_HEADERS_CONFIG,
+                ConfigType::String,
+                Importance::Low,
+                "Rules for REST API HTTP response headers: comma-separated rules of the form \
+                 '[action] [header name]:[header value]', where the action is set, add, setDate \
+                 or addDate, each optionally in double quotes if it contains a comma.",
+            )
+            .default("")
+            .validator(Validator::custom(|_, value| match value {
+                sluice_api::ConfigValue::String(s) => crate::rest::filters::parse_header_rules(s)
+                    .map(|_| ())
+                    .map_err(|e| match e {
+                        crate::rest::filters::FilterConfigError::HeaderRule { message, .. } => {
+                            message
+                        }
+                        other => other.to_string(),
+                    }),
+                _ => Ok(()),
+            })),
+        )
+        .define(
+            ConfigKey::new(
+                SSL_CLIENT_AUTH,
+                ConfigType::String,
+                Importance::Low,
+                "Whether https REST listeners ask for client certificates: none, requested \
+                 (checked when sent) or required. With the prefixes `listeners.https.` and \
+                 `admin.listeners.https.` it applies to those listeners only.",
+            )
+            .default("none")
+            .validator(Validator::one_of(&["required", "requested", "none"])),
         )
         .define(
             ConfigKey::new(
@@ -427,6 +504,30 @@ mod tests {
             .to_string();
         assert!(err.contains("worker.properties"), "{err}");
         assert!(err.contains("\"value.converter\""), "{err}");
+    }
+
+    #[test]
+    fn rest_filter_keys_are_validated() {
+        let base = [
+            ("key.converter", "JsonConverter"),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+        ];
+        let with = |k: &str, v: &str| {
+            let mut p = props(&base);
+            p.insert(k.to_string(), v.to_string());
+            WorkerConfig::parse(p)
+        };
+        assert!(with(RESPONSE_HTTP_HEADERS_CONFIG, "set X-Frame-Options:DENY").is_ok());
+        let err = with(RESPONSE_HTTP_HEADERS_CONFIG, "put X-Frame-Options:DENY").unwrap_err();
+        assert_eq!(
+            err,
+            "Invalid value put X-Frame-Options:DENY for configuration \
+             response.http.headers.config: Invalid header config action: 'put'. Expected one \
+             of [set, add, setDate, addDate]"
+        );
+        let err = with(SSL_CLIENT_AUTH, "always").unwrap_err();
+        assert!(err.contains("ssl.client.auth"), "{err}");
     }
 
     #[test]

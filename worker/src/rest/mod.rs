@@ -3,7 +3,12 @@
 //! Handlers are thin: each parses the request, calls one [`Herder`] method and maps the
 //! result onto Java's status code and entity. Module map:
 //!
-//! * [`server`]: `listeners` parsing, the advertised URL / worker id, binding and serving.
+//! * [`server`]: `listeners` / `admin.listeners` parsing, the advertised URL / worker id,
+//!   binding and serving.
+//! * [`tls`]: https listeners (rustls): the `listeners.https.` / `admin.listeners.https.`
+//!   TLS settings, PKCS12 and PEM stores.
+//! * [`filters`]: the cross-origin filter and the `response.http.headers.config` filter of
+//!   the main listeners.
 //! * [`error`]: [`RestError`], the one error type; every failure leaves as
 //!   `{"error_code": N, "message": "…"}`.
 //! * [`extract`]: the JSON body extractor and request entities with Java's leniency.
@@ -22,11 +27,13 @@ pub mod config_dir;
 pub mod connectors;
 pub mod error;
 pub mod extract;
+pub mod filters;
 pub mod loggers;
 pub mod openapi;
 pub mod plugins;
 pub mod root;
 pub mod server;
+pub mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -51,6 +58,7 @@ use crate::plugins::PluginRegistry;
 pub use error::{ErrorMessage, RestError, RestResult};
 pub use loggers::LoggerLevels;
 pub use server::{serve, ListenerUrl, RestConfig, RestConfigError, RestServeError, RestServer};
+pub use tls::{TlsError, TlsSettings};
 
 /// How long a handler waits for the herder before answering 500 `Request timed out. …`
 /// (Java's `DEFAULT_REST_REQUEST_TIMEOUT_MS`).
@@ -166,24 +174,52 @@ pub(crate) async fn timed<T>(
     }
 }
 
+/// Which resources a listener serves, as decided by `admin.listeners`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resources {
+    /// Every resource, `/admin/loggers` included (`admin.listeners` unset).
+    All,
+    /// Every resource but `/admin/loggers` (main listeners when `admin.listeners` is set,
+    /// empty or not).
+    Regular,
+    /// Only `/admin/loggers` (an `admin.listeners` entry).
+    Admin,
+}
+
 /// The router with every endpoint and the OpenAPI document generated from the same
 /// handler list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let json_resources = OpenApiRouter::new()
-        .merge(connectors::routes())
-        .merge(plugins::routes())
-        .merge(loggers::routes())
-        .route_layer(axum::middleware::from_fn(extract::require_json));
-    OpenApiRouter::with_openapi(openapi::base_document())
-        .merge(root::routes())
-        .merge(openapi::routes())
-        .merge(json_resources)
-        .split_for_parts()
+    api_for(Resources::All)
+}
+
+/// The router and OpenAPI document of `resources`.
+pub fn api_for(resources: Resources) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut json_resources = OpenApiRouter::new();
+    if resources != Resources::Admin {
+        json_resources = json_resources
+            .merge(connectors::routes())
+            .merge(plugins::routes());
+    }
+    if resources != Resources::Regular {
+        json_resources = json_resources.merge(loggers::routes());
+    }
+    let json_resources =
+        json_resources.route_layer(axum::middleware::from_fn(extract::require_json));
+    let mut api = OpenApiRouter::with_openapi(openapi::base_document());
+    if resources != Resources::Admin {
+        api = api.merge(root::routes()).merge(openapi::routes());
+    }
+    api.merge(json_resources).split_for_parts()
 }
 
 /// The complete application: routes, fallbacks and layers, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let (router, mut doc) = api();
+    app_for(state, Resources::All)
+}
+
+/// The application serving `resources`; any other path answers Java's 404 body.
+pub fn app_for(state: AppState, resources: Resources) -> Router {
+    let (router, mut doc) = api_for(resources);
     openapi::list_connector_classes(&mut doc, &state.plugins);
     router
         .fallback(|| async { RestError::RouteNotFound })

@@ -1,29 +1,55 @@
 //! Listeners and serving: `listeners` (`proto://[host]:port`, comma-separated; default
-//! `http://:8083`), `rest.advertised.host.name` / `rest.advertised.port` /
+//! `http://:8083`), `admin.listeners`, `rest.advertised.host.name` / `rest.advertised.port` /
 //! `rest.advertised.listener`, the advertised URL and the worker id (`<host>:<port>`).
 //!
-//! Only `http` listeners are served; an `https` listener is refused with a clear error
-//! (TLS is a documented gap).
+//! * `http` and `https` listeners may be mixed; the TLS settings of https listeners are read
+//!   by [`super::tls`] (prefix `listeners.https.`, `admin.listeners.https.` for admin
+//!   listeners).
+//! * `admin.listeners` decides where `/admin/loggers` is served: unset, on the main
+//!   listeners; empty, nowhere; a list, only there (the main listeners then answer 404).
+//!   Admin listeners serve nothing else.
+//! * `access.control.allow.origin` / `access.control.allow.methods` and
+//!   `response.http.headers.config` install the filters of [`super::filters`] on the main
+//!   listeners (as Java, not on separate admin listeners).
 
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::ServiceExt;
+use axum::{Router, ServiceExt};
 use sluice_api::Props;
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
-use super::{service, AppState};
+use super::filters::{self, CorsConfig, FilterConfigError, HeaderRule};
+use super::tls::{TlsError, TlsListener, TlsSettings};
+use super::{app_for, AppState, Resources};
 
 /// The default of `listeners`.
 pub const DEFAULT_LISTENERS: &str = "http://:8083";
+
+/// `admin.listeners`: where `/admin/loggers` is served (unset: the main listeners; empty:
+/// nowhere).
+pub const ADMIN_LISTENERS: &str = "admin.listeners";
+
+/// `access.control.allow.origin`: the origins allowed cross-origin access (blank: no
+/// cross-origin filter).
+pub const ACCESS_CONTROL_ALLOW_ORIGIN: &str = "access.control.allow.origin";
+
+/// `access.control.allow.methods`: the methods allowed cross-origin (blank: `GET,POST,HEAD`).
+pub const ACCESS_CONTROL_ALLOW_METHODS: &str = "access.control.allow.methods";
+
+/// `response.http.headers.config`: header rules applied to every response.
+pub const RESPONSE_HTTP_HEADERS_CONFIG: &str = "response.http.headers.config";
 
 /// A listener's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// Plain HTTP.
     Http,
-    /// HTTPS (not served yet).
+    /// HTTPS (rustls; settings from [`super::tls`]).
     Https,
 }
 
@@ -98,6 +124,9 @@ pub enum RestConfigError {
         "Invalid value {0} for configuration rest.advertised.listener: expected http or https"
     )]
     InvalidAdvertisedListener(String),
+    /// The cross-origin or response header settings are invalid.
+    #[error(transparent)]
+    Filter(#[from] FilterConfigError),
 }
 
 /// The worker's REST settings.
@@ -111,6 +140,18 @@ pub struct RestConfig {
     pub advertised_port: Option<u16>,
     /// `rest.advertised.listener`.
     pub advertised_scheme: Option<Scheme>,
+    /// `admin.listeners`: `None` serves `/admin/loggers` on the main listeners, an empty list
+    /// disables it, a list serves it only there.
+    pub admin_listeners: Option<Vec<ListenerUrl>>,
+    /// TLS settings of the https main listeners (`listeners.https.` or unprefixed `ssl.*`).
+    pub tls: TlsSettings,
+    /// TLS settings of the https admin listeners (`admin.listeners.https.` or unprefixed
+    /// `ssl.*`).
+    pub admin_tls: TlsSettings,
+    /// The cross-origin filter, when `access.control.allow.origin` is set.
+    pub cors: Option<CorsConfig>,
+    /// `response.http.headers.config`.
+    pub response_headers: Vec<HeaderRule>,
 }
 
 impl Default for RestConfig {
@@ -124,23 +165,34 @@ impl Default for RestConfig {
             advertised_host: None,
             advertised_port: None,
             advertised_scheme: None,
+            admin_listeners: None,
+            tls: TlsSettings::default(),
+            admin_tls: TlsSettings::default(),
+            cors: None,
+            response_headers: Vec::new(),
         }
     }
 }
 
+/// Parses a comma-separated listener list (blank entries skipped).
+fn parse_listeners(list: &str) -> Result<Vec<ListenerUrl>, RestConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(ListenerUrl::parse)
+        .collect()
+}
+
 impl RestConfig {
-    /// Reads `listeners` and `rest.advertised.*` from the worker properties.
+    /// Reads `listeners`, `admin.listeners`, `rest.advertised.*`, the TLS settings, the
+    /// cross-origin settings and `response.http.headers.config` from the worker properties.
+    /// TLS stores are only read when the server binds.
     pub fn from_props(props: &Props) -> Result<Self, RestConfigError> {
         let listeners = props
             .get("listeners")
             .map(String::as_str)
             .unwrap_or(DEFAULT_LISTENERS);
-        let listeners = listeners
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(ListenerUrl::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let listeners = parse_listeners(listeners)?;
         if listeners.is_empty() {
             return Err(RestConfigError::NoListeners);
         }
@@ -163,12 +215,35 @@ impl RestConfig {
                 _ => Err(RestConfigError::InvalidAdvertisedListener(s.clone())),
             })
             .transpose()?;
+        let admin_listeners = props
+            .get(ADMIN_LISTENERS)
+            .map(|l| parse_listeners(l))
+            .transpose()?;
+        let setting = |k: &str| props.get(k).map(String::as_str).unwrap_or("");
+        let cors = CorsConfig::from_settings(
+            setting(ACCESS_CONTROL_ALLOW_ORIGIN),
+            setting(ACCESS_CONTROL_ALLOW_METHODS),
+        )?;
+        let response_headers = filters::parse_header_rules(setting(RESPONSE_HTTP_HEADERS_CONFIG))?;
         Ok(RestConfig {
             listeners,
             advertised_host: non_empty("rest.advertised.host.name"),
             advertised_port,
             advertised_scheme,
+            admin_listeners,
+            tls: TlsSettings::from_props(props, super::tls::LISTENERS_HTTPS_PREFIX),
+            admin_tls: TlsSettings::from_props(props, super::tls::ADMIN_LISTENERS_HTTPS_PREFIX),
+            cors,
+            response_headers,
         })
+    }
+
+    /// The resources the main listeners serve.
+    fn main_resources(&self) -> Resources {
+        match self.admin_listeners {
+            None => Resources::All,
+            Some(_) => Resources::Regular,
+        }
     }
 
     /// The listener the advertised URL is built from: the first of the advertised scheme,
@@ -188,9 +263,9 @@ impl RestConfig {
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum RestServeError {
-    /// An https listener was configured.
-    #[error("https listener {0} is not supported yet: use http listeners")]
-    HttpsUnsupported(String),
+    /// The TLS settings of an https listener cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// Binding failed.
     #[error("could not bind REST listener {addr}: {source}")]
     Bind {
@@ -204,13 +279,56 @@ pub enum RestServeError {
     Serve(std::io::Error),
 }
 
+/// A bound socket, with the TLS configuration of an https listener.
+enum Socket {
+    Http(TcpListener),
+    Https(TcpListener, Arc<rustls::ServerConfig>),
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Socket::Http(l) => f.debug_tuple("Http").field(l).finish(),
+            Socket::Https(l, _) => f.debug_tuple("Https").field(l).finish(),
+        }
+    }
+}
+
+/// One bound listener.
+#[derive(Debug)]
+struct Bound {
+    socket: Socket,
+    scheme: Scheme,
+    /// An `admin.listeners` entry (serves `/admin/loggers` only).
+    admin: bool,
+}
+
+impl Bound {
+    fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.socket {
+            Socket::Http(l) | Socket::Https(l, _) => l.local_addr().ok(),
+        }
+    }
+
+    /// `scheme://address/`, as Jetty shows a connector.
+    fn url(&self) -> String {
+        match self.local_addr() {
+            Some(a) => format!("{}://{a}/", self.scheme.as_str()),
+            None => format!("{}://?/", self.scheme.as_str()),
+        }
+    }
+}
+
 /// Bound listeners, ready to serve; the advertised URL is known once bound (port 0).
 #[derive(Debug)]
 pub struct RestServer {
-    listeners: Vec<TcpListener>,
+    listeners: Vec<Bound>,
     advertised_host: String,
     advertised_port: u16,
     advertised_scheme: Scheme,
+    main_resources: Resources,
+    cors: Option<CorsConfig>,
+    response_headers: Vec<HeaderRule>,
 }
 
 /// This machine's address for an empty listener host, as Jetty reports it in its URI.
@@ -229,41 +347,76 @@ fn local_host() -> String {
     .unwrap_or_else(|| "127.0.0.1".to_string())
 }
 
+/// Binds one listener.
+async fn bind_one(
+    l: &ListenerUrl,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+    admin: bool,
+) -> Result<(Bound, u16), RestServeError> {
+    let shown = format!("{}://{}:{}", l.scheme.as_str(), l.host, l.port);
+    let host = if l.host.is_empty() {
+        "0.0.0.0"
+    } else {
+        l.host.as_str()
+    };
+    let listener =
+        TcpListener::bind((host, l.port))
+            .await
+            .map_err(|source| RestServeError::Bind {
+                addr: shown.clone(),
+                source,
+            })?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| RestServeError::Bind {
+            addr: shown.clone(),
+            source,
+        })?
+        .port();
+    let socket = match (l.scheme, tls) {
+        (Scheme::Https, Some(config)) => Socket::Https(listener, config.clone()),
+        _ => Socket::Http(listener),
+    };
+    tracing::info!(listener = %shown, port, admin, "REST listener bound");
+    Ok((
+        Bound {
+            socket,
+            scheme: l.scheme,
+            admin,
+        },
+        port,
+    ))
+}
+
 impl RestServer {
-    /// Binds every listener.
+    /// Loads the TLS settings of https listeners, then binds every listener (main, then
+    /// admin). A TLS problem fails before any port is taken.
     pub async fn bind(config: &RestConfig) -> Result<Self, RestServeError> {
+        let admin_listeners: &[ListenerUrl] = config.admin_listeners.as_deref().unwrap_or(&[]);
+        let https = |ls: &[ListenerUrl]| ls.iter().any(|l| l.scheme == Scheme::Https);
+        let main_tls = if https(&config.listeners) {
+            Some(config.tls.server_config()?)
+        } else {
+            None
+        };
+        let admin_tls = if https(admin_listeners) {
+            Some(config.admin_tls.server_config()?)
+        } else {
+            None
+        };
         let mut listeners = Vec::new();
         let mut advertised_port = None;
         let advertised = config.advertised_listener().cloned();
         for l in &config.listeners {
-            let shown = format!("{}://{}:{}", l.scheme.as_str(), l.host, l.port);
-            if l.scheme == Scheme::Https {
-                return Err(RestServeError::HttpsUnsupported(shown));
-            }
-            let host = if l.host.is_empty() {
-                "0.0.0.0"
-            } else {
-                l.host.as_str()
-            };
-            let listener =
-                TcpListener::bind((host, l.port))
-                    .await
-                    .map_err(|source| RestServeError::Bind {
-                        addr: shown.clone(),
-                        source,
-                    })?;
-            let port = listener
-                .local_addr()
-                .map_err(|source| RestServeError::Bind {
-                    addr: shown.clone(),
-                    source,
-                })?
-                .port();
+            let (bound, port) = bind_one(l, main_tls.as_ref(), false).await?;
             if advertised.as_ref() == Some(l) && advertised_port.is_none() {
                 advertised_port = Some(port);
             }
-            tracing::info!(listener = %shown, port, "REST listener bound");
-            listeners.push(listener);
+            listeners.push(bound);
+        }
+        for l in admin_listeners {
+            let (bound, _) = bind_one(l, admin_tls.as_ref(), true).await?;
+            listeners.push(bound);
         }
         let listener = advertised.unwrap_or_else(|| config.listeners[0].clone());
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
@@ -273,7 +426,7 @@ impl RestServer {
                 listener.host.clone()
             }
         });
-        Ok(RestServer {
+        let server = RestServer {
             listeners,
             advertised_host,
             advertised_port: config
@@ -281,7 +434,32 @@ impl RestServer {
                 .or(advertised_port)
                 .unwrap_or(listener.port),
             advertised_scheme: config.advertised_scheme.unwrap_or(listener.scheme),
-        })
+            main_resources: config.main_resources(),
+            cors: config.cors.clone(),
+            response_headers: config.response_headers.clone(),
+        };
+        let urls = |admin: bool| {
+            server
+                .listeners
+                .iter()
+                .filter(|l| l.admin == admin)
+                .map(Bound::url)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        tracing::info!(
+            "REST server listening at {}, advertising URL {}",
+            urls(false),
+            server.advertised_url()
+        );
+        match &config.admin_listeners {
+            None => tracing::info!("REST admin endpoints at {}", server.advertised_url()),
+            Some(l) if l.is_empty() => {
+                tracing::info!("REST admin endpoints are disabled (admin.listeners is empty)")
+            }
+            Some(_) => tracing::info!("REST admin endpoints at {}", urls(true)),
+        }
+        Ok(server)
     }
 
     /// `<advertised host>:<advertised port>`, the `worker_id` in statuses.
@@ -304,12 +482,42 @@ impl RestServer {
         )
     }
 
-    /// The bound addresses.
+    /// The bound addresses of the main listeners, in `listeners` order.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter(|l| !l.admin)
+            .filter_map(Bound::local_addr)
             .collect()
+    }
+
+    /// The bound addresses of the admin listeners, in `admin.listeners` order.
+    pub fn admin_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter(|l| l.admin)
+            .filter_map(Bound::local_addr)
+            .collect()
+    }
+
+    /// The service of the main listeners: their resources behind the cross-origin and
+    /// response header filters, when configured.
+    fn main_service(&self, state: AppState) -> NormalizePath<Router> {
+        let mut router = app_for(state, self.main_resources);
+        if let Some(cors) = &self.cors {
+            router = router.layer(axum::middleware::from_fn_with_state(
+                Arc::new(cors.clone()),
+                filters::cors,
+            ));
+        }
+        if !self.response_headers.is_empty() {
+            let rules: Arc<[HeaderRule]> = self.response_headers.clone().into();
+            router = router.layer(axum::middleware::map_response_with_state(
+                rules,
+                filters::response_headers,
+            ));
+        }
+        NormalizePathLayer::trim_trailing_slash().layer(router)
     }
 
     /// Serves the API on every listener until `shutdown` completes, then drains in-flight
@@ -324,7 +532,9 @@ impl RestServer {
         tokio::spawn(async move {
             lookup.kafka_cluster_id().await;
         });
-        let svc = service(state);
+        let main = self.main_service(state.clone());
+        let admin =
+            NormalizePathLayer::trim_trailing_slash().layer(app_for(state, Resources::Admin));
         let (tx, rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
@@ -332,15 +542,33 @@ impl RestServer {
         });
         let mut servers = tokio::task::JoinSet::new();
         for listener in self.listeners {
-            let app = svc.clone();
+            let app = if listener.admin {
+                admin.clone()
+            } else {
+                main.clone()
+            };
+            let make_service = ServiceExt::<Request>::into_make_service(app);
             let mut rx = rx.clone();
-            servers.spawn(async move {
-                axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|stop| *stop).await;
-                    })
-                    .await
-            });
+            let stopped = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            match listener.socket {
+                Socket::Http(tcp) => {
+                    servers.spawn(async move {
+                        axum::serve(tcp, make_service)
+                            .with_graceful_shutdown(stopped)
+                            .await
+                    });
+                }
+                Socket::Https(tcp, config) => {
+                    let tls = TlsListener::new(tcp, config).map_err(RestServeError::Serve)?;
+                    servers.spawn(async move {
+                        axum::serve(tls, make_service)
+                            .with_graceful_shutdown(stopped)
+                            .await
+                    });
+                }
+            }
         }
         while let Some(done) = servers.join_next().await {
             match done {
@@ -424,9 +652,45 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn https_is_refused_clearly() {
+    async fn https_without_a_keystore_is_refused_clearly() {
         let c = RestConfig::from_props(&props(&[("listeners", "https://127.0.0.1:0")])).unwrap();
         let err = RestServer::bind(&c).await.unwrap_err();
-        assert!(matches!(err, RestServeError::HttpsUnsupported(_)), "{err}");
+        assert!(matches!(err, RestServeError::Tls(_)), "{err}");
+        assert!(err.to_string().contains("ssl.keystore.location"), "{err}");
+    }
+
+    #[test]
+    fn admin_listeners_cors_and_header_settings() {
+        let c = RestConfig::from_props(&Props::new()).unwrap();
+        assert_eq!(c.admin_listeners, None);
+        assert_eq!(c.main_resources(), Resources::All);
+        let c = RestConfig::from_props(&props(&[("admin.listeners", " ")])).unwrap();
+        assert_eq!(c.admin_listeners, Some(vec![]));
+        assert_eq!(c.main_resources(), Resources::Regular);
+        let c = RestConfig::from_props(&props(&[(
+            "admin.listeners",
+            "http://127.0.0.1:0, https://:9443",
+        )]))
+        .unwrap();
+        assert_eq!(c.admin_listeners.as_ref().map(Vec::len), Some(2));
+        assert!(RestConfig::from_props(&props(&[("admin.listeners", "nope")])).is_err());
+
+        let c = RestConfig::from_props(&props(&[
+            ("access.control.allow.origin", "https://ui.example"),
+            ("response.http.headers.config", "set X-Frame-Options:DENY"),
+        ]))
+        .unwrap();
+        assert_eq!(c.cors.unwrap().allowed_methods, ["GET", "POST", "HEAD"]);
+        assert_eq!(c.response_headers.len(), 1);
+        let err = RestConfig::from_props(&props(&[(
+            "response.http.headers.config",
+            "sett X-Frame-Options:DENY",
+        )]))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Invalid header config action: 'sett'"),
+            "{err}"
+        );
     }
 }

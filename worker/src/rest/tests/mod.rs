@@ -3,6 +3,7 @@
 
 mod connectors;
 mod errors;
+mod listeners;
 mod loggers;
 mod plugins;
 
