@@ -4,8 +4,11 @@
 //! es_bench produce TOPIC --count N          create TOPIC (1 partition) and produce N courier
 //!                                           positions (key: courier id as JSON, value: JSON)
 //! es_bench bulk --url U --index I --topic T --count N [--batch 2000] [--in-flight 5]
-//!                                           the baseline: a plain bulk client indexing the same
-//!                                           documents (ids T+0+offset) into index I
+//!               [--source memory|broker]    the baselines: a plain bulk client indexing the same
+//!                                           documents (ids T+0+offset) into index I, generated
+//!                                           in memory or read from T by a plain consumer
+//! es_bench consume TOPIC --count N          a plain consumer reading N records of TOPIC (the
+//!                                           broker's own ceiling)
 //! es_bench wait --url U --index I --count N [--timeout-secs S]
 //!                                           wait until index I holds N documents
 //! ```
@@ -16,7 +19,6 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,16 @@ enum Command {
         batch: u64,
         #[arg(long, default_value_t = 5)]
         in_flight: u64,
+        /// Where the documents come from.
+        #[arg(long, value_enum, default_value_t = Source::Memory)]
+        source: Source,
+    },
+    /// Read N records of the topic with a plain consumer (no group), to see what the broker
+    /// alone allows.
+    Consume {
+        topic: String,
+        #[arg(long)]
+        count: u64,
     },
     /// Wait until an index holds N documents.
     Wait {
@@ -219,38 +231,101 @@ impl Conn {
     }
 }
 
-fn bulk(url: &str, index: &str, topic: &str, count: u64, batch: u64, in_flight: u64) -> Result<()> {
+/// Where the plain bulk client takes its documents from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    /// Generated in memory: what the test server alone can take.
+    Memory,
+    /// Read from the topic with a plain rdkafka consumer: the same work as the sink minus
+    /// Connect (converters, records, offsets).
+    Broker,
+}
+
+/// Fills bulk bodies of `batch` documents from `source` and hands them to `out`.
+fn fill_bodies(
+    source: Source,
+    index: &str,
+    topic: &str,
+    count: u64,
+    batch: u64,
+    out: std::sync::mpsc::SyncSender<Vec<u8>>,
+) -> Result<()> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Message, Offset, TopicPartitionList};
+    let consumer: Option<BaseConsumer> = match source {
+        Source::Memory => None,
+        Source::Broker => {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", bootstrap())
+                .set("group.id", "es-bench-bulk")
+                .set("enable.auto.commit", "false")
+                .create()?;
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
+            consumer.assign(&tpl)?;
+            Some(consumer)
+        }
+    };
+    let mut body = Vec::new();
+    let mut in_body = 0;
+    for i in 0..count {
+        writeln!(
+            body,
+            "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{topic}+0+{i}\"}}}}"
+        )?;
+        match &consumer {
+            None => body.extend_from_slice(position(i).as_bytes()),
+            Some(c) => {
+                let m = c
+                    .poll(Duration::from_secs(30))
+                    .ok_or_else(|| format!("no record for 30 s after {i}"))??;
+                body.extend_from_slice(m.payload().unwrap_or(b"null"));
+            }
+        }
+        body.push(b'\n');
+        in_body += 1;
+        if in_body == batch || i + 1 == count {
+            out.send(std::mem::take(&mut body))
+                .map_err(|_| "the bulk senders stopped")?;
+            in_body = 0;
+        }
+    }
+    Ok(())
+}
+
+fn bulk(
+    url: &str,
+    index: &str,
+    topic: &str,
+    count: u64,
+    batch: u64,
+    in_flight: u64,
+    source: Source,
+) -> Result<()> {
     // Create the index first, as the sink does.
     let mut conn = Conn::open(url)?;
     let (status, body) = conn.request("PUT", &format!("/{index}"), "application/json", b"{}")?;
     if status != 200 && status != 400 {
         return Err(format!("PUT /{index}: {status} {}", String::from_utf8_lossy(&body)).into());
     }
-    let next = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(usize::try_from(in_flight)?);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
     let started = Instant::now();
+    let filler = {
+        let (index, topic) = (index.to_string(), topic.to_string());
+        std::thread::spawn(move || fill_bodies(source, &index, &topic, count, batch, tx))
+    };
     let workers: Vec<_> = (0..in_flight)
         .map(|_| {
-            let next = next.clone();
-            let (url, index, topic) = (url.to_string(), index.to_string(), topic.to_string());
+            let (rx, url) = (rx.clone(), url.to_string());
             std::thread::spawn(move || -> Result<u64> {
                 let mut conn = Conn::open(&url)?;
                 let mut sent = 0;
-                let mut body = Vec::with_capacity(256 * usize::try_from(batch)?);
                 loop {
-                    let from = next.fetch_add(batch, Ordering::Relaxed);
-                    if from >= count {
+                    let next = rx.lock().map_err(|_| "poisoned")?.recv();
+                    let Ok(body) = next else {
                         return Ok(sent);
-                    }
-                    let to = (from + batch).min(count);
-                    body.clear();
-                    for i in from..to {
-                        writeln!(
-                            body,
-                            "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{topic}+0+{i}\"}}}}"
-                        )?;
-                        body.extend_from_slice(position(i).as_bytes());
-                        body.push(b'\n');
-                    }
+                    };
                     loop {
                         let (status, reply) =
                             conn.request("POST", "/_bulk", "application/x-ndjson", &body)?;
@@ -266,7 +341,7 @@ fn bulk(url: &str, index: &str, topic: &str, count: u64, batch: u64, in_flight: 
                         }
                         std::thread::sleep(Duration::from_millis(50));
                     }
-                    sent += to - from;
+                    sent += body.iter().filter(|&&b| b == b'\n').count() as u64 / 2;
                 }
             })
         })
@@ -275,6 +350,7 @@ fn bulk(url: &str, index: &str, topic: &str, count: u64, batch: u64, in_flight: 
     for w in workers {
         total += w.join().map_err(|_| "bulk thread panicked")??;
     }
+    filler.join().map_err(|_| "filler thread panicked")??;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "bulk_docs={total} bulk_secs={secs:.3} bulk_docs_per_sec={:.0}",
@@ -325,10 +401,43 @@ fn wait(url: &str, index: &str, count: u64, timeout: Duration) -> Result<()> {
     }
 }
 
+fn consume(topic: &str, count: u64) -> Result<()> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", "es-bench-consume")
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = config.create()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
+    consumer.assign(&tpl)?;
+    let started = Instant::now();
+    let (mut n, mut bytes) = (0u64, 0u64);
+    while n < count {
+        if let Some(m) = consumer.poll(Duration::from_secs(10)) {
+            let m = m?;
+            use rdkafka::Message;
+            bytes += m.payload().map_or(0, <[u8]>::len) as u64;
+            n += 1;
+        } else {
+            return Err(format!("no record for 10 s after {n}").into());
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "consume_records={n} consume_secs={secs:.3} consume_records_per_sec={:.0} consume_bytes={bytes}",
+        n as f64 / secs
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Produce { topic, count } => produce(&topic, count),
+        Command::Consume { topic, count } => consume(&topic, count),
         Command::Bulk {
             url,
             index,
@@ -336,7 +445,8 @@ fn main() -> ExitCode {
             count,
             batch,
             in_flight,
-        } => bulk(&url, &index, &topic, count, batch, in_flight),
+            source,
+        } => bulk(&url, &index, &topic, count, batch, in_flight, source),
         Command::Wait {
             url,
             index,

@@ -15,6 +15,7 @@ use elasticsearch::Elasticsearch;
 use serde_json::Value as Json;
 use thiserror::Error;
 
+use super::bulk_response;
 use super::config::EsSinkConfig;
 use super::retry::{with_retries, Exhausted};
 
@@ -318,43 +319,6 @@ impl EsClient {
         items: usize,
     ) -> Result<Vec<ItemResult>, Exhausted<EsError>> {
         let query: &[(&str, &str)] = &[("timeout", "1m")];
-        let parse = |bytes: &[u8]| -> Result<Vec<ItemResult>, EsError> {
-            let j: Json =
-                serde_json::from_slice(bytes).map_err(|e| EsError::Protocol(e.to_string()))?;
-            let arr = j
-                .get("items")
-                .and_then(Json::as_array)
-                .ok_or_else(|| EsError::Protocol("bulk response without items".into()))?;
-            if arr.len() != items {
-                return Err(EsError::Protocol(format!(
-                    "bulk response has {} items for {items} actions",
-                    arr.len()
-                )));
-            }
-            Ok(arr
-                .iter()
-                .map(|item| {
-                    let inner = item.as_object().and_then(|o| o.values().next());
-                    let status = inner
-                        .and_then(|i| i.get("status"))
-                        .and_then(Json::as_u64)
-                        .unwrap_or(0) as u16;
-                    let error = inner.and_then(|i| i.get("error")).map(|e| {
-                        let ty = e
-                            .get("type")
-                            .and_then(Json::as_str)
-                            .unwrap_or("unknown")
-                            .to_string();
-                        let reason = e
-                            .get("reason")
-                            .and_then(Json::as_str)
-                            .map_or_else(|| e.to_string(), str::to_string);
-                        (ty, reason)
-                    });
-                    ItemResult { status, error }
-                })
-                .collect())
-        };
         with_retries(
             "bulk request",
             self.max_retries,
@@ -364,7 +328,7 @@ impl EsClient {
                 let (_, bytes) = self
                     .call(Method::Post, "/_bulk", Some(query), Some(body.clone()), &[])
                     .await?;
-                parse(&bytes)
+                bulk_response::parse(&bytes, items)
             },
         )
         .await

@@ -11,6 +11,7 @@
 //! * [`task`] and [`connector`]: the SPI implementations.
 
 pub mod bulk;
+pub mod bulk_response;
 pub mod client;
 pub mod config;
 pub mod connector;

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::bulk::{record_string, BulkAction};
+use super::bulk::BulkAction;
 use super::client::{EsClient, ItemResult};
 use super::config::{EsSinkConfig, MalformedBehavior};
 use super::offsets::OffsetTracker;
@@ -41,9 +41,31 @@ pub struct Entry {
     /// The tracked offset (`None` for a re-delivered record that is not tracked again).
     pub offset: Option<i64>,
     /// The record, kept for the dead letter queue when a reporter exists.
-    pub record: Option<SinkRecord>,
-    /// `record from topic=… partition=… offset=…`, for logs.
-    pub describe: String,
+    pub record: Option<Box<SinkRecord>>,
+    /// The record's Kafka offset (tracked or not), for logs.
+    pub kafka_offset: Option<i64>,
+}
+
+impl Entry {
+    /// `record from topic=… partition=… offset=…`, for logs: formatted only when logged.
+    pub fn describe(&self) -> impl std::fmt::Display + '_ {
+        struct Describe<'a>(&'a Entry);
+        impl std::fmt::Display for Describe<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let e = self.0;
+                write!(
+                    f,
+                    "record from topic={} partition={} offset=",
+                    e.tp.topic, e.tp.partition
+                )?;
+                match e.kafka_offset {
+                    Some(o) => write!(f, "{o}"),
+                    None => f.write_str("null"),
+                }
+            }
+        }
+        Describe(self)
+    }
 }
 
 /// State shared by the task, the dispatcher and the request tasks.
@@ -375,17 +397,17 @@ async fn handle_item(
         report(entry, ty, reason, settings, reporter, shared).await;
         match settings.malformed {
             MalformedBehavior::Ignore => {
-                tracing::debug!(record = %entry.describe, error_type = %ty, reason = %reason,
+                tracing::debug!(record = %entry.describe(), error_type = %ty, reason = %reason,
                     "Encountered an illegal document error. Ignoring and will not index record. Please check DLQ topic for errors.");
                 done();
             }
             MalformedBehavior::Warn => {
-                tracing::warn!(record = %entry.describe, error_type = %ty, reason = %reason,
+                tracing::warn!(record = %entry.describe(), error_type = %ty, reason = %reason,
                     "Encountered an illegal document error. Ignoring and will not index record. Please check DLQ topic for errors.");
                 done();
             }
             MalformedBehavior::Fail => {
-                tracing::error!(record = %entry.describe, error_type = %ty, reason = %reason,
+                tracing::error!(record = %entry.describe(), error_type = %ty, reason = %reason,
                     "Encountered an illegal document error. Please check DLQ topic for errors. To ignore future records like this, change the configuration 'behavior.on.malformed.documents' to 'IGNORE'.");
                 shared.fail(ConnectError::connect(INDEXING_FAILED));
             }
@@ -394,10 +416,10 @@ async fn handle_item(
     }
     if ty == "version_conflict_engine_exception" {
         if entry.action.version.is_some() {
-            tracing::debug!(record = %entry.describe, id = ?entry.action.id,
+            tracing::debug!(record = %entry.describe(), id = ?entry.action.id,
                 "Ignoring EXTERNAL version conflict (a repeated or older offset).");
         } else {
-            tracing::warn!(record = %entry.describe, id = ?entry.action.id, index = %entry.action.index,
+            tracing::warn!(record = %entry.describe(), id = ?entry.action.id, index = %entry.action.index,
                 "Version conflict for operation {} on document.", entry.action.op.name());
             report(entry, ty, reason, settings, reporter, shared).await;
         }
@@ -405,7 +427,7 @@ async fn handle_item(
         return;
     }
     report(entry, ty, reason, settings, reporter, shared).await;
-    tracing::error!(record = %entry.describe, error_type = %ty, reason = %reason, status = item.status,
+    tracing::error!(record = %entry.describe(), error_type = %ty, reason = %reason, status = item.status,
         "Elasticsearch failed to index the record.");
     shared.fail(ConnectError::connect(INDEXING_FAILED));
 }
@@ -428,9 +450,4 @@ async fn report(
     if let Err(e) = reporter.report(record, error).await {
         shared.fail(e);
     }
-}
-
-/// Describes a record for logs and errors.
-pub fn describe(record: &SinkRecord) -> String {
-    record_string(record)
 }

@@ -224,8 +224,8 @@ impl Running {
                     action,
                     tp,
                     offset: tracked,
-                    describe: record_string(&record),
-                    record: self.reporter.as_ref().map(|_| record),
+                    kafka_offset: offset,
+                    record: self.reporter.as_ref().map(|_| Box::new(record)),
                 })
             }
             Ok(Converted::IgnoredNull) | Ok(Converted::NothingToDelete) => {

