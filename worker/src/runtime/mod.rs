@@ -27,6 +27,8 @@ pub use worker::Worker;
 
 #[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod test_harness;
 
 /// Where in the per-record pipeline an error happened (Java's `Stage`, used in error
 /// reports and, later, in dead-letter-queue headers).

@@ -13,15 +13,13 @@ use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::ClientConfig;
 use sluice_api::{
-    schemas, ConfigDef, ConnectError, ConnectRecord, ConnectResult, Connector, ConnectorContext,
-    OffsetMap, Plugin, PluginFactory, Props, SinkConnector, SinkRecord, SinkTask, SinkTaskContext,
-    SourceConnector, SourceRecord, SourceTask, SourceTaskContext, TopicPartition, Value,
+    schemas, ConnectError, ConnectRecord, ConnectResult, OffsetMap, Plugin, PluginFactory, Props,
+    SinkRecord, SinkTask, SinkTaskContext, SourceRecord, SourceTask, SourceTaskContext,
+    TopicPartition, Value,
 };
 
 use super::partitioner::java_partition;
-use super::status::StatusStore;
-use super::worker::Worker;
-use crate::config::WorkerConfig;
+use super::test_harness::{herder, props, registry, OneTask};
 use crate::herder::standalone::StandaloneHerder;
 use crate::herder::{ConnectorTaskId, Herder, State, TargetState};
 use crate::plugins::PluginRegistry;
@@ -31,40 +29,6 @@ use crate::storage::{MemoryOffsetBackingStore, OffsetBackingStore};
 
 /// Emits `count` records `k<i>`/`v<i>` with source partition {"f":"x"} and offset {"pos":i},
 /// resuming after the committed offset.
-struct CountingSource {
-    props: Props,
-}
-
-impl Connector for CountingSource {
-    fn version(&self) -> String {
-        "test".into()
-    }
-    fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-    }
-    fn start(&mut self, props: &Props, _: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-    fn task_configs(&self, _max: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone()])
-    }
-    fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-}
-
-impl SourceConnector for CountingSource {
-    fn create_task(&self) -> Box<dyn SourceTask> {
-        Box::new(CountingSourceTask {
-            next: 0,
-            count: 0,
-            topic: String::new(),
-            fail_at: None,
-        })
-    }
-}
-
 struct CountingSourceTask {
     next: u64,
     count: u64,
@@ -141,37 +105,6 @@ fn collected_for(topic: &str) -> Vec<Collected> {
 
 static PRE_COMMITS: AtomicUsize = AtomicUsize::new(0);
 
-struct CollectingSink {
-    props: Props,
-}
-
-impl Connector for CollectingSink {
-    fn version(&self) -> String {
-        "test".into()
-    }
-    fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-    }
-    fn start(&mut self, props: &Props, _: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-    fn task_configs(&self, _max: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone()])
-    }
-    fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-}
-
-impl SinkConnector for CollectingSink {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(CollectingSinkTask {
-            buffered: Vec::new(),
-        })
-    }
-}
-
 struct CollectingSinkTask {
     buffered: Vec<Collected>,
 }
@@ -216,33 +149,33 @@ impl SinkTask for CollectingSinkTask {
 }
 
 fn test_registry() -> PluginRegistry {
-    let mut plugins = sluice_converters::plugins();
-    plugins.push(Plugin {
-        class: "test.CountingSourceConnector",
-        version: "test",
-        factory: PluginFactory::Source(|| {
-            Box::new(CountingSource {
-                props: Props::new(),
-            })
-        }),
-    });
-    plugins.push(Plugin {
-        class: "test.CollectingSinkConnector",
-        version: "test",
-        factory: PluginFactory::Sink(|| {
-            Box::new(CollectingSink {
-                props: Props::new(),
-            })
-        }),
-    });
-    PluginRegistry::new(plugins)
-}
-
-fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    registry(vec![
+        Plugin {
+            class: "test.CountingSourceConnector",
+            version: "test",
+            factory: PluginFactory::Source(|| {
+                Box::new(OneTask::<Box<dyn SourceTask>>::new(|| {
+                    Box::new(CountingSourceTask {
+                        next: 0,
+                        count: 0,
+                        topic: String::new(),
+                        fail_at: None,
+                    })
+                }))
+            }),
+        },
+        Plugin {
+            class: "test.CollectingSinkConnector",
+            version: "test",
+            factory: PluginFactory::Sink(|| {
+                Box::new(OneTask::<Box<dyn SinkTask>>::new(|| {
+                    Box::new(CollectingSinkTask {
+                        buffered: Vec::new(),
+                    })
+                }))
+            }),
+        },
+    ])
 }
 
 struct Fixture {
@@ -252,29 +185,16 @@ struct Fixture {
 }
 
 fn fixture(bootstrap: &str, offsets: Arc<dyn OffsetBackingStore>) -> Fixture {
-    let config = WorkerConfig::parse(props(&[
-        ("bootstrap.servers", bootstrap),
+    let settings = [
         (
             "key.converter",
             "org.apache.kafka.connect.storage.StringConverter",
         ),
         ("value.converter", "StringConverter"),
         ("header.converter", "StringConverter"),
-        ("offset.storage.file.filename", "/unused"),
-        ("offset.flush.interval.ms", "100"),
-        ("consumer.session.timeout.ms", "6000"),
-        ("consumer.heartbeat.interval.ms", "500"),
-    ]))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let status = Arc::new(StatusStore::new("test:8083"));
-    let (worker, events) = Worker::new(
-        Arc::new(config),
-        Arc::new(test_registry()),
-        offsets.clone(),
-        status,
-    );
+    ];
     Fixture {
-        herder: StandaloneHerder::new(worker, events),
+        herder: herder(bootstrap, &settings, test_registry(), offsets.clone()),
         offsets,
         bootstrap: bootstrap.to_string(),
     }

@@ -16,16 +16,14 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use sluice_api::values::java_to_string;
 use sluice_api::{
-    ConfigDef, ConnectError, ConnectResult, Connector, ConnectorContext, Plugin, PluginFactory,
-    Props, SinkConnector, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+    ConnectError, ConnectResult, Plugin, PluginFactory, SinkRecord, SinkTask, SinkTaskContext,
+    TopicPartition,
 };
 
-use crate::config::WorkerConfig;
 use crate::herder::standalone::StandaloneHerder;
 use crate::herder::{ConnectorTaskId, Herder, State};
 use crate::plugins::PluginRegistry;
-use crate::runtime::status::StatusStore;
-use crate::runtime::worker::Worker;
+use crate::runtime::test_harness::{herder, props, registry, OneTask};
 use crate::storage::MemoryOffsetBackingStore;
 
 /// What each test sink made durable, per connector name: `java_to_string(value)`.
@@ -39,39 +37,6 @@ fn sunk_for(name: &str) -> Vec<String> {
         .lock()
         .map(|s| s.get(name).cloned().unwrap_or_default())
         .unwrap_or_default()
-}
-
-struct RecordingSink {
-    props: Props,
-}
-
-impl Connector for RecordingSink {
-    fn version(&self) -> String {
-        "test".into()
-    }
-    fn config_def(&self) -> ConfigDef {
-        ConfigDef::new()
-    }
-    fn start(&mut self, props: &Props, _: Arc<dyn ConnectorContext>) -> ConnectResult<()> {
-        self.props = props.clone();
-        Ok(())
-    }
-    fn task_configs(&self, _max: usize) -> ConnectResult<Vec<Props>> {
-        Ok(vec![self.props.clone()])
-    }
-    fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-}
-
-impl SinkConnector for RecordingSink {
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(RecordingSinkTask {
-            name: String::new(),
-            buffered: Vec::new(),
-            context: None,
-        })
-    }
 }
 
 /// Buffers values in `put` and makes them durable in `pre_commit`; a value `"reject"` is
@@ -124,50 +89,37 @@ impl SinkTask for RecordingSinkTask {
     }
 }
 
-fn registry() -> PluginRegistry {
-    let mut plugins = sluice_converters::plugins();
-    plugins.extend(sluice_transforms::plugins());
-    plugins.push(Plugin {
+fn test_registry() -> PluginRegistry {
+    registry(vec![Plugin {
         class: "test.RecordingSinkConnector",
         version: "test",
         factory: PluginFactory::Sink(|| {
-            Box::new(RecordingSink {
-                props: Props::new(),
-            })
+            Box::new(OneTask::<Box<dyn SinkTask>>::new(|| {
+                Box::new(RecordingSinkTask {
+                    name: String::new(),
+                    buffered: Vec::new(),
+                    context: None,
+                })
+            }))
         }),
-    });
-    PluginRegistry::new(plugins)
+    }])
 }
 
-fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn herder(bootstrap: &str) -> Arc<StandaloneHerder> {
-    let config = WorkerConfig::parse(props(&[
-        ("bootstrap.servers", bootstrap),
+fn test_herder(bootstrap: &str) -> Arc<StandaloneHerder> {
+    let settings = [
         ("key.converter", "StringConverter"),
         (
             "value.converter",
             "org.apache.kafka.connect.json.JsonConverter",
         ),
         ("value.converter.schemas.enable", "false"),
-        ("offset.storage.file.filename", "/unused"),
-        ("offset.flush.interval.ms", "100"),
-        ("consumer.session.timeout.ms", "6000"),
-        ("consumer.heartbeat.interval.ms", "500"),
-    ]))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let (worker, events) = Worker::new(
-        Arc::new(config),
-        Arc::new(registry()),
+    ];
+    herder(
+        bootstrap,
+        &settings,
+        test_registry(),
         Arc::new(MemoryOffsetBackingStore::new()),
-        Arc::new(StatusStore::new("test:8083")),
-    );
-    StandaloneHerder::new(worker, events)
+    )
 }
 
 /// Produces `(key, value)` records with a header `origin: test` to partition 0.
@@ -298,7 +250,7 @@ async fn tolerance_all_writes_bad_records_to_the_dlq_and_commits_past_them() {
             ("k4", br#"{"f":"good2"}"#),
         ],
     );
-    let h = herder(&bootstrap);
+    let h = test_herder(&bootstrap);
     let config = props(&[
         ("name", "all"),
         ("connector.class", "test.RecordingSinkConnector"),
@@ -401,7 +353,7 @@ async fn tolerance_none_fails_the_task_and_commits_nothing_after_the_bad_record(
         "in-none",
         &[("k0", br#""a""#), ("k1", b"{oops"), ("k2", br#""b""#)],
     );
-    let h = herder(&bootstrap);
+    let h = test_herder(&bootstrap);
     let config = props(&[
         ("name", "none"),
         ("connector.class", "test.RecordingSinkConnector"),
@@ -457,7 +409,7 @@ async fn errant_record_reporter_writes_the_original_record_to_the_dlq() {
             ("k2", br#""fine""#),
         ],
     );
-    let h = herder(&bootstrap);
+    let h = test_herder(&bootstrap);
     let config = props(&[
         ("name", "errant"),
         ("connector.class", "test.RecordingSinkConnector"),
