@@ -8,10 +8,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
-use rdkafka::ClientConfig;
 use sluice_api::{
     schemas, ConnectError, ConnectRecord, ConnectResult, OffsetMap, Plugin, PluginFactory, Props,
     SinkRecord, SinkTask, SinkTaskContext, SourceRecord, SourceTask, SourceTaskContext,
@@ -19,7 +17,7 @@ use sluice_api::{
 };
 
 use super::partitioner::java_partition;
-use super::test_harness::{herder, props, registry, OneTask};
+use super::test_harness::{herder, props, read_topic, registry, OneTask};
 use crate::herder::standalone::StandaloneHerder;
 use crate::herder::{ConnectorTaskId, Herder, State, TargetState};
 use crate::plugins::PluginRegistry;
@@ -210,28 +208,14 @@ async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn read_topic(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, i32)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("reader-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer
-        .subscribe(&[topic])
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while out.len() < expected && std::time::Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            let key = m
-                .key()
-                .map(|k| String::from_utf8_lossy(k).to_string())
-                .unwrap_or_default();
-            out.push((key, m.partition()));
-        }
-    }
-    out
+fn read_keys(bootstrap: &str, topic: &str, expected: usize) -> Vec<(String, i32)> {
+    read_topic(bootstrap, topic, expected, |m| {
+        let key = m
+            .key()
+            .map(|k| String::from_utf8_lossy(k).to_string())
+            .unwrap_or_default();
+        (key, m.partition())
+    })
 }
 
 fn source_config(name: &str, topic: &str, count: u64) -> Props {
@@ -305,7 +289,7 @@ async fn source_to_sink_round_trip_commits_offsets_and_partitions_like_java() {
     assert_eq!(task_configs[0].config["topics"], "rt");
 
     // Every keyed record sits where Java's default partitioner puts it.
-    let records = read_topic(&f.bootstrap, "rt", 30);
+    let records = read_keys(&f.bootstrap, "rt", 30);
     assert_eq!(records.len(), 30);
     for (key, partition) in &records {
         assert_eq!(*partition, java_partition(key.as_bytes(), 4), "key {key}");
@@ -377,7 +361,7 @@ async fn restart_resumes_from_committed_source_offset() {
     })
     .await;
     f2.herder.shutdown().await;
-    let records = read_topic(&bootstrap, "resume", 16);
+    let records = read_keys(&bootstrap, "resume", 16);
     assert_eq!(records.len(), 15, "no record written twice: {records:?}");
 }
 

@@ -3,6 +3,11 @@
 //! cluster.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::ClientConfig;
 
 use sluice_api::{
     ConfigDef, ConnectResult, Connector, ConnectorContext, Plugin, Props, SinkConnector, SinkTask,
@@ -103,4 +108,31 @@ pub fn herder(
         Arc::new(StatusStore::new("test:8083")),
     );
     StandaloneHerder::new(worker, events)
+}
+
+/// Reads `topic` from the beginning with a fresh group until `expected` records arrived (or
+/// 20 s passed), mapping each with `read`.
+pub fn read_topic<T>(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    mut read: impl FnMut(&BorrowedMessage<'_>) -> T,
+) -> Vec<T> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("reader-{topic}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer
+        .subscribe(&[topic])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while out.len() < expected && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            out.push(read(&m));
+        }
+    }
+    out
 }

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -23,7 +22,7 @@ use sluice_api::{
 use crate::herder::standalone::StandaloneHerder;
 use crate::herder::{ConnectorTaskId, Herder, State};
 use crate::plugins::PluginRegistry;
-use crate::runtime::test_harness::{herder, props, registry, OneTask};
+use crate::runtime::test_harness::{herder, props, read_topic, registry, OneTask};
 use crate::storage::MemoryOffsetBackingStore;
 
 /// What each test sink made durable, per connector name: `java_to_string(value)`.
@@ -152,41 +151,27 @@ fn produce(bootstrap: &str, topic: &str, records: &[(&str, &[u8])]) {
 /// One record read back: key, value, headers.
 type Read = (Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>);
 
-fn read_topic(bootstrap: &str, topic: &str, expected: usize) -> Vec<Read> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("reader-{topic}"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    consumer
-        .subscribe(&[topic])
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut out = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while out.len() < expected && std::time::Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            let headers = m
-                .headers()
-                .map(|hs| {
-                    hs.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_string(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push((
-                m.key().map(<[u8]>::to_vec),
-                m.payload().map(<[u8]>::to_vec),
-                headers,
-            ));
-        }
-    }
-    out
+fn read_records(bootstrap: &str, topic: &str, expected: usize) -> Vec<Read> {
+    read_topic(bootstrap, topic, expected, |m| {
+        let headers = m
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_string(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            m.key().map(<[u8]>::to_vec),
+            m.payload().map(<[u8]>::to_vec),
+            headers,
+        )
+    })
 }
 
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
@@ -288,7 +273,7 @@ async fn tolerance_all_writes_bad_records_to_the_dlq_and_commits_past_them() {
     assert_eq!(total, 5, "committed offsets move past good and bad records");
 
     // The DLQ holds the two bad records, byte for byte.
-    let dlq = read_topic(&bootstrap, "dlq-all", 2);
+    let dlq = read_records(&bootstrap, "dlq-all", 2);
     assert_eq!(dlq.len(), 2, "{dlq:?}");
     let (key, value, headers) = &dlq[0];
     assert_eq!(key.as_deref(), Some(&b"k1"[..]));
@@ -428,7 +413,7 @@ async fn errant_record_reporter_writes_the_original_record_to_the_dlq() {
     })
     .await;
     assert_eq!(sunk_for("errant"), ["ok", "fine"]);
-    let dlq = read_topic(&bootstrap, "dlq-errant", 1);
+    let dlq = read_records(&bootstrap, "dlq-errant", 1);
     assert_eq!(dlq.len(), 1);
     let (key, value, headers) = &dlq[0];
     assert_eq!(key.as_deref(), Some(&b"k1"[..]));
