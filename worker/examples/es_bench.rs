@@ -241,14 +241,15 @@ enum Source {
     Broker,
 }
 
-/// Fills bulk bodies of `batch` documents from `source` and hands them to `out`.
+/// Fills bulk bodies of `batch` documents from `source` and hands them, with their document
+/// counts, to `out`.
 fn fill_bodies(
     source: Source,
     index: &str,
     topic: &str,
     count: u64,
     batch: u64,
-    out: std::sync::mpsc::SyncSender<Vec<u8>>,
+    out: std::sync::mpsc::SyncSender<(Vec<u8>, u64)>,
 ) -> Result<()> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::{Message, Offset, TopicPartitionList};
@@ -285,7 +286,7 @@ fn fill_bodies(
         body.push(b'\n');
         in_body += 1;
         if in_body == batch || i + 1 == count {
-            out.send(std::mem::take(&mut body))
+            out.send((std::mem::take(&mut body), in_body))
                 .map_err(|_| "the bulk senders stopped")?;
             in_body = 0;
         }
@@ -308,7 +309,7 @@ fn bulk(
     if status != 200 && status != 400 {
         return Err(format!("PUT /{index}: {status} {}", String::from_utf8_lossy(&body)).into());
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(usize::try_from(in_flight)?);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, u64)>(usize::try_from(in_flight)?);
     let rx = Arc::new(std::sync::Mutex::new(rx));
     let started = Instant::now();
     let filler = {
@@ -323,7 +324,7 @@ fn bulk(
                 let mut sent = 0;
                 loop {
                     let next = rx.lock().map_err(|_| "poisoned")?.recv();
-                    let Ok(body) = next else {
+                    let Ok((body, docs)) = next else {
                         return Ok(sent);
                     };
                     loop {
@@ -341,7 +342,7 @@ fn bulk(
                         }
                         std::thread::sleep(Duration::from_millis(50));
                     }
-                    sent += body.iter().filter(|&&b| b == b'\n').count() as u64 / 2;
+                    sent += docs;
                 }
             })
         })

@@ -194,6 +194,34 @@ pub(crate) async fn supervise_task(
     .await
 }
 
+/// The timer of a task loop's periodic offset commit: the first tick one `every` after the
+/// start, missed ticks delayed rather than bunched.
+pub(crate) fn commit_ticker(every: std::time::Duration) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker
+}
+
+/// Writes RUNNING or PAUSED for a task whose target changed since `reported`; `Stopping`
+/// writes nothing (the final state is the caller's).
+pub(crate) fn report_target(
+    status: &status::StatusStore,
+    id: &crate::herder::ConnectorTaskId,
+    target: source::TaskTarget,
+    reported: &mut Option<source::TaskTarget>,
+) {
+    if *reported == Some(target) {
+        return;
+    }
+    let state = match target {
+        source::TaskTarget::Running => crate::herder::State::Running,
+        source::TaskTarget::Paused => crate::herder::State::Paused,
+        source::TaskTarget::Stopping => return,
+    };
+    status.put_task(id, state, None);
+    *reported = Some(target);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

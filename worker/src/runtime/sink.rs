@@ -45,8 +45,8 @@ use super::errors::{
 use super::source::TaskTarget;
 use super::status::StatusStore;
 use super::transforms::Transforms;
-use super::{Stage, TaskError};
-use crate::herder::{ConnectorTaskId, State};
+use super::{commit_ticker, report_target, Stage, TaskError};
+use crate::herder::ConnectorTaskId;
 
 /// Records handed to one `put` at most (Java's `max.poll.records` default).
 pub const MAX_BATCH: usize = 500;
@@ -54,11 +54,12 @@ pub const MAX_BATCH: usize = 500;
 /// How long to back off before re-delivering a batch after a retriable `put` error.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
-/// librdkafka settings of a sink task's consumer that have no Java key. librdkafka prefetches
+/// librdkafka settings of a sink task's consumer that have no Java key (so no `consumer.*`
+/// or `consumer.override.*` key reaches them). librdkafka prefetches
 /// up to 64 MB per consumer by default, on top of what the task buffers itself; 4 MB keeps the
 /// read-ahead at a few fetches, which on the Elasticsearch benchmark kept the same throughput
 /// and cut the worker's peak RSS from 93 MB to 77 MB.
-pub const LIBRDKAFKA_CONSUMER_DEFAULTS: &[(&str, &str)] = &[("queued.max.messages.kbytes", "4096")];
+pub const LIBRDKAFKA_CONSUMER_SETTINGS: &[(&str, &str)] = &[("queued.max.messages.kbytes", "4096")];
 
 /// Java's defaults for a sink task's consumer, before `consumer.*` and
 /// `consumer.override.*`.
@@ -376,10 +377,8 @@ impl SinkLoop {
         let (tx, rx) = mpsc::unbounded_channel();
         let durable = Arc::new(Mutex::new(HashMap::new()));
         let mut consumer_config = run.consumer_config;
-        for (key, value) in LIBRDKAFKA_CONSUMER_DEFAULTS {
-            if consumer_config.get(key).is_none() {
-                consumer_config.set(*key, *value);
-            }
+        for (key, value) in LIBRDKAFKA_CONSUMER_SETTINGS {
+            consumer_config.set(*key, *value);
         }
         let consumer: StreamConsumer<SinkConsumerContext> = consumer_config
             .create_with_context(SinkConsumerContext {
@@ -443,11 +442,7 @@ impl SinkLoop {
     }
 
     async fn run(&mut self, mut control: watch::Receiver<TaskTarget>) -> Result<(), TaskError> {
-        let mut ticker = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.commit_interval,
-            self.commit_interval,
-        );
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticker = commit_ticker(self.commit_interval);
         let mut reported: Option<TaskTarget> = None;
         loop {
             self.handle_rebalances().await?;
@@ -455,18 +450,7 @@ impl SinkLoop {
             if target == TaskTarget::Stopping {
                 break;
             }
-            if reported != Some(target) {
-                self.status.put_task(
-                    &self.id,
-                    if target == TaskTarget::Paused {
-                        State::Paused
-                    } else {
-                        State::Running
-                    },
-                    None,
-                );
-                reported = Some(target);
-            }
+            report_target(&self.status, &self.id, target, &mut reported);
             self.apply_pauses(target == TaskTarget::Paused || self.retry.is_some());
             if self.context.commit_requested.swap(false, Ordering::SeqCst) {
                 self.commit(CommitMode::Async).await?;

@@ -34,8 +34,8 @@ use super::polled_producer::PolledProducer;
 use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
-use super::{Stage, TaskError};
-use crate::herder::{ConnectorTaskId, State};
+use super::{commit_ticker, report_target, Stage, TaskError};
+use crate::herder::ConnectorTaskId;
 use crate::storage::{put_offsets, OffsetBackingStore};
 
 /// Records in flight (produced, not yet acknowledged) before the loop stops polling.
@@ -228,23 +228,12 @@ impl SourceLoop {
     }
 
     async fn run(&mut self, mut control: watch::Receiver<TaskTarget>) -> Result<(), TaskError> {
-        let mut ticker = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.flush_interval,
-            self.flush_interval,
-        );
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticker = commit_ticker(self.flush_interval);
         let mut reported: Option<TaskTarget> = None;
         loop {
             self.drain_acks().await?;
             let target = *control.borrow_and_update();
-            if reported != Some(target) {
-                match target {
-                    TaskTarget::Running => self.status.put_task(&self.id, State::Running, None),
-                    TaskTarget::Paused => self.status.put_task(&self.id, State::Paused, None),
-                    TaskTarget::Stopping => {}
-                }
-                reported = Some(target);
-            }
+            report_target(&self.status, &self.id, target, &mut reported);
             match target {
                 TaskTarget::Stopping => break,
                 TaskTarget::Paused => {
