@@ -167,31 +167,52 @@ fn map_entries_plain<'a>(
     }
 }
 
+/// A null value replaced by the schema's default: `None` for an optional field without one,
+/// the data error `required` for a required field without one.
+fn or_default<'a>(
+    schema: &'a Schema,
+    value: &'a Value,
+    required: &str,
+) -> Result<Option<&'a Value>, ConnectError> {
+    if !value.is_null() {
+        return Ok(Some(value));
+    }
+    match &schema.default {
+        Some(d) => Ok(Some(d)),
+        None if schema.optional => Ok(None),
+        None => Err(data(required)),
+    }
+}
+
+/// Date (days), Time (milliseconds of the day) and Timestamp (epoch milliseconds) as
+/// `JsonConverter` writes them; `None` for any other value.
+fn temporal(schema: &Schema, value: &Value) -> Result<Option<Json>, ConnectError> {
+    let Value::Date(ms) = value else {
+        return Ok(None);
+    };
+    Ok(match Logical::of(schema) {
+        Some(Logical::Date) => Some(Json::from(logical::date_to_days(*ms)?)),
+        Some(Logical::Time) => Some(Json::from(logical::time_to_millis(*ms)?)),
+        Some(Logical::Timestamp) => Some(Json::from(*ms)),
+        _ => None,
+    })
+}
+
 /// `JsonConverter.convertToJson` with a schema and `schemas.enable=false` (no pre-processing).
 pub fn plain(schema: &Schema, value: &Value) -> Result<Json, ConnectError> {
-    let value = if value.is_null() {
-        match &schema.default {
-            Some(d) => d,
-            None if schema.optional => return Ok(Json::Null),
-            None => return Err(data(
-                "Conversion error: null value for field that is required and has no default value",
-            )),
-        }
-    } else {
-        value
+    let Some(value) = or_default(
+        schema,
+        value,
+        "Conversion error: null value for field that is required and has no default value",
+    )?
+    else {
+        return Ok(Json::Null);
     };
-    match (Logical::of(schema), value) {
-        (Some(Logical::Decimal), Value::Decimal(d)) => {
-            return Ok(base64(&logical::decimal_to_bytes(schema, d)?))
-        }
-        (Some(Logical::Date), Value::Date(ms)) => {
-            return Ok(Json::from(logical::date_to_days(*ms)?))
-        }
-        (Some(Logical::Time), Value::Date(ms)) => {
-            return Ok(Json::from(logical::time_to_millis(*ms)?))
-        }
-        (Some(Logical::Timestamp), Value::Date(ms)) => return Ok(Json::from(*ms)),
-        _ => {}
+    if let (Some(Logical::Decimal), Value::Decimal(d)) = (Logical::of(schema), value) {
+        return Ok(base64(&logical::decimal_to_bytes(schema, d)?));
+    }
+    if let Some(j) = temporal(schema, value)? {
+        return Ok(j);
     }
     if let Some(j) = scalar(value) {
         return Ok(j);
@@ -228,18 +249,13 @@ pub fn preprocessed(
     value: &Value,
     opts: DocumentOptions,
 ) -> Result<Json, ConnectError> {
-    let value = if value.is_null() {
-        match &schema.default {
-            Some(d) => d,
-            None if schema.optional => return Ok(Json::Null),
-            None => {
-                return Err(data(
-                    "null value for field that is required and has no default value",
-                ))
-            }
-        }
-    } else {
-        value
+    let Some(value) = or_default(
+        schema,
+        value,
+        "null value for field that is required and has no default value",
+    )?
+    else {
+        return Ok(Json::Null);
     };
     match (Logical::of(schema), value) {
         (Some(Logical::Decimal), Value::Decimal(d)) => return Ok(f64_json(decimal_to_f64(d))),
@@ -247,14 +263,10 @@ pub fn preprocessed(
             let d = logical::decimal_from_bytes(schema, b)?;
             return Ok(f64_json(decimal_to_f64(&d)));
         }
-        (Some(Logical::Date), Value::Date(ms)) => {
-            return Ok(Json::from(logical::date_to_days(*ms)?))
-        }
-        (Some(Logical::Time), Value::Date(ms)) => {
-            return Ok(Json::from(logical::time_to_millis(*ms)?))
-        }
-        (Some(Logical::Timestamp), Value::Date(ms)) => return Ok(Json::from(*ms)),
         _ => {}
+    }
+    if let Some(j) = temporal(schema, value)? {
+        return Ok(j);
     }
     if let Some(j) = scalar(value) {
         return Ok(j);
@@ -390,6 +402,15 @@ mod tests {
             .unwrap(),
             json!(1_700_000_000_000_i64)
         );
+        // The plain path (schema.ignore) writes them the same way.
+        assert_eq!(
+            to_json(Some(&logical::date().build()), &Value::Date(day), PLAIN).unwrap(),
+            json!(3)
+        );
+        assert_eq!(
+            to_json(Some(&logical::time().build()), &Value::Date(1234), PLAIN).unwrap(),
+            json!(1234)
+        );
     }
 
     fn string_int_map() -> (Schema, Value) {
@@ -456,6 +477,29 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "null value for field that is required and has no default value"
+        );
+        let err = to_json(
+            Some(&schema),
+            &Value::Struct(Struct::new(schema.clone())),
+            PLAIN,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Conversion error: null value for field that is required and has no default value"
+        );
+        // A null with a default takes the default on both paths.
+        let with_default = SchemaBuilder::float32()
+            .default_value(Value::Float32(1.5))
+            .unwrap()
+            .build();
+        assert_eq!(
+            to_json(Some(&with_default), &Value::Null, PLAIN).unwrap(),
+            json!(1.5)
+        );
+        assert_eq!(
+            to_json(Some(&with_default), &Value::Null, AWARE).unwrap(),
+            json!(1.5)
         );
     }
 
