@@ -3,18 +3,26 @@
 //!
 //! * Auto-commit is off. Every `offset.flush.interval.ms`, or when the task asks through
 //!   `SinkTaskContext::request_commit`, the loop calls `pre_commit` with the next offset to
-//!   read of every partition put so far, and commits what it returns (asynchronously).
-//! * On partition revocation, the offsets the task last made durable are committed
-//!   synchronously before the partitions go; then `close` is called. `open` is called on
-//!   assignment.
-//! * A retriable `put` error pauses consumption and re-delivers the same batch; any other error
-//!   fails the task. At shutdown, `pre_commit` runs once more and its offsets are committed
-//!   synchronously.
+//!   read of every partition put so far, and commits what it returns (asynchronously; a
+//!   commit the broker refused is sent again by the next one).
+//! * Rebalances follow Java's contract ([`consumer`] explains how): for revoked partitions,
+//!   the last `pre_commit` and a synchronous commit, then `close`; for assigned ones `open`,
+//!   before any of their records reaches `put`. Records of a partition are never put after
+//!   its `close`, even when it comes back.
+//! * `put` is called at least every [`IDLE_PUT_INTERVAL`], with an empty batch when nothing
+//!   came, so that a task reports a failure of its background work promptly.
+//! * A retriable `put` error pauses consumption and re-delivers the same batch, while the
+//!   consumer keeps being served; any other error fails the task. At shutdown, `pre_commit`
+//!   runs once more and its offsets are committed synchronously.
 //! * Conversion and transformation run per record through the task's
 //!   [`RetryWithToleranceOperator`]: a failed record is reported (log, dead-letter queue, durable
 //!   before the loop goes on) and skipped under `errors.tolerance=all`; its offset advances with
 //!   the batch, so commits move past it only once the good records are flushed by the task.
 //!   Under `none` the task fails and nothing of the batch is committed.
+
+mod consumer;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,18 +30,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
-use rdkafka::message::{Headers as _, Message};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::TopicPartitionList;
 use sluice_api::{
     ConnectRecord, ErrantRecordReporter, Origin, Props, SinkRecord, SinkTask, SinkTaskContext,
     TimestampType, TopicPartition,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use self::consumer::{
+    apply_assign, apply_revoke, offsets_to_tpl, partitions_to_tpl, tpl_partitions,
+    ConsumerEvent, ContextHandles,
+};
+pub use self::consumer::SinkConsumerContext;
 use super::converters::RecordConverters;
 use super::errors::context::{ConsumedRecord, OriginalRecord};
 use super::errors::dlq::DeadLetterQueueReporter;
@@ -54,6 +67,11 @@ pub const MAX_BATCH: usize = 500;
 /// How long to back off before re-delivering a batch after a retriable `put` error.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
+/// The longest a running task goes without a `put` call: when nothing was consumed for this
+/// long, `put` gets an empty batch (Java calls `put` after every consumer poll, records or
+/// not), so a failure of the task's background work surfaces within this time.
+pub const IDLE_PUT_INTERVAL: Duration = Duration::from_secs(1);
+
 /// librdkafka settings of a sink task's consumer that have no Java key (so no `consumer.*`
 /// or `consumer.override.*` key reaches them). librdkafka prefetches
 /// up to 64 MB per consumer by default, on top of what the task buffers itself; 4 MB keeps the
@@ -73,75 +91,6 @@ pub fn consumer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
             format!("connector-consumer-{}-{}", id.connector, id.task),
         ),
     ]
-}
-
-enum RebalanceEvent {
-    Assigned(Vec<TopicPartition>),
-    Revoked(Vec<TopicPartition>),
-}
-
-fn tpl_to_vec(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements()
-        .iter()
-        .map(|e| TopicPartition::new(e.topic(), e.partition()))
-        .collect()
-}
-
-fn offsets_to_tpl(offsets: &HashMap<TopicPartition, i64>) -> TopicPartitionList {
-    let mut tpl = TopicPartitionList::new();
-    for (tp, off) in offsets {
-        // Only fails for an invalid offset value, which `Offset::Offset` never is.
-        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
-    }
-    tpl
-}
-
-fn partitions_to_tpl(partitions: &[TopicPartition]) -> TopicPartitionList {
-    let mut tpl = TopicPartitionList::new();
-    for tp in partitions {
-        tpl.add_partition(&tp.topic, tp.partition);
-    }
-    tpl
-}
-
-/// Consumer context: reports rebalances to the loop and commits the durable offsets of
-/// revoked partitions before they go.
-pub struct SinkConsumerContext {
-    events: mpsc::UnboundedSender<RebalanceEvent>,
-    durable: Arc<Mutex<HashMap<TopicPartition, i64>>>,
-}
-
-impl ClientContext for SinkConsumerContext {}
-
-impl ConsumerContext for SinkConsumerContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            let revoked = tpl_to_vec(tpl);
-            let to_commit: HashMap<TopicPartition, i64> = {
-                let mut durable = self.durable.lock().unwrap_or_else(|p| p.into_inner());
-                revoked
-                    .iter()
-                    .filter_map(|tp| durable.remove(tp).map(|o| (tp.clone(), o)))
-                    .collect()
-            };
-            if !to_commit.is_empty() {
-                if let Err(e) = consumer.commit(&offsets_to_tpl(&to_commit), CommitMode::Sync) {
-                    warn!(error = %e, "Failed to commit offsets of revoked partitions.");
-                }
-            }
-            let _ = self.events.send(RebalanceEvent::Revoked(revoked));
-        }
-    }
-
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(tpl) => {
-                let _ = self.events.send(RebalanceEvent::Assigned(tpl_to_vec(tpl)));
-            }
-            Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => warn!(error = %e, "Consumer rebalance error."),
-        }
-    }
 }
 
 /// The worker's side of [`SinkTaskContext`].
@@ -320,22 +269,42 @@ struct SinkLoop {
     converters: RecordConverters,
     transforms: Transforms,
     consumer: Arc<StreamConsumer<SinkConsumerContext>>,
-    events: mpsc::UnboundedReceiver<RebalanceEvent>,
-    durable: Arc<Mutex<HashMap<TopicPartition, i64>>>,
-    assignment: Vec<TopicPartition>,
+    handles: ContextHandles,
+    /// Partitions the task was told about (`open` called, `close` not yet), with the
+    /// rebalance epoch that assigned each: only records received at or after it are put.
+    opened: HashMap<TopicPartition, u64>,
     paused_by_task: HashSet<TopicPartition>,
     /// Next offset to read of every partition whose records were put.
     current: HashMap<TopicPartition, i64>,
+    /// What the broker confirmed as committed.
     last_committed: HashMap<TopicPartition, i64>,
+    /// The asynchronous commit sent and not yet answered.
+    in_flight: Option<InFlightCommit>,
+    /// A batch a retriable `put` error asked to deliver again, and its offsets.
     retry: Option<Vec<SinkRecord>>,
-    /// Offsets of the batch waiting in `retry`.
+    /// Offsets of the batch waiting in `retry` (applied to `current` once it is put).
     pending_offsets: Vec<(TopicPartition, i64)>,
+    /// Records received while a batch was being retried, delivered after it.
+    stash: Vec<Received>,
     status: Arc<StatusStore>,
     commit_interval: Duration,
     commit_timeout: Duration,
     errors: RetryWithToleranceOperator,
     /// The originals of records handed to `put`, when an errant record reporter is offered.
     originals: Option<Arc<OriginalsIndex>>,
+}
+
+/// An offset commit on its way: librdkafka reports no result for an asynchronous manual
+/// commit, so commits are synchronous calls on a blocking thread, awaited by the loop.
+struct InFlightCommit {
+    offsets: HashMap<TopicPartition, i64>,
+    result: tokio::task::JoinHandle<KafkaResult<()>>,
+}
+
+/// A consumed record and the rebalance epoch it was received in.
+struct Received {
+    epoch: u64,
+    record: ConsumedRecord,
 }
 
 fn to_ts(ts: rdkafka::Timestamp) -> (Option<i64>, TimestampType) {
@@ -374,17 +343,13 @@ impl SinkLoop {
         run: SinkTaskRun,
         control: watch::Receiver<TaskTarget>,
     ) -> Result<(), TaskError> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let durable = Arc::new(Mutex::new(HashMap::new()));
+        let (consumer_context, handles) = SinkConsumerContext::new();
         let mut consumer_config = run.consumer_config;
         for (key, value) in LIBRDKAFKA_CONSUMER_SETTINGS {
             consumer_config.set(*key, *value);
         }
         let consumer: StreamConsumer<SinkConsumerContext> = consumer_config
-            .create_with_context(SinkConsumerContext {
-                events: tx,
-                durable: durable.clone(),
-            })
+            .create_with_context(consumer_context)
             .map_err(|e| TaskError::Kafka(format!("Failed to create consumer: {e}")))?;
         let (errors, reporter, originals) = run.errors.build(&run.id).await?;
         errors.set_stop_signal(control.clone());
@@ -411,14 +376,15 @@ impl SinkLoop {
             converters: run.converters,
             transforms: run.transforms,
             consumer: Arc::new(consumer),
-            events: rx,
-            durable,
-            assignment: Vec::new(),
+            handles,
+            opened: HashMap::new(),
             paused_by_task: HashSet::new(),
             current: HashMap::new(),
             last_committed: HashMap::new(),
+            in_flight: None,
             retry: None,
             pending_offsets: Vec::new(),
+            stash: Vec::new(),
             status: run.status,
             commit_interval: run.commit_interval.max(Duration::from_millis(1)),
             commit_timeout: run.commit_timeout,
@@ -431,6 +397,7 @@ impl SinkLoop {
         } else {
             Ok(())
         };
+        this.release_consumer();
         let stop = this.task.stop().await;
         this.errors.close();
         result?;
@@ -444,23 +411,34 @@ impl SinkLoop {
     async fn run(&mut self, mut control: watch::Receiver<TaskTarget>) -> Result<(), TaskError> {
         let mut ticker = commit_ticker(self.commit_interval);
         let mut reported: Option<TaskTarget> = None;
+        let mut idle_put = Instant::now() + IDLE_PUT_INTERVAL;
         loop {
-            self.handle_rebalances().await?;
+            self.handle_events().await?;
             let target = *control.borrow_and_update();
             if target == TaskTarget::Stopping {
                 break;
             }
             report_target(&self.status, &self.id, target, &mut reported);
-            self.apply_pauses(target == TaskTarget::Paused || self.retry.is_some());
+            let running = target == TaskTarget::Running;
+            self.apply_pauses(!running || self.retry.is_some());
             if self.context.commit_requested.swap(false, Ordering::SeqCst) {
                 self.commit(CommitMode::Async).await?;
             }
-            if target == TaskTarget::Running {
+            if running {
                 if let Some(batch) = self.retry.take() {
                     self.put(batch).await?;
                     if self.retry.is_some() {
-                        tokio::time::sleep(RETRY_BACKOFF).await;
+                        // Back off while serving the consumer (its partitions are paused):
+                        // rebalances are handled and max.poll.interval.ms never expires,
+                        // however long the task keeps asking for the batch again.
+                        self.poll_paused(RETRY_BACKOFF).await?;
                     }
+                    continue;
+                }
+                if !self.stash.is_empty() {
+                    let stash = std::mem::take(&mut self.stash);
+                    self.deliver(stash).await?;
+                    idle_put = Instant::now() + IDLE_PUT_INTERVAL;
                     continue;
                 }
             }
@@ -468,77 +446,196 @@ impl SinkLoop {
             tokio::select! {
                 changed = control.changed() => if changed.is_err() { break },
                 _ = ticker.tick() => self.commit(CommitMode::Async).await?,
+                _ = tokio::time::sleep_until(idle_put), if running => {
+                    // As Java, which calls put on every poll: a task learns that nothing
+                    // came, and reports failures of its background work.
+                    self.deliver(Vec::new()).await?;
+                    idle_put = Instant::now() + IDLE_PUT_INTERVAL;
+                }
                 msg = consumer.recv() => {
-                    let first = msg.map_err(|e| TaskError::stage(
-                        Stage::KafkaConsume, "consumer poll", sluice_api::ConnectError::connect(e.to_string())))?;
-                    let mut batch = vec![consumed_from_message(&first)];
-                    drop(first);
-                    while batch.len() < MAX_BATCH {
-                        match tokio::time::timeout(Duration::ZERO, consumer.recv()).await {
-                            Ok(Ok(m)) => batch.push(consumed_from_message(&m)),
-                            Ok(Err(e)) => return Err(TaskError::stage(
-                                Stage::KafkaConsume, "consumer poll", sluice_api::ConnectError::connect(e.to_string()))),
-                            Err(_) => break,
+                    let mut batch: Vec<Received> = self.received(msg)?.into_iter().collect();
+                    // Drain what is already fetched without waiting; a rebalance event ends
+                    // the batch (the loop applies it before anything is put).
+                    while !batch.is_empty() && batch.len() < MAX_BATCH {
+                        match now_or_never(consumer.recv()) {
+                            Some(msg) => batch.extend(self.received(msg)?),
+                            None => break,
                         }
                     }
-                    self.deliver(batch).await?;
+                    if running {
+                        self.deliver(batch).await?;
+                        idle_put = Instant::now() + IDLE_PUT_INTERVAL;
+                    } else {
+                        self.stash.extend(batch);
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    /// Applies rebalance events: `open` for assigned partitions, `close` for revoked ones.
-    async fn handle_rebalances(&mut self) -> Result<(), TaskError> {
-        while let Ok(event) = self.events.try_recv() {
-            match event {
-                RebalanceEvent::Assigned(parts) => {
-                    debug!(partitions = ?parts, "Partitions assigned.");
-                    for tp in &parts {
-                        if !self.assignment.contains(tp) {
-                            self.assignment.push(tp.clone());
-                        }
+    /// One consumer poll result, owned and tagged with the current rebalance epoch. Errors
+    /// librdkafka recovers from (a broker going away, a topic not there yet) are logged; a
+    /// fatal one fails the task.
+    fn received(
+        &self,
+        msg: KafkaResult<BorrowedMessage<'_>>,
+    ) -> Result<Option<Received>, TaskError> {
+        match msg {
+            Ok(m) => Ok(Some(Received {
+                epoch: self.handles.epoch.load(Ordering::SeqCst),
+                record: consumed_from_message(&m),
+            })),
+            Err(e @ KafkaError::MessageConsumptionFatal(_)) => Err(TaskError::stage(
+                Stage::KafkaConsume,
+                "consumer poll",
+                sluice_api::ConnectError::connect(e.to_string()),
+            )),
+            Err(e) => {
+                warn!(error = %e, "Consumer error; the consumer keeps trying.");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Serves the consumer for `wait` without delivering: rebalance and commit events queue
+    /// up for the loop, and records (fetched before a pause took effect) are kept for later.
+    async fn poll_paused(&mut self, wait: Duration) -> Result<(), TaskError> {
+        let consumer = self.consumer.clone();
+        let deadline = Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return Ok(()),
+                msg = consumer.recv() => {
+                    if let Some(r) = self.received(msg)? {
+                        self.stash.push(r);
                     }
-                    self.context.set_assignment(self.assignment.clone());
-                    self.task
-                        .open(&parts)
-                        .await
-                        .map_err(|error| TaskError::Task {
-                            call: "SinkTask.open",
-                            error,
-                        })?;
                 }
-                RebalanceEvent::Revoked(parts) => {
-                    debug!(partitions = ?parts, "Partitions revoked.");
-                    self.assignment.retain(|tp| !parts.contains(tp));
-                    self.context.set_assignment(self.assignment.clone());
-                    for tp in &parts {
-                        self.current.remove(tp);
-                        self.last_committed.remove(tp);
-                        self.paused_by_task.remove(tp);
-                    }
-                    if let Some(originals) = &self.originals {
-                        originals.revoked(&parts);
-                    }
-                    if let Some(batch) = self.retry.as_mut() {
-                        batch.retain(|r| {
-                            !parts.contains(&TopicPartition::new(
-                                r.topic.clone(),
-                                r.kafka_partition.unwrap_or(-1),
-                            ))
-                        });
-                    }
-                    self.task
-                        .close(&parts)
-                        .await
-                        .map_err(|error| TaskError::Task {
-                            call: "SinkTask.close",
-                            error,
-                        })?;
+            }
+        }
+    }
+
+    /// Applies what the consumer reported, in order.
+    async fn handle_events(&mut self) -> Result<(), TaskError> {
+        while let Ok(event) = self.handles.events.try_recv() {
+            match event {
+                ConsumerEvent::Assigned { partitions, epoch } => {
+                    self.on_assigned(&partitions, epoch).await?
+                }
+                ConsumerEvent::Revoked { partitions } => {
+                    self.on_revoked(&partitions, false).await?
+                }
+                ConsumerEvent::Failed { error } => {
+                    warn!(error = %error, "Consumer rebalance failed; giving up every partition.");
+                    let all = partitions_to_tpl(self.opened.keys());
+                    self.on_revoked(&all, true).await?
                 }
             }
         }
         Ok(())
+    }
+
+    /// Takes the partitions over, then `open`s them: `open` runs before any of their records
+    /// reaches `put`, and only records received from now on are put.
+    async fn on_assigned(
+        &mut self,
+        partitions: &TopicPartitionList,
+        epoch: u64,
+    ) -> Result<(), TaskError> {
+        apply_assign(&*self.consumer, partitions)
+            .map_err(|e| TaskError::Kafka(format!("Failed to assign partitions: {e}")))?;
+        let parts = tpl_partitions(partitions);
+        debug!(partitions = ?parts, "Partitions assigned.");
+        for tp in &parts {
+            self.opened.insert(tp.clone(), epoch);
+        }
+        self.context
+            .set_assignment(self.opened.keys().cloned().collect());
+        self.task
+            .open(&parts)
+            .await
+            .map_err(|error| TaskError::Task {
+                call: "SinkTask.open",
+                error,
+            })
+    }
+
+    /// Java's order for partitions that go: the last flush and commit of what was put, then
+    /// `close`; then the consumer gives them up. Records of these partitions that were
+    /// consumed but not put are dropped: the next owner reads them from the committed offset.
+    async fn on_revoked(
+        &mut self,
+        partitions: &TopicPartitionList,
+        unassign_all: bool,
+    ) -> Result<(), TaskError> {
+        let revoked: Vec<TopicPartition> = tpl_partitions(partitions)
+            .into_iter()
+            .filter(|tp| self.opened.contains_key(tp))
+            .collect();
+        debug!(partitions = ?revoked, "Partitions revoked.");
+        if !revoked.is_empty() {
+            self.drop_retried(&revoked);
+            self.commit(CommitMode::Sync).await?;
+            self.task
+                .close(&revoked)
+                .await
+                .map_err(|error| TaskError::Task {
+                    call: "SinkTask.close",
+                    error,
+                })?;
+            for tp in &revoked {
+                self.opened.remove(tp);
+                self.current.remove(tp);
+                self.last_committed.remove(tp);
+                self.paused_by_task.remove(tp);
+            }
+            if let Some(originals) = &self.originals {
+                originals.revoked(&revoked);
+            }
+            self.context
+                .set_assignment(self.opened.keys().cloned().collect());
+        }
+        let result = if unassign_all {
+            self.consumer.unassign()
+        } else {
+            apply_revoke(&*self.consumer, partitions)
+        };
+        result.map_err(|e| TaskError::Kafka(format!("Failed to revoke partitions: {e}")))
+    }
+
+    /// Removes records of revoked partitions from a batch waiting to be put again, with their
+    /// offsets; a batch left empty is done, and the offsets it still carries (records dropped
+    /// by a transformation or skipped) apply.
+    fn drop_retried(&mut self, revoked: &[TopicPartition]) {
+        let Some(batch) = self.retry.as_mut() else {
+            return;
+        };
+        batch.retain(|r| {
+            !revoked.contains(&TopicPartition::new(
+                r.topic.clone(),
+                r.kafka_partition.unwrap_or(-1),
+            ))
+        });
+        self.pending_offsets.retain(|(tp, _)| !revoked.contains(tp));
+        if batch.is_empty() {
+            self.retry = None;
+            for (tp, next) in std::mem::take(&mut self.pending_offsets) {
+                self.current.insert(tp, next);
+            }
+        }
+    }
+
+    /// Offsets the broker confirmed.
+    fn confirmed(&mut self, offsets: HashMap<TopicPartition, i64>) {
+        debug!(partitions = offsets.len(), "Committed sink offsets.");
+        if let Some(originals) = &self.originals {
+            originals.committed(&offsets);
+        }
+        self.last_committed.extend(
+            offsets
+                .into_iter()
+                .filter(|(tp, _)| self.opened.contains_key(tp)),
+        );
     }
 
     /// Pauses everything while the task is paused (or a batch is being retried), otherwise
@@ -551,31 +648,39 @@ impl SinkLoop {
                 self.paused_by_task.remove(&tp);
             }
         }
-        if self.assignment.is_empty() {
+        if self.opened.is_empty() {
             return;
         }
-        let (paused, running): (Vec<TopicPartition>, Vec<TopicPartition>) = self
-            .assignment
-            .iter()
-            .cloned()
-            .partition(|tp| pause_all || self.paused_by_task.contains(tp));
+        let (paused, running): (Vec<&TopicPartition>, Vec<&TopicPartition>) = self
+            .opened
+            .keys()
+            .partition(|tp| pause_all || self.paused_by_task.contains(*tp));
         if !paused.is_empty() {
-            if let Err(e) = self.consumer.pause(&partitions_to_tpl(&paused)) {
+            if let Err(e) = self.consumer.pause(&partitions_to_tpl(paused)) {
                 debug!(error = %e, "Could not pause partitions.");
             }
         }
         if !running.is_empty() {
-            if let Err(e) = self.consumer.resume(&partitions_to_tpl(&running)) {
+            if let Err(e) = self.consumer.resume(&partitions_to_tpl(running)) {
                 debug!(error = %e, "Could not resume partitions.");
             }
         }
     }
 
-    async fn deliver(&mut self, batch: Vec<ConsumedRecord>) -> Result<(), TaskError> {
+    /// Converts, transforms and puts a batch. Rebalances reported while it was consumed are
+    /// applied first, and only records of partitions the task holds, received since it got
+    /// them, are put.
+    async fn deliver(&mut self, batch: Vec<Received>) -> Result<(), TaskError> {
+        self.handle_events().await?;
         let mut records = Vec::with_capacity(batch.len());
         let mut offsets = Vec::with_capacity(batch.len());
-        for m in batch {
+        for Received { epoch, record: m } in batch {
             let tp = TopicPartition::new(m.topic.clone(), m.partition);
+            if !self.opened.get(&tp).is_some_and(|&since| epoch >= since) {
+                debug!(topic = %m.topic, partition = m.partition, offset = m.offset,
+                    "Dropping a record of a partition this task no longer holds.");
+                continue;
+            }
             offsets.push((tp, m.offset + 1));
             self.status.add_topic(&self.id.connector, &m.topic);
             let m = Arc::new(m);
@@ -686,11 +791,13 @@ impl SinkLoop {
         Ok(out.flatten())
     }
 
+    /// `put`, also with an empty batch. A retriable error keeps the batch for another try.
     async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), TaskError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let copy = records.clone();
+        let copy = if records.is_empty() {
+            Vec::new()
+        } else {
+            records.clone()
+        };
         match self.task.put(records).await {
             Ok(()) => {
                 if !self.pending_offsets.is_empty() {
@@ -713,9 +820,15 @@ impl SinkLoop {
         }
     }
 
-    /// `pre_commit`, then commits exactly what it returned (for assigned partitions).
+    /// `pre_commit`, then commits exactly what it returned for partitions the task holds.
+    /// An asynchronous commit runs while the loop goes on (one at a time: offsets that move
+    /// in the meantime go with the next one); offsets the broker refused are sent again by
+    /// the next commit. A synchronous commit (revocation, shutdown) first waits for the one
+    /// in flight; both together get `offset.flush.timeout.ms`.
     async fn commit(&mut self, mode: CommitMode) -> Result<(), TaskError> {
-        if self.current.is_empty() {
+        self.take_commit_result();
+        let sync = matches!(mode, CommitMode::Sync);
+        if self.current.is_empty() || (!sync && self.in_flight.is_some()) {
             return Ok(());
         }
         let safe = self
@@ -726,61 +839,80 @@ impl SinkLoop {
                 call: "SinkTask.preCommit",
                 error,
             })?;
+        let deadline = Instant::now() + self.commit_timeout.max(Duration::from_millis(1));
+        if let Some(previous) = self.in_flight.take() {
+            self.await_commit(previous, deadline).await;
+        }
         let to_commit: HashMap<TopicPartition, i64> = safe
             .into_iter()
             .filter(|(tp, off)| {
-                self.assignment.contains(tp) && self.last_committed.get(tp) != Some(off)
+                self.opened.contains_key(tp) && self.last_committed.get(tp) != Some(off)
             })
             .collect();
         if to_commit.is_empty() {
             return Ok(());
         }
-        {
-            let mut durable = self.durable.lock().unwrap_or_else(|p| p.into_inner());
-            durable.extend(to_commit.iter().map(|(k, v)| (k.clone(), *v)));
-        }
+        debug!(offsets = ?to_commit, sync, "Committing sink offsets.");
+        let consumer = self.consumer.clone();
         let tpl = offsets_to_tpl(&to_commit);
-        let result = match mode {
-            CommitMode::Async => self.consumer.commit(&tpl, CommitMode::Async),
-            CommitMode::Sync => {
-                let consumer = self.consumer.clone();
-                let commit =
-                    tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync));
-                match tokio::time::timeout(
-                    self.commit_timeout.max(Duration::from_millis(1)),
-                    commit,
-                )
-                .await
-                {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(e)) => {
-                        warn!(error = %e, "Offset commit was interrupted.");
-                        return Ok(());
-                    }
-                    Err(_) => {
-                        warn!("Timed out committing sink offsets.");
-                        return Ok(());
-                    }
-                }
-            }
+        let commit = InFlightCommit {
+            offsets: to_commit,
+            result: tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync)),
         };
-        match result {
-            Ok(()) => {
-                debug!(partitions = to_commit.len(), "Committed sink offsets.");
-                if let Some(originals) = &self.originals {
-                    originals.committed(&to_commit);
-                }
-                self.last_committed.extend(to_commit);
-            }
-            Err(e) => warn!(error = %e, "Failed to commit sink offsets; will retry."),
+        if sync {
+            self.await_commit(commit, deadline).await;
+        } else {
+            self.in_flight = Some(commit);
         }
         Ok(())
     }
 
-    /// Final commit and `close` of every assigned partition.
+    /// Records the result of the commit in flight, when it has one.
+    fn take_commit_result(&mut self) {
+        if !self
+            .in_flight
+            .as_ref()
+            .is_some_and(|c| c.result.is_finished())
+        {
+            return;
+        }
+        if let Some(commit) = self.in_flight.take() {
+            if let Some(result) = now_or_never(commit.result) {
+                self.commit_done(commit.offsets, result);
+            }
+        }
+    }
+
+    /// Waits for a commit until `deadline`.
+    async fn await_commit(&mut self, commit: InFlightCommit, deadline: Instant) {
+        match tokio::time::timeout_at(deadline, commit.result).await {
+            Ok(result) => self.commit_done(commit.offsets, result),
+            Err(_) => warn!(
+                partitions = commit.offsets.len(),
+                timeout_ms = self.commit_timeout.as_millis() as u64,
+                "Timed out committing sink offsets (offset.flush.timeout.ms); they are sent again by the next commit."
+            ),
+        }
+    }
+
+    fn commit_done(
+        &mut self,
+        offsets: HashMap<TopicPartition, i64>,
+        result: Result<KafkaResult<()>, tokio::task::JoinError>,
+    ) {
+        match result {
+            Ok(Ok(())) => self.confirmed(offsets),
+            Ok(Err(e)) => warn!(error = %e, partitions = offsets.len(),
+                "Failed to commit sink offsets; the next commit sends them again."),
+            Err(e) => warn!(error = %e, "Offset commit was interrupted."),
+        }
+    }
+
+    /// Final commit and `close` of every partition the task holds.
     async fn close_all(&mut self) -> Result<(), TaskError> {
+        self.handle_events().await?;
         self.commit(CommitMode::Sync).await?;
-        let parts = std::mem::take(&mut self.assignment);
+        let parts: Vec<TopicPartition> = self.opened.drain().map(|(tp, _)| tp).collect();
         if !parts.is_empty() {
             self.task
                 .close(&parts)
@@ -792,4 +924,32 @@ impl SinkLoop {
         }
         Ok(())
     }
+
+    /// From here on rebalances are applied by the consumer's callback at once (the consumer
+    /// is about to close), and a revocation still waiting for the loop is applied.
+    fn release_consumer(&mut self) {
+        self.handles.deferred.store(false, Ordering::SeqCst);
+        if let Err(e) = self.consumer.unassign() {
+            debug!(error = %e, "Could not unassign the consumer before closing it.");
+        }
+    }
 }
+
+impl Drop for SinkLoop {
+    /// However the loop ends (even aborted), rebalances of the closing consumer are applied
+    /// by its callback: the consumer (dropped after this) must not wait for the loop.
+    fn drop(&mut self) {
+        self.handles.deferred.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Polls a future once: its output when ready at once, `None` otherwise.
+fn now_or_never<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+

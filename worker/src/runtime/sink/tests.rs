@@ -1,0 +1,307 @@
+//! Sink loop tests on librdkafka's mock cluster: failed asynchronous commits are sent again,
+//! an idle task gets empty `put` calls (so background failures surface), and a long retry of
+//! `put` keeps the consumer in its group.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use sluice_api::{
+    ConnectError, ConnectResult, Plugin, PluginFactory, SinkRecord, SinkTask, SinkTaskContext,
+    TopicPartition,
+};
+
+use crate::herder::{ConnectorTaskId, Herder, State};
+use crate::runtime::test_harness::{herder, props, registry, OneTask};
+use crate::storage::MemoryOffsetBackingStore;
+
+/// Per-connector observations of the test task.
+#[derive(Default, Clone)]
+struct Seen {
+    offsets: Vec<i64>,
+    empty_puts: usize,
+    opens: usize,
+    closes: usize,
+}
+
+fn seen() -> &'static Mutex<HashMap<String, Seen>> {
+    static S: OnceLock<Mutex<HashMap<String, Seen>>> = OnceLock::new();
+    S.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn seen_by(connector: &str) -> Seen {
+    seen()
+        .lock()
+        .map(|s| s.get(connector).cloned().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn record(connector: &str, f: impl FnOnce(&mut Seen)) {
+    if let Ok(mut s) = seen().lock() {
+        f(s.entry(connector.to_string()).or_default());
+    }
+}
+
+/// Set by a test to make the `fail-when-idle` connector's next empty `put` fail, as a task
+/// whose background writes failed does.
+static FAIL_WHEN_IDLE: AtomicBool = AtomicBool::new(false);
+
+/// When set, `put` answers with a retriable error until this instant.
+fn retry_until() -> &'static Mutex<Option<Instant>> {
+    static R: OnceLock<Mutex<Option<Instant>>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(None))
+}
+
+struct ObservingTask {
+    connector: String,
+}
+
+#[async_trait]
+impl SinkTask for ObservingTask {
+    async fn start(&mut self, context: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
+        self.connector = context.config().get("name").cloned().unwrap_or_default();
+        Ok(())
+    }
+    async fn open(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        record(&self.connector, |s| s.opens += 1);
+        Ok(())
+    }
+    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+        if records.is_empty() {
+            record(&self.connector, |s| s.empty_puts += 1);
+            if self.connector == "fail-when-idle" && FAIL_WHEN_IDLE.load(Ordering::SeqCst) {
+                return Err(ConnectError::connect("bulk request failed in the background"));
+            }
+            return Ok(());
+        }
+        if self.connector == "long-retry" {
+            let until = *retry_until().lock().unwrap_or_else(|p| p.into_inner());
+            if until.is_some_and(|u| Instant::now() < u) {
+                return Err(ConnectError::retriable("destination busy"));
+            }
+        }
+        record(&self.connector, |s| {
+            s.offsets
+                .extend(records.iter().filter_map(|r| r.kafka_offset()))
+        });
+        Ok(())
+    }
+    async fn close(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
+        record(&self.connector, |s| s.closes += 1);
+        Ok(())
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+fn test_registry() -> crate::plugins::PluginRegistry {
+    registry(vec![Plugin {
+        class: "test.ObservingSinkConnector",
+        version: "test",
+        factory: PluginFactory::Sink(|| {
+            Box::new(OneTask::<Box<dyn SinkTask>>::new(|| {
+                Box::new(ObservingTask {
+                    connector: String::new(),
+                })
+            }))
+        }),
+    }])
+}
+
+fn produce(bootstrap: &str, topic: &str, count: usize) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..count {
+        let value = format!("v{i}");
+        producer
+            .send(BaseRecord::<(), String>::to(topic).partition(0).payload(&value))
+            .unwrap_or_else(|(e, _)| panic!("{e}"));
+    }
+    producer
+        .flush(Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn committed(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .ok()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    let c = consumer
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .ok()?;
+    match c.elements().first()?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn start_sink(
+    herder: &Arc<crate::herder::standalone::StandaloneHerder>,
+    name: &str,
+    topic: &str,
+) {
+    let config = props(&[
+        ("name", name),
+        ("connector.class", "test.ObservingSinkConnector"),
+        ("topics", topic),
+    ]);
+    herder
+        .put_connector_config(name, config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+const CONVERTERS: [(&str, &str); 2] = [
+    ("key.converter", "StringConverter"),
+    ("value.converter", "StringConverter"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_asynchronous_commit_is_sent_again() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("ac", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    produce(&bootstrap, "ac", 10);
+    // The first commits are refused with an error librdkafka does not retry by itself.
+    mock.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 3],
+    );
+    let herder = herder(
+        &bootstrap,
+        &CONVERTERS,
+        test_registry(),
+        Arc::new(MemoryOffsetBackingStore::new()),
+    );
+    start_sink(&herder, "async-commit", "ac").await;
+    wait_for("10 records put", Duration::from_secs(15), || {
+        seen_by("async-commit").offsets.len() >= 10
+    })
+    .await;
+    // No new record arrives: only a commit sent again after the refusals reaches 10.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let done = {
+            let b = bootstrap.clone();
+            tokio::task::spawn_blocking(move || committed(&b, "connect-async-commit", "ac"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        if done == Some(10) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "committed offset {done:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    herder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_task_gets_empty_puts_and_fails_when_its_background_work_failed() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("idle", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let herder = herder(
+        &bootstrap,
+        &CONVERTERS,
+        test_registry(),
+        Arc::new(MemoryOffsetBackingStore::new()),
+    );
+    start_sink(&herder, "fail-when-idle", "idle").await;
+    wait_for("an empty put", Duration::from_secs(10), || {
+        seen_by("fail-when-idle").empty_puts >= 1
+    })
+    .await;
+    FAIL_WHEN_IDLE.store(true, Ordering::SeqCst);
+    let id = ConnectorTaskId {
+        connector: "fail-when-idle".into(),
+        task: 0,
+    };
+    let failed_at = Instant::now();
+    let mut state = None;
+    while failed_at.elapsed() < Duration::from_secs(5) {
+        let s = herder
+            .task_status(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        if s.state == State::Failed {
+            state = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state = state.unwrap_or_else(|| panic!("the task did not fail within 5 s"));
+    assert!(
+        state
+            .trace
+            .as_deref()
+            .is_some_and(|t| t.contains("bulk request failed in the background")),
+        "{state:?}"
+    );
+    herder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("lr", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    // librdkafka makes a member that is not polled for max.poll.interval.ms leave its group.
+    let settings = [
+        CONVERTERS[0],
+        CONVERTERS[1],
+        ("consumer.max.poll.interval.ms", "6000"),
+    ];
+    let herder = herder(
+        &bootstrap,
+        &settings,
+        test_registry(),
+        Arc::new(MemoryOffsetBackingStore::new()),
+    );
+    start_sink(&herder, "long-retry", "lr").await;
+    wait_for("the partition to be opened", Duration::from_secs(10), || {
+        seen_by("long-retry").opens >= 1
+    })
+    .await;
+    *retry_until().lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(Instant::now() + Duration::from_secs(9));
+    produce(&bootstrap, "lr", 5);
+    wait_for("the retried batch to be put", Duration::from_secs(20), || {
+        seen_by("long-retry").offsets.len() >= 5
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = seen_by("long-retry");
+    assert_eq!(s.offsets, vec![0, 1, 2, 3, 4]);
+    assert_eq!(
+        (s.opens, s.closes),
+        (1, 0),
+        "the task lost its partition while retrying"
+    );
+    herder.shutdown().await;
+}
