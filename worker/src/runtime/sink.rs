@@ -25,7 +25,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
-use rdkafka::message::{Headers as _, Message};
+use rdkafka::message::{BorrowedHeaders, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use sluice_api::{
     ConnectRecord, ErrantRecordReporter, Origin, Props, SinkRecord, SinkTask, SinkTaskContext,
@@ -347,15 +347,8 @@ fn to_ts(ts: rdkafka::Timestamp) -> (Option<i64>, TimestampType) {
 }
 
 /// One consumed message, owned.
-fn consumed_from_message<M: Message>(m: &M) -> ConsumedRecord {
-    let headers = m
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                .collect()
-        })
-        .unwrap_or_default();
+fn consumed_from_message<M: Message<Headers = BorrowedHeaders>>(m: &M) -> ConsumedRecord {
+    let headers = m.headers().map(super::headers::decode).unwrap_or_default();
     let (timestamp, timestamp_type) = to_ts(m.timestamp());
     ConsumedRecord {
         topic: m.topic().to_string(),
