@@ -3,11 +3,18 @@
 //!
 //! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for an unusable worker config or
 //! connector file (the message names the file and the key), 3 when a connector fails to be
-//! created (as Java's `ConnectStandalone`).
+//! created (as Java's `ConnectStandalone`), 4 when the shutdown after SIGINT/SIGTERM did not
+//! finish within `task.shutdown.graceful.timeout.ms` plus [`SHUTDOWN_MARGIN`] and the process
+//! was ended anyway.
+//!
+//! A task stuck in blocking code never keeps the process alive: the worker abandons it after
+//! `task.shutdown.graceful.timeout.ms`, the async runtime is shut down without waiting for
+//! such threads, and a watchdog ends the process if the shutdown itself hangs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use tracing::{error, info};
@@ -55,6 +62,19 @@ pub enum Command {
     Convert(crate::tools::ConvertArgs),
 }
 
+/// How long past `task.shutdown.graceful.timeout.ms` the shutdown may take (abandoned tasks
+/// are cancelled, connectors stopped, the REST server drained) before the watchdog ends the
+/// process with exit code [`EXIT_SHUTDOWN_TIMED_OUT`].
+pub const SHUTDOWN_MARGIN: Duration = Duration::from_secs(5);
+
+/// The exit code when the watchdog had to end a shutdown that did not finish in time.
+pub const EXIT_SHUTDOWN_TIMED_OUT: i32 = 4;
+
+/// How long the async runtime waits, once the worker has stopped, for threads still busy
+/// (tasks abandoned in blocking code, blocking calls in flight) before the process exits
+/// without them.
+const RUNTIME_SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
 /// A start-up failure with its exit code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -84,6 +104,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    crate::runtime::panics::install_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -103,6 +124,9 @@ pub fn main() -> ExitCode {
             config_dir,
         } => runtime.block_on(run_standalone(worker, connectors, config_dir, log)),
     };
+    // Dropping the runtime would wait for every blocking thread, including one a stuck task
+    // abandoned: shut it down with a bound instead.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN_WAIT);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -270,6 +294,7 @@ pub async fn run_standalone(
 
     wait_for_signal().await;
     info!("Shutting down: stopping tasks, flushing and committing offsets.");
+    spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
     herder.shutdown().await;
     let _ = stop_rest.send(());
     match rest.await {
@@ -279,6 +304,26 @@ pub async fn run_standalone(
     }
     info!("Sluice stopped.");
     Ok(())
+}
+
+/// Ends the process with [`EXIT_SHUTDOWN_TIMED_OUT`] if it is still running `after` from now
+/// (a shutdown stuck on something that ignores cancellation). A plain thread, so that it
+/// fires even when every runtime thread is blocked; it does not keep the process alive.
+fn spawn_exit_watchdog(after: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(after);
+            error!(
+                waited_ms = after.as_millis() as u64,
+                "The worker did not shut down within task.shutdown.graceful.timeout.ms plus {} s; exiting without waiting further.",
+                SHUTDOWN_MARGIN.as_secs()
+            );
+            std::process::exit(EXIT_SHUTDOWN_TIMED_OUT);
+        });
+    if let Err(e) = spawned {
+        error!(error = %e, "Could not start the shutdown watchdog.");
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -7,9 +7,13 @@
 //! * [`errors`] applies `errors.*`: retries, tolerance, the error log and the dead-letter queue.
 //! * [`status`] keeps connector and task states for the herder.
 //! * [`partitioner`] is Java's default partitioner, used to verify librdkafka's.
+//! * [`panics`] isolates panics: a panicking task or connector fails, the worker carries on.
+//! * [`headers`] decodes consumed headers whose keys need not be UTF-8.
 
 pub mod converters;
 pub mod errors;
+pub mod headers;
+pub mod panics;
 pub mod partitioner;
 pub mod polled_producer;
 pub mod sink;
@@ -25,6 +29,8 @@ use sluice_api::ConnectError;
 
 pub use worker::Worker;
 
+#[cfg(test)]
+mod hardening_tests;
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]
@@ -115,6 +121,9 @@ pub enum TaskError {
     /// Offsets could not be committed.
     #[error("{0}")]
     Offsets(#[from] crate::storage::OffsetStoreError),
+    /// The task (its code, a converter or a transformation) panicked.
+    #[error("Task panicked: {0}")]
+    Panic(#[from] panics::Panicked),
 }
 
 impl TaskError {
@@ -161,6 +170,7 @@ impl TaskError {
             }
             TaskError::Kafka(msg) => format!("{CONNECT_EXCEPTION}: {msg}"),
             TaskError::Offsets(e) => format!("{CONNECT_EXCEPTION}: {e}"),
+            TaskError::Panic(p) => p.trace("Task"),
         }
     }
 }
@@ -171,8 +181,9 @@ pub fn connect_trace(error: &ConnectError) -> String {
 }
 
 /// Runs one task's loop inside its `task{connector,task}` span: logs how it ended and
-/// writes FAILED with the error's trace; other final states are left to the caller.
-/// `kind` ("Source" or "Sink") only names the task in the log.
+/// writes FAILED with the error's trace; other final states are left to the caller. A panic
+/// anywhere in the loop (the task, a converter, a transformation, the runtime) is caught and
+/// fails the task like an error. `kind` ("Source" or "Sink") only names the task in the log.
 pub(crate) async fn supervise_task(
     id: crate::herder::ConnectorTaskId,
     status: std::sync::Arc<status::StatusStore>,
@@ -182,10 +193,15 @@ pub(crate) async fn supervise_task(
     use tracing::Instrument;
     let span = tracing::info_span!("task", connector = %id.connector, task = id.task);
     async move {
-        match task_loop.await {
-            Ok(()) => tracing::info!("{kind} task stopped."),
-            Err(e) => {
+        match panics::catch_unwind(task_loop).await {
+            Ok(Ok(())) => tracing::info!("{kind} task stopped."),
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "{kind} task failed.");
+                status.put_task(&id, crate::herder::State::Failed, Some(e.trace()));
+            }
+            Err(panic) => {
+                let e = TaskError::Panic(panic);
+                tracing::error!(error = %e, "{kind} task panicked; it is FAILED.");
                 status.put_task(&id, crate::herder::State::Failed, Some(e.trace()));
             }
         }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
-use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message};
 use rdkafka::TopicPartitionList;
 use sluice_api::{
     ConnectRecord, ErrantRecordReporter, Origin, Props, SinkRecord, SinkTask, SinkTaskContext,
@@ -316,15 +316,8 @@ fn to_ts(ts: rdkafka::Timestamp) -> (Option<i64>, TimestampType) {
 }
 
 /// One consumed message, owned.
-fn consumed_from_message<M: Message>(m: &M) -> ConsumedRecord {
-    let headers = m
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                .collect()
-        })
-        .unwrap_or_default();
+fn consumed_from_message<M: Message<Headers = BorrowedHeaders>>(m: &M) -> ConsumedRecord {
+    let headers = m.headers().map(super::headers::decode).unwrap_or_default();
     let (timestamp, timestamp_type) = to_ts(m.timestamp());
     ConsumedRecord {
         topic: m.topic().to_string(),

@@ -11,11 +11,12 @@ use sluice_api::{
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::converters::RecordConverters;
 use super::errors::log_reporter::LogReporter;
 use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
+use super::panics::{self, Panicked};
 use super::sink::{consumer_defaults, run_sink_task, SinkErrorHandling, SinkTaskRun};
 use super::source::{producer_defaults, run_source_task, SourceTaskRun, TaskTarget};
 use super::status::StatusStore;
@@ -27,6 +28,10 @@ use crate::config::WorkerConfig;
 use crate::herder::{ConnectorTaskId, State, TargetState};
 use crate::plugins::PluginRegistry;
 use crate::storage::OffsetBackingStore;
+
+/// How long a task abandoned after `task.shutdown.graceful.timeout.ms` is given to finish
+/// once cancelled (a cancelled future is dropped at its next await point).
+const TASK_CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Something a connector asked of the herder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,10 +172,17 @@ impl Worker {
     ) -> ConnectResult<()> {
         let _span = tracing::info_span!("connector", connector = %name).entered();
         let class = props.get("connector.class").cloned().unwrap_or_default();
-        let instance = match self.registry.find_connector(&class).map(|p| p.factory) {
-            Some(PluginFactory::Source(make)) => Instance::Source(make()),
-            Some(PluginFactory::Sink(make)) => Instance::Sink(make()),
-            _ => {
+        let made = panics::catch_unwind_sync(|| {
+            match self.registry.find_connector(&class).map(|p| p.factory) {
+                Some(PluginFactory::Source(make)) => Some(Instance::Source(make())),
+                Some(PluginFactory::Sink(make)) => Some(Instance::Sink(make())),
+                _ => None,
+            }
+        });
+        let instance = match made {
+            Ok(Some(instance)) => instance,
+            Err(panic) => return Err(self.connector_panicked(name, "instantiation", panic)),
+            Ok(None) => {
                 let e = ConnectError::connect(format!(
                     "Failed to find any class that implements Connector and which name matches {class}"
                 ));
@@ -185,11 +197,15 @@ impl Worker {
             events: self.events.clone(),
             status: self.status.clone(),
         });
-        if let Err(e) = instance.connector().start(props, context) {
-            warn!(error = %e, "Connector failed to start.");
-            self.status
-                .put_connector(name, State::Failed, Some(connect_trace(&e)));
-            return Err(e);
+        match panics::catch_unwind_sync(|| instance.connector().start(props, context)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warn!(error = %e, "Connector failed to start.");
+                self.status
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                return Err(e);
+            }
+            Err(panic) => return Err(self.connector_panicked(name, "start", panic)),
         }
         info!("Connector started.");
         self.connectors().insert(name.to_string(), instance);
@@ -205,6 +221,21 @@ impl Worker {
         Ok(())
     }
 
+    /// Logs a connector's panic in `call`, marks it FAILED with the panic as its trace and
+    /// gives the error to return.
+    fn connector_panicked(&self, name: &str, call: &str, panic: Panicked) -> ConnectError {
+        error!(connector = %name, call, panic = %panic.message, "Connector panicked; it is FAILED.");
+        self.status.put_connector(
+            name,
+            State::Failed,
+            Some(panic.trace(&format!("Connector {call}"))),
+        );
+        ConnectError::connect(format!(
+            "Connector {name} panicked in {call}: {}",
+            panic.message
+        ))
+    }
+
     /// True when the connector instance is running here.
     pub fn is_connector_running(&self, name: &str) -> bool {
         self.connectors().contains_key(name)
@@ -214,8 +245,15 @@ impl Worker {
     pub fn stop_connector(&self, name: &str) {
         let instance = self.connectors().remove(name);
         if let Some(mut instance) = instance {
-            if let Err(e) = instance.connector().stop() {
-                warn!(connector = %name, error = %e, "Connector failed to stop cleanly.");
+            match panics::catch_unwind_sync(|| instance.connector().stop()) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    warn!(connector = %name, error = %e, "Connector failed to stop cleanly.")
+                }
+                Err(panic) => {
+                    error!(connector = %name, panic = %panic.message,
+                        "Connector panicked in stop.");
+                }
             }
         }
     }
@@ -256,7 +294,14 @@ impl Worker {
             )));
         };
         let is_sink = matches!(instance, Instance::Sink(_));
-        let configs = instance.connector().task_configs(max_tasks)?;
+        let configs =
+            match panics::catch_unwind_sync(|| instance.connector().task_configs(max_tasks)) {
+                Ok(configs) => configs?,
+                Err(panic) => {
+                    drop(connectors);
+                    return Err(self.connector_panicked(name, "taskConfigs", panic));
+                }
+            };
         if enforce && configs.len() > max_tasks {
             return Err(ConnectError::connect(format!(
                 "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create. This behaviour should be considered a bug and is disallowed. If necessary, it can be permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; however, this option will be removed in a future release of Kafka Connect.",
@@ -288,9 +333,10 @@ impl Worker {
         task_props: &Props,
         target: TargetState,
     ) -> Result<(), TaskError> {
-        let result = self
-            .spawn_task(id, connector_props, task_props, target)
-            .await;
+        // Building the task runs plugin code (converters, transformations, `create_task`).
+        let result = panics::catch_unwind(self.spawn_task(id, connector_props, task_props, target))
+            .await
+            .unwrap_or_else(|panic| Err(TaskError::Panic(panic)));
         if let Err(e) = &result {
             warn!(connector = %id.connector, task = id.task, error = %e, "Task failed to start.");
             self.status.put_task(id, State::Failed, Some(e.trace()));
@@ -469,7 +515,11 @@ impl Worker {
     }
 
     /// Stops tasks: each flushes and commits; waits `task.shutdown.graceful.timeout.ms` in
-    /// total, then abandons the rest. Stopped tasks become UNASSIGNED unless they failed.
+    /// total, then abandons the rest (Java's "Graceful stop of task … failed."): each is
+    /// cancelled (its future dropped at its next await, which releases its clients) and
+    /// awaited a little longer; a task stuck in blocking code cannot be cancelled and is left
+    /// behind, logged, without holding up the caller. Stopped tasks become UNASSIGNED unless
+    /// they failed.
     pub async fn stop_tasks(&self, ids: &[ConnectorTaskId]) {
         let handles: Vec<(ConnectorTaskId, TaskHandle)> = {
             let mut tasks = self.tasks.lock().await;
@@ -480,18 +530,36 @@ impl Worker {
         for (_, h) in &handles {
             let _ = h.control.send(TaskTarget::Stopping);
         }
-        let deadline = tokio::time::Instant::now() + self.config.task_shutdown_timeout;
-        for (id, h) in handles {
-            let abort = h.join.abort_handle();
-            match tokio::time::timeout_at(deadline, h.join).await {
-                Ok(_) => {}
-                Err(_) => {
-                    warn!(connector = %id.connector, task = id.task,
-                        "Graceful stop of task failed: it did not stop within task.shutdown.graceful.timeout.ms.");
-                    abort.abort();
-                }
+        let timeout = self.config.task_shutdown_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut abandoned = Vec::new();
+        for (id, mut h) in handles {
+            if tokio::time::timeout_at(deadline, &mut h.join)
+                .await
+                .is_err()
+            {
+                // Java's message; the reason and the bound go in fields.
+                error!(connector = %id.connector, task = id.task,
+                    timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                    reason = "not stopped within task.shutdown.graceful.timeout.ms; cancelling it",
+                    "Graceful stop of task {}-{} failed.", id.connector, id.task);
+                h.join.abort();
+                abandoned.push((id.clone(), h.join));
+            } else {
+                debug!(connector = %id.connector, task = id.task,
+                    "Graceful stop of task {}-{} succeeded.", id.connector, id.task);
             }
             self.status.put_task_unless_failed(&id, State::Unassigned);
+        }
+        let cancel_deadline = tokio::time::Instant::now() + TASK_CANCEL_WAIT;
+        for (id, join) in abandoned {
+            match tokio::time::timeout_at(cancel_deadline, join).await {
+                Ok(_) => {
+                    info!(connector = %id.connector, task = id.task, "Cancelled task {}-{}; its resources are released.", id.connector, id.task)
+                }
+                Err(_) => error!(connector = %id.connector, task = id.task,
+                    "Task {}-{} did not stop when cancelled: it is stuck in blocking code. Its thread is abandoned; it no longer counts as running and will not keep the worker from exiting.", id.connector, id.task),
+            }
         }
     }
 

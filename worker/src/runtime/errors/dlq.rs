@@ -9,6 +9,10 @@
 //!   are appended (UTF-8 strings); a header already present in the record is not added twice.
 //! * [`DeadLetterQueueReporter::report`] returns once the broker acknowledged the record, so
 //!   offsets are only committed past records that are durable in the queue.
+//! * Nothing here blocks the async runtime: the topic check runs on the blocking pool, and
+//!   [`DeadLetterQueueReporter::flush`] / [`DeadLetterQueueReporter::close`] wait for the
+//!   producer's in-flight records by polling its count on the tokio timer (librdkafka's
+//!   `flush` would block a runtime thread for up to its timeout).
 
 use std::time::Duration;
 
@@ -207,12 +211,59 @@ impl DeadLetterQueueReporter {
         }
     }
 
-    /// Waits (bounded) for anything still queued in the producer.
+    /// Waits, without blocking the runtime, until no record is in flight in the producer, at
+    /// most `timeout`; false when some still were after it.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        flush_producer(&self.producer, timeout).await
+    }
+
+    /// Task shutdown: lets anything still queued in the producer (a report cancelled before
+    /// its acknowledgement) be delivered for up to [`CLOSE_FLUSH_TIMEOUT`], in the background,
+    /// so the caller (an async task loop) is never blocked. Outside a tokio runtime it
+    /// flushes synchronously with the same bound.
     pub fn close(&self) {
-        if let Err(e) = self.producer.flush(Duration::from_secs(5)) {
-            warn!(topic = %self.topic, error = %e, "Dead letter queue producer did not flush.");
+        if self.producer.in_flight_count() == 0 {
+            return;
+        }
+        let producer = self.producer.clone();
+        let topic = self.topic.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if !flush_producer(&producer, CLOSE_FLUSH_TIMEOUT).await {
+                        warn!(topic = %topic, in_flight = producer.in_flight_count(),
+                            "Dead letter queue producer did not flush.");
+                    }
+                    // Dropping a producer purges and waits up to 500 ms in librdkafka.
+                    drop(tokio::task::spawn_blocking(move || drop(producer)));
+                });
+            }
+            Err(_) => {
+                if let Err(e) = producer.flush(CLOSE_FLUSH_TIMEOUT) {
+                    warn!(topic = %topic, error = %e, "Dead letter queue producer did not flush.");
+                }
+            }
         }
     }
+}
+
+/// How long a closing reporter's producer gets to deliver what it still holds.
+pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often [`flush_producer`] looks at the in-flight count.
+const FLUSH_POLL: Duration = Duration::from_millis(10);
+
+/// Waits on the tokio timer until `producer` has nothing in flight (its background thread
+/// delivers and acknowledges), at most `timeout`; false on timeout.
+async fn flush_producer(producer: &FutureProducer, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while producer.in_flight_count() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(FLUSH_POLL).await;
+    }
+    true
 }
 
 async fn ensure_topic(
@@ -353,5 +404,55 @@ mod tests {
         assert!(!keys.contains(&"__connect.errors.stage"));
         assert!(!keys.iter().any(|k| k.contains("exception")));
         assert!(keys.iter().all(|k| k.starts_with(ERROR_HEADER_PREFIX)));
+    }
+
+    /// A record still queued when the task closes (the broker is down) must not block the
+    /// async runtime: `close` returns at once and another task on the same single-threaded
+    /// runtime keeps running.
+    #[tokio::test(flavor = "current_thread")]
+    async fn close_with_records_in_flight_does_not_block_the_runtime() {
+        let mock = rdkafka::mocking::MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+        mock.create_topic("dlq-close", 1, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bootstrap = mock.bootstrap_servers();
+        let mut admin = ClientConfig::new();
+        admin.set("bootstrap.servers", &bootstrap);
+        let mut producer = ClientConfig::new();
+        producer
+            .set("bootstrap.servers", &bootstrap)
+            .set("message.timeout.ms", "60000");
+        let reporter =
+            DeadLetterQueueReporter::create(id(), "dlq-close".into(), 1, false, &admin, &producer)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        mock.broker_down(1).unwrap_or_else(|e| panic!("{e}"));
+        // A report cut off before its acknowledgement leaves its record queued.
+        let failed = ctx(None);
+        let cut = tokio::time::timeout(Duration::from_millis(200), reporter.report(&failed));
+        assert!(cut.await.is_err(), "the broker is down: no acknowledgement");
+        assert!(reporter.producer.in_flight_count() > 0);
+
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        let started = std::time::Instant::now();
+        reporter.close();
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "close blocked for {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(ticks.load(std::sync::atomic::Ordering::SeqCst) >= 10);
+        // The bounded async flush reports what is still in flight.
+        assert!(!reporter.flush(Duration::from_millis(100)).await);
+        ticker.abort();
     }
 }

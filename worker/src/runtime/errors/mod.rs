@@ -308,7 +308,17 @@ impl RetryWithToleranceOperator {
         Ok(())
     }
 
-    /// Flushes what the reporters still hold (task shutdown).
+    /// Waits, without blocking the runtime, for what the dead letter queue producer still
+    /// holds, at most `timeout`; false when records were still in flight after it.
+    pub async fn flush(&self, timeout: std::time::Duration) -> bool {
+        match &self.shared.reporters.dlq {
+            Some(dlq) => dlq.flush(timeout).await,
+            None => true,
+        }
+    }
+
+    /// Flushes what the reporters still hold (task shutdown), in the background: never
+    /// blocks the caller (see [`DeadLetterQueueReporter::close`]).
     pub fn close(&self) {
         if let Some(dlq) = &self.shared.reporters.dlq {
             dlq.close();
