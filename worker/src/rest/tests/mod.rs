@@ -2,6 +2,7 @@
 //! a small in-memory herder with Java's messages, and a registry of test plugins.
 
 mod connectors;
+mod herder_ops;
 mod errors;
 mod listeners;
 mod loggers;
