@@ -118,7 +118,10 @@ fn stored_connectors_whose_destination_is_down_come_up_and_restart() {
         task_states(s) == ["FAILED"]
     });
     let trace = failed["tasks"][0]["trace"].as_str().unwrap_or("");
-    assert!(trace.contains("sink.txt"), "the trace does not say why: {failed}");
+    assert!(
+        trace.contains("sink.txt"),
+        "the trace does not say why: {failed}"
+    );
 
     // The cause goes away: a restart of the failed instances works.
     std::fs::create_dir_all(&out_dir).expect("output dir");
@@ -146,7 +149,10 @@ fn a_name_too_long_for_a_file_is_refused_before_anything_runs() {
     let r = w.call("POST", "/connectors", Some(&body.to_string()));
     assert_eq!(r.status, 400, "{:?}", r.json);
     assert!(
-        r.json["message"].as_str().unwrap_or("").contains("too long"),
+        r.json["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("too long"),
         "{:?}",
         r.json
     );
@@ -156,7 +162,8 @@ fn a_name_too_long_for_a_file_is_refused_before_anything_runs() {
     let body = json!({"name": ok, "config": {
         "connector.class": "FileStreamSource", "file": input, "topic": "t"}});
     assert_eq!(
-        w.call("POST", "/connectors", Some(&body.to_string())).status,
+        w.call("POST", "/connectors", Some(&body.to_string()))
+            .status,
         201
     );
     #[cfg(unix)]

@@ -123,11 +123,7 @@ fn connector_client_overrides_that_run_commands_are_refused() {
         let errors = entry["value"]["errors"].to_string();
         assert!(errors.contains(key), "{key}: {errors}");
 
-        let r = w.call(
-            "PUT",
-            "/connectors/kinit/config",
-            Some(&config.to_string()),
-        );
+        let r = w.call("PUT", "/connectors/kinit/config", Some(&config.to_string()));
         assert_eq!(r.status, 400, "{key}: {:?}", r.json);
         let message = r.json["message"].as_str().unwrap_or("");
         assert!(message.contains(key), "{key}: {message}");

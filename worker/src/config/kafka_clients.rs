@@ -365,7 +365,10 @@ mod tests {
             assert_eq!(refused_client_key(key), None, "{key}");
         }
         let msg = refused_client_key_message("producer.override.sasl.kerberos.kinit.cmd");
-        assert!(msg.contains("producer.override.sasl.kerberos.kinit.cmd"), "{msg}");
+        assert!(
+            msg.contains("producer.override.sasl.kerberos.kinit.cmd"),
+            "{msg}"
+        );
         // Never passed to librdkafka, even when a caller skips the check.
         let worker = props(&[("sasl.kerberos.kinit.cmd", "touch /tmp/pwned")]);
         let c = client_config(ClientKind::Producer, &worker, &Props::new(), &[]);

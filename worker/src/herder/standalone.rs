@@ -10,14 +10,14 @@ use sluice_api::{ConfigDef, ConnectError, PluginType, Props, ValidatedKey};
 use tokio::sync::{mpsc, RwLock};
 use tracing::{info, warn};
 
+use super::blocking::{call_connector, ConnectorCallError};
+use super::locks::ConnectorLocks;
 use super::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
     ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Created,
     Herder, HerderError, HerderResult, Message, RestartRequest, State, TargetState, TaskInfo,
     TaskState,
 };
-use super::blocking::{call_connector, ConnectorCallError};
-use super::locks::ConnectorLocks;
 use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
 use crate::config::kafka_clients::refused_client_keys;
 use crate::runtime::connect_trace;
@@ -91,7 +91,9 @@ impl StandaloneHerder {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, ConnectorEntry>> {
-        self.connectors.lock().unwrap_or_else(PoisonError::into_inner)
+        self.connectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn entry(&self, name: &str) -> Option<ConnectorEntry> {

@@ -209,9 +209,8 @@ impl ConfigDir {
             .map_err(io("writing", &tmp))
             .and_then(|()| file.sync_all().map_err(io("syncing", &tmp)));
         drop(file);
-        let renamed = written.and_then(|()| {
-            std::fs::rename(&tmp, &path).map_err(io("renaming into", &path))
-        });
+        let renamed =
+            written.and_then(|()| std::fs::rename(&tmp, &path).map_err(io("renaming into", &path)));
         if let Err(e) = renamed {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);

@@ -335,7 +335,10 @@ pub async fn connector_delete(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move { h.delete_connector(&connector).await }).await?;
+    detached(&state, move |h| async move {
+        h.delete_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -540,7 +543,10 @@ pub async fn connector_pause(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move { h.pause_connector(&connector).await }).await?;
+    detached(&state, move |h| async move {
+        h.pause_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -555,7 +561,10 @@ pub async fn connector_resume(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move { h.resume_connector(&connector).await }).await?;
+    detached(&state, move |h| async move {
+        h.resume_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -571,7 +580,10 @@ pub async fn connector_stop(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move { h.stop_connector(&connector).await }).await?;
+    detached(&state, move |h| async move {
+        h.stop_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -603,7 +615,10 @@ pub async fn connector_topics_reset(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move { h.reset_active_topics(&connector).await }).await?;
+    detached(&state, move |h| async move {
+        h.reset_active_topics(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -669,7 +684,9 @@ pub async fn connector_offsets_delete(
     Path(connector): Path<String>,
 ) -> RestResult<Json<Message>> {
     Ok(Json(
-        detached(&state, move |h| async move { h.reset_connector_offsets(&connector).await })
-            .await?,
+        detached(&state, move |h| async move {
+            h.reset_connector_offsets(&connector).await
+        })
+        .await?,
     ))
 }

@@ -4,7 +4,6 @@
 //! FAILED. The connectors' tasks never produce, so no broker is needed.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use tower::ServiceExt;
 
 use crate::config::WorkerConfig;
 use crate::herder::standalone::StandaloneHerder;
-use crate::herder::{Herder, State};
+use crate::herder::State;
 use crate::plugins::PluginRegistry;
 use crate::rest::config_dir::{restore, ConfigDir, StoredConnector};
 use crate::rest::{service, AppState};
@@ -90,7 +89,9 @@ impl Connector for SlowSource {
 
 impl SourceConnector for SlowSource {
     fn create_task(&self) -> Box<dyn SourceTask> {
-        Box::new(SlowTask { stop: Duration::ZERO })
+        Box::new(SlowTask {
+            stop: Duration::ZERO,
+        })
     }
 }
 
@@ -100,9 +101,6 @@ struct SlowTask {
 
 #[async_trait]
 impl SourceTask for SlowTask {
-    fn version(&self) -> String {
-        "1.0".into()
-    }
     async fn start(&mut self, context: SourceTaskContext) -> ConnectResult<()> {
         self.stop = millis(&context.config, STOP_MS);
         Ok(())
@@ -122,7 +120,11 @@ fn registry() -> PluginRegistry {
     plugins.push(Plugin {
         class: CLASS,
         version: "1.0",
-        factory: PluginFactory::Source(|| Box::new(SlowSource { props: Props::new() })),
+        factory: PluginFactory::Source(|| {
+            Box::new(SlowSource {
+                props: Props::new(),
+            })
+        }),
     });
     PluginRegistry::new(plugins)
 }
@@ -132,8 +134,14 @@ fn herder() -> Arc<StandaloneHerder> {
         // Nothing is produced: the address is never used.
         ("bootstrap.servers", "127.0.0.1:9"),
         ("offset.storage.file.filename", "/unused"),
-        ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
-        ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
         ("task.shutdown.graceful.timeout.ms", "10000"),
     ]
     .into_iter()
@@ -280,7 +288,13 @@ async fn a_delete_whose_client_disconnects_still_completes() {
 async fn concurrent_patches_all_land() {
     let herder = herder();
     let state = app(&herder);
-    let (status, _) = call(&state, "PUT", "/connectors/p/config", Some(config("p", &[]))).await;
+    let (status, _) = call(
+        &state,
+        "PUT",
+        "/connectors/p/config",
+        Some(config("p", &[])),
+    )
+    .await;
     assert_eq!(status, 201);
     let patches: Vec<_> = (0..8)
         .map(|i| {
@@ -297,7 +311,11 @@ async fn concurrent_patches_all_land() {
     }
     let (_, c) = call(&state, "GET", "/connectors/p/config", None).await;
     for i in 0..8 {
-        assert_eq!(c[format!("k{i}")], json!(i.to_string()), "k{i} was lost: {c}");
+        assert_eq!(
+            c[format!("k{i}")],
+            json!(i.to_string()),
+            "k{i} was lost: {c}"
+        );
     }
     herder.shutdown().await;
 }
@@ -332,7 +350,10 @@ async fn a_slow_validation_does_not_block_other_requests() {
         !slow.is_finished(),
         "the validation ended before the reads: the test proves nothing"
     );
-    assert!(worst < Duration::from_millis(100), "GET /connectors took {worst:?}");
+    assert!(
+        worst < Duration::from_millis(100),
+        "GET /connectors took {worst:?}"
+    );
     let (status, body) = slow.await.unwrap();
     assert_eq!(status, 200, "{body}");
 }
@@ -354,7 +375,10 @@ async fn a_panicking_validation_is_a_500_with_the_panic_message() {
     assert!(message.contains("validator exploded"), "{reply}");
     let (status, reply) = call(&state, "PUT", "/connectors/x/config", Some(body)).await;
     assert_eq!(status, 500, "{reply}");
-    assert!(reply["message"].as_str().unwrap_or("").contains("validator exploded"));
+    assert!(reply["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("validator exploded"));
     // The worker is fine.
     let (status, _) = call(&state, "GET", "/connectors", None).await;
     assert_eq!(status, 200);

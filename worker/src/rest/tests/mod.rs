@@ -2,8 +2,8 @@
 //! a small in-memory herder with Java's messages, and a registry of test plugins.
 
 mod connectors;
-mod herder_ops;
 mod errors;
+mod herder_ops;
 mod listeners;
 mod loggers;
 mod plugins;
