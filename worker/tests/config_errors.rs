@@ -196,3 +196,44 @@ fn invalid_response_header_rule_names_the_file_key_and_rule() {
         ],
     );
 }
+
+#[test]
+fn worker_client_settings_that_run_commands_are_refused_naming_the_file_and_key() {
+    // Issue 9, item 9: librdkafka runs `sasl.kerberos.kinit.cmd` through a shell and loads
+    // `plugin.library.paths`; neither may come in through the worker config, whatever the
+    // prefix.
+    for key in [
+        "sasl.kerberos.kinit.cmd",
+        "producer.sasl.kerberos.kinit.cmd",
+        "consumer.plugin.library.paths",
+        "admin.ssl.engine.location",
+    ] {
+        let dir = TestDir::new();
+        let marker = dir.file("ran");
+        let command = format!("touch {}", marker.display());
+        let worker = worker_properties(&dir, &[(key, &command)]);
+        let output = run_failing(&dir, &[&worker]);
+        assert_names(&output, &[&file_name(&worker), key]);
+        assert!(!marker.exists(), "{key}: the command ran");
+    }
+}
+
+#[test]
+fn connector_client_overrides_that_run_commands_are_refused_naming_the_file_and_key() {
+    let dir = TestDir::new();
+    let worker = worker_properties(&dir, &[]);
+    let input = dir.write("input.txt", "x\n");
+    let key = "producer.override.sasl.kerberos.kinit.cmd";
+    let connector = dir.properties(
+        "kinit-source.properties",
+        &[
+            ("name", &unique_name("kinit")),
+            ("connector.class", "FileStreamSource"),
+            ("file", &input.to_string_lossy()),
+            ("topic", &unique_topic("kinit", 1)),
+            (key, "touch /tmp/sluice-kinit-ran"),
+        ],
+    );
+    let output = run_failing(&dir, &[&worker, &connector]);
+    assert_names(&output, &[&file_name(&connector), key]);
+}

@@ -9,9 +9,74 @@
 //! * Each Java key is mapped to the librdkafka property of the same meaning (see
 //!   [`java_to_librdkafka`]); keys librdkafka has no equivalent for (serializers,
 //!   `max.block.ms`, JKS trust stores, …) are ignored with a log line.
+//! * Settings that make librdkafka run a command or load code ([`REFUSED_CLIENT_KEYS`]) are
+//!   refused under every prefix: the worker config and connector configs are checked with
+//!   [`refused_client_key`], and they are never passed to librdkafka.
 
 use rdkafka::ClientConfig;
 use sluice_api::Props;
+
+/// librdkafka settings that run an external command or load code into the worker, refused
+/// whatever their prefix (see [`refused_client_key`]):
+///
+/// * `sasl.kerberos.kinit.cmd`: a shell command librdkafka runs to refresh Kerberos tickets
+///   (Java's client has the same key; its command runs too).
+/// * `plugin.library.paths`: shared libraries librdkafka loads as plugins.
+/// * `ssl.engine.location`, `ssl.engine.id`: an OpenSSL engine library to load (by path or
+///   by id through OpenSSL's dynamic engine loader).
+/// * `ssl.providers`: OpenSSL 3 providers to load.
+///
+/// Callback settings (`oauthbearer_token_refresh_cb`, interceptors, …) cannot be given as
+/// strings, so they need no entry here.
+pub const REFUSED_CLIENT_KEYS: &[&str] = &[
+    "sasl.kerberos.kinit.cmd",
+    "plugin.library.paths",
+    "ssl.engine.location",
+    "ssl.engine.id",
+    "ssl.providers",
+];
+
+/// The prefixes under which a key reaches a Kafka client: none (worker-level settings every
+/// client inherits), the worker's `producer.`/`consumer.`/`admin.` and the connector's
+/// `producer.override.`/`consumer.override.`/`admin.override.`.
+const CLIENT_PREFIXES: &[&str] = &[
+    "",
+    "producer.",
+    "consumer.",
+    "admin.",
+    "producer.override.",
+    "consumer.override.",
+    "admin.override.",
+];
+
+/// Whether `key` is one of [`REFUSED_CLIENT_KEYS`] under one of the client prefixes
+/// (compared without regard to case); gives the refused client setting.
+pub fn refused_client_key(key: &str) -> Option<&'static str> {
+    let key = key.trim().to_ascii_lowercase();
+    CLIENT_PREFIXES.iter().find_map(|prefix| {
+        let rest = key.strip_prefix(prefix)?;
+        REFUSED_CLIENT_KEYS.iter().copied().find(|r| *r == rest)
+    })
+}
+
+/// The error for a refused client setting, naming the key as given.
+pub fn refused_client_key_message(key: &str) -> String {
+    format!(
+        "Invalid value for configuration {key}: this setting makes the Kafka client run a \
+         command or load code, which Sluice refuses (refused settings, under any \
+         producer./consumer./admin. prefix or override: {})",
+        REFUSED_CLIENT_KEYS.join(", ")
+    )
+}
+
+/// Every refused client key in `props` with its error (see [`refused_client_key`]).
+pub fn refused_client_keys(props: &Props) -> Vec<(String, String)> {
+    props
+        .keys()
+        .filter(|k| refused_client_key(k).is_some())
+        .map(|k| (k.clone(), refused_client_key_message(k)))
+        .collect()
+}
 
 /// The kind of client being configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +162,6 @@ pub fn java_to_librdkafka(key: &str, value: &str) -> Mapped {
         | "security.protocol"
         | "sasl.mechanism"
         | "sasl.kerberos.service.name"
-        | "sasl.kerberos.kinit.cmd"
         | "sasl.kerberos.min.time.before.relogin"
         | "sasl.oauthbearer.token.endpoint.url"
         | "sasl.oauthbearer.scope"
@@ -161,6 +225,11 @@ fn jaas_credentials(jaas: &str) -> (Option<String>, Option<String>) {
 pub fn apply_java_settings(config: &mut ClientConfig, settings: &Props) -> Vec<String> {
     let mut ignored = Vec::new();
     for (key, value) in settings {
+        if refused_client_key(key).is_some() {
+            // Refused at config validation; never reaches librdkafka even if a caller skipped it.
+            ignored.push(key.clone());
+            continue;
+        }
         if key == "sasl.jaas.config" {
             let (user, password) = jaas_credentials(value);
             if let Some(u) = user {
@@ -274,6 +343,36 @@ mod tests {
         assert_eq!(c.get("max.poll.interval.ms"), None);
         assert_eq!(c.get("key.serializer"), None);
         assert_eq!(c.get("offset.flush.interval.ms"), None);
+    }
+
+    #[test]
+    fn refused_keys_under_every_prefix() {
+        for key in [
+            "sasl.kerberos.kinit.cmd",
+            "producer.sasl.kerberos.kinit.cmd",
+            "consumer.override.plugin.library.paths",
+            "admin.override.ssl.engine.location",
+            "admin.ssl.providers",
+            "producer.override.SSL.ENGINE.ID",
+        ] {
+            assert!(refused_client_key(key).is_some(), "{key}");
+        }
+        for key in [
+            "sasl.kerberos.service.name",
+            "my.sasl.kerberos.kinit.cmd",
+            "producer.override.linger.ms",
+        ] {
+            assert_eq!(refused_client_key(key), None, "{key}");
+        }
+        let msg = refused_client_key_message("producer.override.sasl.kerberos.kinit.cmd");
+        assert!(
+            msg.contains("producer.override.sasl.kerberos.kinit.cmd"),
+            "{msg}"
+        );
+        // Never passed to librdkafka, even when a caller skips the check.
+        let worker = props(&[("sasl.kerberos.kinit.cmd", "touch /tmp/pwned")]);
+        let c = client_config(ClientKind::Producer, &worker, &Props::new(), &[]);
+        assert_eq!(c.get("sasl.kerberos.kinit.cmd"), None);
     }
 
     #[test]

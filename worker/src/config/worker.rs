@@ -322,6 +322,14 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Parses worker props; the error is every problem in Java's wording, one per line.
     pub fn parse(props: Props) -> Result<Self, String> {
+        let refused = super::kafka_clients::refused_client_keys(&props);
+        if !refused.is_empty() {
+            return Err(refused
+                .into_iter()
+                .map(|(_, message)| message)
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
         let parsed = worker_config_def().parse(&props).map_err(|e| {
             e.errors
                 .iter()

@@ -3,6 +3,8 @@
 //! offsets file; a distributed herder implements it over the internal topics. REST handlers
 //! are thin: they parse the request, call one method here and map the result.
 
+pub mod blocking;
+pub mod locks;
 pub mod standalone;
 pub mod types;
 
@@ -61,7 +63,11 @@ pub type HerderResult<T> = Result<T, HerderError>;
 /// # Invariants
 /// * Every method answers with Java's semantics and messages (see
 ///   `shared/reference/connect-runtime.md` §1.5), so REST handlers add nothing.
-/// * Methods are safe to call concurrently; each is atomic with respect to the others.
+/// * Methods are safe to call concurrently; each is atomic with respect to the others, and
+///   the changes of one connector apply one at a time in the order they were requested
+///   (a `PATCH` reads and writes the config under that ordering, so none is lost).
+/// * A change runs to completion once started, whoever awaits it: REST runs each change on
+///   its own task, so a client that goes away or times out never leaves it half done.
 #[async_trait]
 pub trait Herder: Send + Sync {
     /// `<advertised host>:<advertised port>`.
@@ -85,6 +91,22 @@ pub trait Herder: Send + Sync {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> HerderResult<Created<ConnectorInfo>>;
+    /// Recreates a connector from a stored config (`--config-dir`): no validation (nothing
+    /// calls the connector's external system before it runs), replacing any connector of
+    /// that name; a connector that cannot start is kept, FAILED with the reason in its
+    /// status, and this still answers `Ok`. The default creates it as
+    /// [`Herder::put_connector_config`] does.
+    async fn restore_connector(
+        &self,
+        name: &str,
+        config: Props,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<ConnectorInfo> {
+        Ok(self
+            .put_connector_config(name, config, true, initial_state)
+            .await?
+            .result)
+    }
     /// `PATCH /connectors/{c}/config`: a `None` value removes the key.
     async fn patch_connector_config(
         &self,

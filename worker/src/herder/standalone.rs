@@ -3,13 +3,15 @@
 //! statuses in the worker's status table, as in Java's `StandaloneHerder`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
 
 use async_trait::async_trait;
-use sluice_api::{ConfigDef, PluginType, Props, ValidatedKey};
-use tokio::sync::{mpsc, Mutex};
+use sluice_api::{ConfigDef, ConnectError, PluginType, Props, ValidatedKey};
+use tokio::sync::{mpsc, RwLock};
 use tracing::{info, warn};
 
+use super::blocking::{call_connector, ConnectorCallError};
+use super::locks::ConnectorLocks;
 use super::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
     ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Created,
@@ -17,11 +19,14 @@ use super::{
     TaskState,
 };
 use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
+use crate::config::kafka_clients::refused_client_keys;
+use crate::runtime::connect_trace;
 use crate::runtime::worker::{Worker, WorkerEvent};
 use crate::storage::{check_primitive, put_offsets};
 
 mod sink_offsets;
 
+#[derive(Debug, Clone)]
 struct ConnectorEntry {
     config: Props,
     target: TargetState,
@@ -29,9 +34,24 @@ struct ConnectorEntry {
 }
 
 /// The standalone herder.
+///
+/// # Ordering
+/// Every operation that changes a connector holds that connector's lock
+/// ([`ConnectorLocks`]) from start to end, validation and read-modify-write included, so
+/// concurrent updates of one connector apply one after the other and none is lost. The map
+/// of connector entries is only locked for short reads and writes, never across a
+/// connector start or stop, so reads (`GET /connectors`, statuses) never wait for a slow
+/// connector. An updated entry replaces the old one once the connector runs with it.
+///
+/// Synchronous connector calls (`validate`, `start`, `task_configs`, `stop`) run on the
+/// blocking pool under [`CONNECTOR_CALL_TIMEOUT`](super::blocking::CONNECTOR_CALL_TIMEOUT).
 pub struct StandaloneHerder {
     worker: Arc<Worker>,
-    connectors: Mutex<BTreeMap<String, ConnectorEntry>>,
+    connectors: StdMutex<BTreeMap<String, ConnectorEntry>>,
+    locks: ConnectorLocks,
+    /// `true` once [`StandaloneHerder::shutdown`] ran; changes take it shared, shutdown
+    /// exclusively, so no connector starts after the worker stopped everything.
+    closed: RwLock<bool>,
 }
 
 fn java_map_string(props: &Props) -> String {
@@ -39,12 +59,27 @@ fn java_map_string(props: &Props) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
+/// Whether [`StandaloneHerder::put_entry`] validates the config first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Validation {
+    /// Validate (REST and command-line connectors).
+    Validate,
+    /// Take the config as is (configs restored from `--config-dir`).
+    Trust,
+}
+
+fn call_error(e: ConnectorCallError) -> HerderError {
+    HerderError::Internal(e.to_string())
+}
+
 impl StandaloneHerder {
     /// A herder over `worker`, handling the worker's connector events in the background.
     pub fn new(worker: Arc<Worker>, events: mpsc::UnboundedReceiver<WorkerEvent>) -> Arc<Self> {
         let herder = Arc::new(StandaloneHerder {
             worker,
-            connectors: Mutex::new(BTreeMap::new()),
+            connectors: StdMutex::new(BTreeMap::new()),
+            locks: ConnectorLocks::new(),
+            closed: RwLock::new(false),
         });
         tokio::spawn(handle_events(Arc::downgrade(&herder), events));
         herder
@@ -53,6 +88,31 @@ impl StandaloneHerder {
     /// The worker.
     pub fn worker(&self) -> &Arc<Worker> {
         &self.worker
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, ConnectorEntry>> {
+        self.connectors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn entry(&self, name: &str) -> Option<ConnectorEntry> {
+        self.map().get(name).cloned()
+    }
+
+    fn set_entry(&self, name: &str, entry: ConnectorEntry) {
+        self.map().insert(name.to_string(), entry);
+    }
+
+    /// Shared access for a change; an error once the worker is shutting down.
+    async fn open_gate(&self) -> HerderResult<tokio::sync::RwLockReadGuard<'_, bool>> {
+        let gate = self.closed.read().await;
+        if *gate {
+            return Err(HerderError::Conflict(
+                "The worker is shutting down; the request was not applied".to_string(),
+            ));
+        }
+        Ok(gate)
     }
 
     fn kind_of(&self, config: &Props) -> Option<ConnectorKind> {
@@ -73,12 +133,7 @@ impl StandaloneHerder {
         ConnectorInfo {
             name: name.to_string(),
             config: entry.config.clone(),
-            tasks: (0..entry.tasks.len())
-                .map(|t| ConnectorTaskId {
-                    connector: name.to_string(),
-                    task: t as u32,
-                })
-                .collect(),
+            tasks: Self::task_ids(name, entry.tasks.len()),
             connector_type: self.connector_type(&entry.config),
         }
     }
@@ -92,6 +147,58 @@ impl StandaloneHerder {
             .collect()
     }
 
+    fn class_name(config: &Props) -> String {
+        let class = config
+            .get(connector::CONNECTOR_CLASS)
+            .map_or("Connector", String::as_str);
+        class.rsplit('.').next().unwrap_or(class).to_string()
+    }
+
+    /// `Connector::start` on the blocking pool; a failure (timeout and panic included) is
+    /// recorded as the connector's FAILED status and returned as text.
+    async fn start_instance(
+        &self,
+        name: &str,
+        config: &Props,
+        target: TargetState,
+    ) -> Result<(), String> {
+        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
+        let call = format!("{}.start", Self::class_name(config));
+        match call_connector(call, move || worker.start_connector(&n, &c, target)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => {
+                let e = ConnectError::connect(e.to_string());
+                self.worker
+                    .status()
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// `Connector::stop` on the blocking pool.
+    async fn stop_instance(&self, name: &str) {
+        let (worker, n) = (self.worker.clone(), name.to_string());
+        if let Err(e) = call_connector(format!("{name}: Connector.stop"), move || {
+            worker.stop_connector(&n)
+        })
+        .await
+        {
+            warn!(connector = %name, error = %e, "Connector failed to stop cleanly.");
+        }
+    }
+
+    /// `Connector::task_configs` on the blocking pool.
+    async fn generate_tasks(&self, name: &str, config: &Props) -> Result<Vec<Props>, ConnectError> {
+        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
+        let call = format!("{}.taskConfigs", Self::class_name(config));
+        match call_connector(call, move || worker.task_configs(&n, &c)).await {
+            Ok(r) => r,
+            Err(e) => Err(ConnectError::connect(e.to_string())),
+        }
+    }
+
     /// Starts the connector instance and its tasks per the entry's target state; returns the
     /// connector start error, if any.
     async fn start_entry(&self, name: &str, entry: &mut ConnectorEntry) -> Result<(), String> {
@@ -102,13 +209,9 @@ impl StandaloneHerder {
                 .put_connector(name, State::Stopped, None);
             return Ok(());
         }
-        if let Err(e) = self
-            .worker
-            .start_connector(name, &entry.config, entry.target)
-        {
-            return Err(e.to_string());
-        }
-        match self.worker.task_configs(name, &entry.config) {
+        self.start_instance(name, &entry.config, entry.target)
+            .await?;
+        match self.generate_tasks(name, &entry.config).await {
             Ok(tasks) => entry.tasks = tasks,
             Err(e) => {
                 self.worker.status().put_connector(
@@ -140,19 +243,15 @@ impl StandaloneHerder {
     async fn stop_entry(&self, name: &str, entry: &ConnectorEntry) {
         let ids = Self::task_ids(name, entry.tasks.len());
         self.worker.stop_tasks(&ids).await;
-        self.worker.stop_connector(name);
+        self.stop_instance(name).await;
     }
 
-    /// Re-asks a running connector for task configs and restarts its tasks if they changed.
-    pub async fn reconfigure(&self, name: &str) {
-        let mut connectors = self.connectors.lock().await;
-        let Some(entry) = connectors.get_mut(name) else {
-            return;
-        };
+    /// Asks the running connector for task configs and, if they changed, replaces the tasks.
+    async fn reconcile_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
         if entry.target == TargetState::Stopped || !self.worker.is_connector_running(name) {
             return;
         }
-        match self.worker.task_configs(name, &entry.config) {
+        match self.generate_tasks(name, &entry.config).await {
             Ok(tasks) if tasks != entry.tasks => {
                 info!(connector = %name, "Task configs changed; restarting tasks.");
                 let old = Self::task_ids(name, entry.tasks.len());
@@ -168,14 +267,30 @@ impl StandaloneHerder {
         }
     }
 
-    /// Stops every task and connector (worker shutdown); configs are kept.
+    /// Re-asks a running connector for task configs and restarts its tasks if they changed.
+    pub async fn reconfigure(&self, name: &str) {
+        let _op = self.locks.lock(name).await;
+        let Ok(_gate) = self.open_gate().await else {
+            return;
+        };
+        let Some(mut entry) = self.entry(name) else {
+            return;
+        };
+        self.reconcile_tasks(name, &mut entry).await;
+        self.set_entry(name, entry);
+    }
+
+    /// Stops every task and connector (worker shutdown); configs are kept. Changes requested
+    /// afterwards are refused.
     pub async fn shutdown(&self) {
-        let _guard = self.connectors.lock().await;
+        let mut closed = self.closed.write().await;
+        *closed = true;
         self.worker.stop_all().await;
     }
 
-    /// Validates a config; also gives the connector kind when the class was found.
-    fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+    /// Validates a config; also gives the connector kind when the class was found. The
+    /// connector's own `validate` runs on the blocking pool under the call cap.
+    async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
         let class = match config.get(connector::CONNECTOR_CLASS) {
             Some(c) => c.clone(),
             None => {
@@ -203,17 +318,30 @@ impl StandaloneHerder {
                 available.join(", ")
             ))
         })?;
+        let call = format!("{}.validate", Self::class_name(config));
+        let props = config.clone();
         let (kind, connector_def, connector_results) = match plugin.factory {
             sluice_api::PluginFactory::Source(make) => {
-                let c = make();
-                (ConnectorKind::Source, c.config_def(), c.validate(config))
+                let (def, results) = call_connector(call, move || {
+                    let c = make();
+                    (c.config_def(), c.validate(&props))
+                })
+                .await
+                .map_err(call_error)?;
+                (ConnectorKind::Source, def, results)
             }
             sluice_api::PluginFactory::Sink(make) => {
-                let c = make();
-                (ConnectorKind::Sink, c.config_def(), c.validate(config))
+                let (def, results) = call_connector(call, move || {
+                    let c = make();
+                    (c.config_def(), c.validate(&props))
+                })
+                .await
+                .map_err(call_error)?;
+                (ConnectorKind::Sink, def, results)
             }
             _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
         };
+        let registry = self.worker.registry();
         let chain_def = sluice_transforms::chain::config_def(
             config,
             &crate::runtime::transforms::RegistryResolver(registry),
@@ -278,6 +406,27 @@ impl StandaloneHerder {
             };
         add(&base_def, base_results, &mut configs);
         add(&connector_def, connector_results, &mut configs);
+        // Kafka client settings that run a command or load code, under any client prefix.
+        for (key, message) in refused_client_keys(config) {
+            error_count += 1;
+            match configs
+                .iter_mut()
+                .filter_map(|c| c.value.as_mut())
+                .find(|v| v.name == key)
+            {
+                Some(v) => v.errors.push(message),
+                None => configs.push(ConfigInfo {
+                    definition: None,
+                    value: Some(ConfigValueInfo {
+                        name: key.clone(),
+                        value: config.get(&key).cloned(),
+                        recommended_values: Vec::new(),
+                        errors: vec![message],
+                        visible: true,
+                    }),
+                }),
+            }
+        }
         Ok((
             ConfigInfos {
                 name: class,
@@ -316,6 +465,83 @@ impl StandaloneHerder {
         ))
     }
 
+    /// Creates or replaces a connector; the caller holds the connector's lock. With
+    /// [`Validation::Trust`] a connector that fails to start is kept FAILED and `Ok` is
+    /// returned (its status tells why).
+    async fn put_entry(
+        &self,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+        validation: Validation,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        if validation == Validation::Validate {
+            let (infos, _) = self.validate(&config).await?;
+            if infos.error_count > 0 {
+                return Err(Self::validation_error(&infos));
+            }
+        }
+        let _gate = self.open_gate().await?;
+        let existing = self.entry(name);
+        if existing.is_some() && !allow_replace {
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        if let Some(old) = &existing {
+            self.stop_entry(name, old).await;
+            for id in Self::task_ids(name, old.tasks.len()) {
+                self.worker.status().remove_task(&id);
+            }
+        }
+        let created = existing.is_none();
+        let target = initial_state
+            .or(existing.as_ref().map(|e| e.target))
+            .unwrap_or(TargetState::Started);
+        let mut entry = ConnectorEntry {
+            config,
+            target,
+            tasks: Vec::new(),
+        };
+        let started = self.start_entry(name, &mut entry).await;
+        let info = self.info(name, &entry);
+        self.set_entry(name, entry);
+        info!(connector = %name, created, "Connector configured.");
+        match started {
+            Ok(()) => Ok(Created {
+                created,
+                result: info,
+            }),
+            Err(e) if validation == Validation::Trust => {
+                warn!(connector = %name, error = %e, "Connector restored FAILED: it could not start.");
+                Ok(Created {
+                    created,
+                    result: info,
+                })
+            }
+            Err(e) => Err(HerderError::Internal(e)),
+        }
+    }
+
+    /// Recreates a connector from a stored config (`--config-dir`) without validating it, so
+    /// that nothing calls the connector's external system before it runs: a connector that
+    /// cannot start comes up FAILED with the reason in its status (restart it once the cause
+    /// is gone) instead of failing the worker.
+    pub async fn restore_connector(
+        &self,
+        name: &str,
+        mut config: Props,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<ConnectorInfo> {
+        Self::check_config_name(name, &mut config)?;
+        let _op = self.locks.lock(name).await;
+        Ok(self
+            .put_entry(name, config, true, initial_state, Validation::Trust)
+            .await?
+            .result)
+    }
+
     fn status_of(&self, name: &str, entry: &ConnectorEntry) -> HerderResult<ConnectorStateInfo> {
         let status = self.worker.status();
         let connector = status.connector(name).ok_or_else(|| {
@@ -348,7 +574,11 @@ async fn handle_events(
             return;
         };
         match event {
-            WorkerEvent::Reconfigure(name) => herder.reconfigure(&name).await,
+            // Its own task: a reconfiguration waits for the connector's lock, which must
+            // not hold up the events of other connectors.
+            WorkerEvent::Reconfigure(name) => {
+                tokio::spawn(async move { herder.reconfigure(&name).await });
+            }
         }
     }
 }
@@ -372,20 +602,18 @@ impl Herder for StandaloneHerder {
     }
 
     async fn connectors(&self) -> Vec<String> {
-        self.connectors.lock().await.keys().cloned().collect()
+        self.map().keys().cloned().collect()
     }
 
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get(name)
+        let entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
-        Ok(self.info(name, entry))
+        Ok(self.info(name, &entry))
     }
 
     async fn connector_config(&self, name: &str) -> HerderResult<Props> {
-        let connectors = self.connectors.lock().await;
-        connectors
+        self.map()
             .get(name)
             .map(|e| e.config.clone())
             .ok_or_else(|| HerderError::connector_not_found(name))
@@ -399,49 +627,24 @@ impl Herder for StandaloneHerder {
         initial_state: Option<TargetState>,
     ) -> HerderResult<Created<ConnectorInfo>> {
         Self::check_config_name(name, &mut config)?;
-        let (infos, _) = self.validate(&config)?;
-        if infos.error_count > 0 {
-            return Err(Self::validation_error(&infos));
-        }
-        let mut connectors = self.connectors.lock().await;
-        let existing = connectors.remove(name);
-        if let Some(old) = &existing {
-            if !allow_replace {
-                let entry = existing.unwrap_or(ConnectorEntry {
-                    config: Props::new(),
-                    target: TargetState::Started,
-                    tasks: Vec::new(),
-                });
-                connectors.insert(name.to_string(), entry);
-                return Err(HerderError::AlreadyExists(format!(
-                    "Connector {name} already exists"
-                )));
-            }
-            self.stop_entry(name, old).await;
-            for id in Self::task_ids(name, old.tasks.len()) {
-                self.worker.status().remove_task(&id);
-            }
-        }
-        let created = existing.is_none();
-        let target = initial_state
-            .or(existing.as_ref().map(|e| e.target))
-            .unwrap_or(TargetState::Started);
-        let mut entry = ConnectorEntry {
+        let _op = self.locks.lock(name).await;
+        self.put_entry(
+            name,
             config,
-            target,
-            tasks: Vec::new(),
-        };
-        let started = self.start_entry(name, &mut entry).await;
-        let info = self.info(name, &entry);
-        connectors.insert(name.to_string(), entry);
-        info!(connector = %name, created, "Connector configured.");
-        match started {
-            Ok(()) => Ok(Created {
-                created,
-                result: info,
-            }),
-            Err(e) => Err(HerderError::Internal(e)),
-        }
+            allow_replace,
+            initial_state,
+            Validation::Validate,
+        )
+        .await
+    }
+
+    async fn restore_connector(
+        &self,
+        name: &str,
+        config: Props,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<ConnectorInfo> {
+        StandaloneHerder::restore_connector(self, name, config, initial_state).await
     }
 
     async fn patch_connector_config(
@@ -449,7 +652,12 @@ impl Herder for StandaloneHerder {
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<ConnectorInfo> {
-        let mut config = self.connector_config(name).await?;
+        // Read, patch and write under the connector's lock: concurrent patches all land.
+        let _op = self.locks.lock(name).await;
+        let mut config = self
+            .entry(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?
+            .config;
         for (k, v) in patch {
             match v {
                 Some(v) => {
@@ -460,29 +668,31 @@ impl Herder for StandaloneHerder {
                 }
             }
         }
+        Self::check_config_name(name, &mut config)?;
         Ok(self
-            .put_connector_config(name, config, true, None)
+            .put_entry(name, config, true, None, Validation::Validate)
             .await?
             .result)
     }
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors
-            .remove(name)
+        let _op = self.locks.lock(name).await;
+        let _gate = self.open_gate().await?;
+        let entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         self.stop_entry(name, &entry).await;
+        self.map().remove(name);
         self.worker.status().remove_connector(name);
         info!(connector = %name, "Connector deleted.");
         Ok(())
     }
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| {
+        let entry = self.entry(name).ok_or_else(|| {
             HerderError::NotFound(format!("No status found for connector {name}"))
         })?;
-        self.status_of(name, entry)
+        self.status_of(name, &entry)
     }
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
@@ -495,9 +705,8 @@ impl Herder for StandaloneHerder {
     }
 
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get(name)
+        let entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         Ok(entry
             .tasks
@@ -518,17 +727,21 @@ impl Herder for StandaloneHerder {
         name: &str,
         request: RestartRequest,
     ) -> HerderResult<Option<ConnectorStateInfo>> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get_mut(name)
+        let _op = self.locks.lock(name).await;
+        let _gate = self.open_gate().await?;
+        let mut entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector: {name}")))?;
         let status = self.worker.status().clone();
         if !request.include_tasks && !request.only_failed {
             if entry.target != TargetState::Stopped {
-                self.worker.stop_connector(name);
-                self.worker
-                    .start_connector(name, &entry.config, entry.target)
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+                self.stop_instance(name).await;
+                self.start_instance(name, &entry.config, entry.target)
+                    .await
+                    .map_err(HerderError::Internal)?;
+                // A connector that could not start before has no tasks yet.
+                self.reconcile_tasks(name, &mut entry).await;
+                self.set_entry(name, entry);
             }
             return Ok(None);
         }
@@ -555,15 +768,12 @@ impl Herder for StandaloneHerder {
         for id in &restart_tasks {
             status.put_task(id, State::Restarting, None);
         }
-        let answer = self.status_of(name, entry)?;
+        let answer = self.status_of(name, &entry)?;
         if entry.target != TargetState::Stopped {
             self.worker.stop_tasks(&restart_tasks).await;
             if restart_connector {
-                self.worker.stop_connector(name);
-                if let Err(e) = self
-                    .worker
-                    .start_connector(name, &entry.config, entry.target)
-                {
+                self.stop_instance(name).await;
+                if let Err(e) = self.start_instance(name, &entry.config, entry.target).await {
                     warn!(connector = %name, error = %e, "Connector failed on restart.");
                 }
             }
@@ -575,15 +785,20 @@ impl Herder for StandaloneHerder {
                         .await;
                 }
             }
+            if restart_connector {
+                self.reconcile_tasks(name, &mut entry).await;
+                self.set_entry(name, entry);
+            }
         }
         Ok(Some(answer))
     }
 
     async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
-        let connectors = self.connectors.lock().await;
+        let _op = self.locks.lock(&id.connector).await;
+        let _gate = self.open_gate().await?;
         let unknown =
             || HerderError::NotFound(format!("Unknown task: {}-{}", id.connector, id.task));
-        let entry = connectors.get(&id.connector).ok_or_else(unknown)?;
+        let entry = self.entry(&id.connector).ok_or_else(unknown)?;
         let task_config = entry.tasks.get(id.task as usize).ok_or_else(unknown)?;
         self.worker.stop_tasks(std::slice::from_ref(id)).await;
         self.worker.status().remove_task(id);
@@ -594,17 +809,20 @@ impl Herder for StandaloneHerder {
     }
 
     async fn pause_connector(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get_mut(name)
+        let _op = self.locks.lock(name).await;
+        let _gate = self.open_gate().await?;
+        let mut entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
         if entry.target == TargetState::Stopped {
             // Java writes PAUSED; a stopped connector has no tasks to pause.
             entry.target = TargetState::Paused;
-            self.start_entry(name, entry).await.ok();
+            self.start_entry(name, &mut entry).await.ok();
+            self.set_entry(name, entry);
             return Ok(());
         }
         entry.target = TargetState::Paused;
+        self.set_entry(name, entry.clone());
         self.worker.set_connector_state(name, State::Paused);
         for id in Self::task_ids(name, entry.tasks.len()) {
             self.worker.set_task_target(&id, TargetState::Paused).await;
@@ -613,18 +831,21 @@ impl Herder for StandaloneHerder {
     }
 
     async fn resume_connector(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get_mut(name)
+        let _op = self.locks.lock(name).await;
+        let _gate = self.open_gate().await?;
+        let mut entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
         let was = entry.target;
         entry.target = TargetState::Started;
         if was == TargetState::Stopped {
-            if let Err(e) = self.start_entry(name, entry).await {
+            if let Err(e) = self.start_entry(name, &mut entry).await {
                 warn!(connector = %name, error = %e, "Connector failed to start on resume.");
             }
+            self.set_entry(name, entry);
             return Ok(());
         }
+        self.set_entry(name, entry.clone());
         self.worker.set_connector_state(name, State::Running);
         for id in Self::task_ids(name, entry.tasks.len()) {
             self.worker.set_task_target(&id, TargetState::Started).await;
@@ -633,16 +854,18 @@ impl Herder for StandaloneHerder {
     }
 
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get_mut(name)
+        let _op = self.locks.lock(name).await;
+        let _gate = self.open_gate().await?;
+        let mut entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
-        self.stop_entry(name, entry).await;
+        self.stop_entry(name, &entry).await;
         for id in Self::task_ids(name, entry.tasks.len()) {
             self.worker.status().remove_task(&id);
         }
         entry.tasks.clear();
         entry.target = TargetState::Stopped;
+        self.set_entry(name, entry);
         self.worker
             .status()
             .put_connector(name, State::Stopped, None);
@@ -684,11 +907,11 @@ impl Herder for StandaloneHerder {
         name: &str,
         offsets: ConnectorOffsets,
     ) -> HerderResult<Message> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get(name)
+        let _op = self.locks.lock(name).await;
+        let entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
-        Self::require_stopped(name, entry)?;
+        Self::require_stopped(name, &entry)?;
         if offsets.offsets.is_empty() {
             return Err(HerderError::BadRequest(
                 "Partitions / offsets need to be provided for an alter offsets request".to_string(),
@@ -717,11 +940,11 @@ impl Herder for StandaloneHerder {
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors
-            .get(name)
+        let _op = self.locks.lock(name).await;
+        let entry = self
+            .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
-        Self::require_stopped(name, entry)?;
+        Self::require_stopped(name, &entry)?;
         match self.kind_of(&entry.config) {
             Some(ConnectorKind::Sink) => {
                 sink_offsets::reset(self.worker.config(), name).await?;
@@ -743,7 +966,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
-        Ok(self.validate(&config)?.0)
+        Ok(self.validate(&config).await?.0)
     }
 }
 

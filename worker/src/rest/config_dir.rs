@@ -7,20 +7,30 @@
 //! * The content is a `CreateConnectorRequest`, the JSON that `POST /connectors` and the
 //!   standalone command line accept: `{"name", "config", "initial_state"}`. `initial_state`
 //!   follows pause (`PAUSED`), stop (`STOPPED`) and resume (`RUNNING`).
-//! * Files are written atomically (temporary file, fsync, rename) and removed on delete.
+//! * A connector whose file name would be longer than [`MAX_FILE_NAME_BYTES`] is refused
+//!   with a 400 when it is created, before anything runs.
+//! * Files are written atomically: a temporary file with a unique name in the same
+//!   directory, created with mode 0600 (configs hold credentials), fsync, rename, fsync of
+//!   the directory. Files are removed on delete. A directory Sluice creates gets mode 0700.
+//! * Writes follow the herder's ordering: a change and the file write after it happen under
+//!   the connector's lock, so the file always holds the last change.
 //!
 //! [`PersistingHerder`] wraps any [`Herder`] and writes the files after each successful
-//! change; [`restore`] recreates the stored connectors through the herder at start.
+//! change; [`restore`] recreates the stored connectors through the herder at start, as
+//! stored: no validation, so nothing calls a connector's external system before it runs,
+//! and a connector that cannot start comes up FAILED instead of stopping the worker.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sluice_api::Props;
 
+use crate::herder::locks::ConnectorLocks;
 use crate::herder::{
     ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, ConnectorTaskId, Created,
     Herder, HerderError, HerderResult, Message, RestartRequest, TargetState, TaskInfo, TaskState,
@@ -88,6 +98,27 @@ pub struct ConfigDir {
     dir: PathBuf,
 }
 
+/// The longest file name Sluice writes: `NAME_MAX` of Linux file systems (ext4, xfs, btrfs,
+/// tmpfs) and of macOS's APFS.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// The 400 for a connector whose name cannot be a file name in the config directory (with
+/// percent-encoding, a name of up to 250 ASCII letters, digits, `-`, `_` and `.` fits; other
+/// characters take three bytes each). Every other character is encoded, so length is the
+/// only limit.
+pub fn check_storable(connector: &str) -> Result<(), HerderError> {
+    let len = file_name(connector).len();
+    if len > MAX_FILE_NAME_BYTES {
+        return Err(HerderError::BadRequest(format!(
+            "Connector name is too long to be stored with --config-dir: its file name would be \
+             {len} bytes, more than the {MAX_FILE_NAME_BYTES} a file system allows (names are \
+             percent-encoded: characters other than ASCII letters, digits, '-', '_' and '.' \
+             take 3 bytes each, and '.json' is added)"
+        )));
+    }
+    Ok(())
+}
+
 /// The file name of a connector: its name, percent-encoded where needed, plus `.json`.
 pub fn file_name(connector: &str) -> String {
     let mut out = String::with_capacity(connector.len() + 5);
@@ -107,7 +138,11 @@ impl ConfigDir {
     /// Opens (creating it if needed) the directory.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, ConfigDirError> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|source| ConfigDirError::Io {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|source| ConfigDirError::Io {
             op: "creating config directory",
             path: dir.clone(),
             source,
@@ -154,10 +189,11 @@ impl ConfigDir {
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// Writes one connector's file atomically.
+    /// Writes one connector's file atomically: a uniquely named temporary file (mode
+    /// 0600) in the directory, fsync, rename over the connector's file, fsync of the
+    /// directory.
     pub fn save(&self, stored: &StoredConnector) -> Result<(), ConfigDirError> {
         let path = self.file(&stored.name);
-        let tmp = self.dir.join(format!(".{}.tmp", file_name(&stored.name)));
         let io = |op, p: &Path| {
             let path = p.to_path_buf();
             move |source| ConfigDirError::Io { op, path, source }
@@ -167,17 +203,54 @@ impl ConfigDir {
             path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io("writing", &tmp))?;
-            f.write_all(&json).map_err(io("writing", &tmp))?;
-            f.sync_all().map_err(io("syncing", &tmp))?;
+        let (tmp, mut file) = self.temp_file()?;
+        let written = file
+            .write_all(&json)
+            .map_err(io("writing", &tmp))
+            .and_then(|()| file.sync_all().map_err(io("syncing", &tmp)));
+        drop(file);
+        let renamed =
+            written.and_then(|()| std::fs::rename(&tmp, &path).map_err(io("renaming into", &path)));
+        if let Err(e) = renamed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
         }
-        std::fs::rename(&tmp, &path).map_err(io("renaming into", &path))?;
         // The rename is durable once the directory entry is.
         if let Ok(d) = std::fs::File::open(&self.dir) {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+
+    /// A new temporary file in the directory, its name unique to this write (process id,
+    /// sequence number, time) and created exclusively, readable by the owner only.
+    fn temp_file(&self) -> Result<(PathBuf, std::fs::File), ConfigDirError> {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let tmp = self.dir.join(format!(
+                ".{}-{}-{nanos}.tmp",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&tmp) {
+                Ok(f) => return Ok((tmp, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => {
+                    return Err(ConfigDirError::Io {
+                        op: "creating",
+                        path: tmp,
+                        source,
+                    })
+                }
+            }
+        }
     }
 
     /// Removes one connector's file (absent is fine).
@@ -195,8 +268,9 @@ impl ConfigDir {
     }
 }
 
-/// Recreates every stored connector through `herder` (replacing any of the same name),
-/// except those named in `skip` (connectors given as files on the command line win over
+/// Recreates every stored connector through `herder` with [`Herder::restore_connector`]
+/// (as stored, without validation; replacing any of the same name; a connector that cannot
+/// start comes up FAILED), except those named in `skip` (connectors given as files on the command line win over
 /// stored ones). Returns how many were recreated.
 pub async fn restore(
     herder: &dyn Herder,
@@ -211,7 +285,7 @@ pub async fn restore(
         }
         let state = c.target_state();
         herder
-            .put_connector_config(&c.name, c.config.clone(), true, state)
+            .restore_connector(&c.name, c.config.clone(), state)
             .await
             .map_err(|source| ConfigDirError::Restore {
                 name: c.name.clone(),
@@ -225,16 +299,22 @@ pub async fn restore(
 }
 
 /// A [`Herder`] that persists connector configs into a [`ConfigDir`] after every
-/// successful create, update, lifecycle change and delete.
+/// successful create, update, lifecycle change and delete. Each change and its file write
+/// run under the connector's lock, so writes happen in the herder's order.
 pub struct PersistingHerder {
     inner: Arc<dyn Herder>,
     dir: ConfigDir,
+    locks: ConnectorLocks,
 }
 
 impl PersistingHerder {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn Herder>, dir: ConfigDir) -> Self {
-        PersistingHerder { inner, dir }
+        PersistingHerder {
+            inner,
+            dir,
+            locks: ConnectorLocks::new(),
+        }
     }
 
     fn persist_err(&self, name: &str, e: ConfigDirError) -> HerderError {
@@ -300,6 +380,8 @@ impl Herder for PersistingHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> HerderResult<Created<ConnectorInfo>> {
+        check_storable(name)?;
+        let _op = self.locks.lock(name).await;
         let created = self
             .inner
             .put_connector_config(name, config, allow_replace, initial_state)
@@ -311,16 +393,30 @@ impl Herder for PersistingHerder {
         )?;
         Ok(created)
     }
+    async fn restore_connector(
+        &self,
+        name: &str,
+        config: Props,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<ConnectorInfo> {
+        // The file is where the config came from: nothing to write.
+        let _op = self.locks.lock(name).await;
+        self.inner
+            .restore_connector(name, config, initial_state)
+            .await
+    }
     async fn patch_connector_config(
         &self,
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<ConnectorInfo> {
+        let _op = self.locks.lock(name).await;
         let info = self.inner.patch_connector_config(name, patch).await?;
         self.save(name, info.config.clone(), None)?;
         Ok(info)
     }
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let _op = self.locks.lock(name).await;
         self.inner.delete_connector(name).await?;
         self.dir.remove(name).map_err(|e| self.persist_err(name, e))
     }
@@ -344,14 +440,17 @@ impl Herder for PersistingHerder {
         self.inner.restart_task(id).await
     }
     async fn pause_connector(&self, name: &str) -> HerderResult<()> {
+        let _op = self.locks.lock(name).await;
         self.inner.pause_connector(name).await?;
         self.save_state(name, "PAUSED")
     }
     async fn resume_connector(&self, name: &str) -> HerderResult<()> {
+        let _op = self.locks.lock(name).await;
         self.inner.resume_connector(name).await?;
         self.save_state(name, "RUNNING")
     }
     async fn stop_connector(&self, name: &str) -> HerderResult<()> {
+        let _op = self.locks.lock(name).await;
         self.inner.stop_connector(name).await?;
         self.save_state(name, "STOPPED")
     }
@@ -439,6 +538,66 @@ mod tests {
             fresh.connector_status("a/1").await.unwrap().connector.state,
             crate::herder::State::Stopped
         );
+    }
+
+    #[tokio::test]
+    async fn a_name_too_long_for_a_file_is_a_400_before_anything_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ConfigDir::open(tmp.path()).unwrap();
+        let inner = Arc::new(MemHerder::new());
+        let herder = PersistingHerder::new(inner.clone(), dir.clone());
+        // 250 plain bytes fit (with ".json", 255); 84 encoded characters do not.
+        let fits = "a".repeat(250);
+        herder
+            .put_connector_config(&fits, MemHerder::source_config(&fits), false, None)
+            .await
+            .unwrap();
+        for name in ["b".repeat(251), "/".repeat(84)] {
+            let err = herder
+                .put_connector_config(&name, MemHerder::source_config(&name), false, None)
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), 400, "{err}");
+            assert!(err.to_string().contains("too long"), "{err}");
+        }
+        assert_eq!(inner.connectors().await, vec![fits]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stored_files_are_private_and_each_write_has_its_own_temporary_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ConfigDir::open(tmp.path().join("new")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        // Concurrent writes of one connector never trip over each other's temporary file.
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    for j in 0..25 {
+                        let mut config = MemHerder::source_config("c");
+                        config.insert("n".into(), format!("{i}-{j}"));
+                        dir.save(&StoredConnector {
+                            name: "c".into(),
+                            config,
+                            initial_state: None,
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("c.json")]);
+        assert_eq!(mode(&dir.path().join("c.json")), 0o600);
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use super::error::{ErrorMessage, RestError, RestResult};
 use super::extract::{
     ConfigBody, ConnectorConfigSchema, CreateConnectorRequest, JavaJson, OffsetsRequest,
 };
-use super::{timed, AppState};
+use super::{detached, timed, AppState};
 use crate::herder::{
     ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
     ConnectorTaskId, HerderError, Message, RestartRequest, TaskInfo, TaskState,
@@ -277,12 +277,13 @@ pub async fn connectors_create(
         return Err(reject_nulls(&state, config, &nulls).await);
     }
     let initial = request.initial_state.map(Into::into);
-    let created = timed(
-        state
-            .herder
-            .put_connector_config(&name, config, false, initial),
-    )
-    .await?;
+    let created = {
+        let name = name.clone();
+        detached(&state, move |h| async move {
+            h.put_connector_config(&name, config, false, initial).await
+        })
+        .await?
+    };
     Ok(created_response(
         &headers,
         &name,
@@ -334,7 +335,10 @@ pub async fn connector_delete(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    timed(state.herder.delete_connector(&connector)).await?;
+    detached(&state, move |h| async move {
+        h.delete_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -375,12 +379,13 @@ pub async fn connector_config_put(
     if !nulls.is_empty() {
         return Err(reject_nulls(&state, config, &nulls).await);
     }
-    let created = timed(
-        state
-            .herder
-            .put_connector_config(&connector, config, true, None),
-    )
-    .await?;
+    let created = {
+        let connector = connector.clone();
+        detached(&state, move |h| async move {
+            h.put_connector_config(&connector, config, true, None).await
+        })
+        .await?
+    };
     Ok(created_response(
         &headers,
         &connector,
@@ -404,7 +409,10 @@ pub async fn connector_config_patch(
     JavaJson(body): JavaJson<ConfigBody>,
 ) -> RestResult<Json<ConnectorInfo>> {
     Ok(Json(
-        timed(state.herder.patch_connector_config(&connector, body.0)).await?,
+        detached(&state, move |h| async move {
+            h.patch_connector_config(&connector, body.0).await
+        })
+        .await?,
     ))
 }
 
@@ -488,7 +496,7 @@ pub async fn task_restart(
     Path((connector, task)): Path<(String, String)>,
 ) -> RestResult<StatusCode> {
     let id = task_id(connector, &task)?;
-    timed(state.herder.restart_task(&id)).await?;
+    detached(&state, move |h| async move { h.restart_task(&id).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -514,7 +522,11 @@ pub async fn connector_restart(
         include_tasks: query_bool(&pairs, "includeTasks", false),
         only_failed: query_bool(&pairs, "onlyFailed", false),
     };
-    match timed(state.herder.restart_connector(&connector, request)).await? {
+    let restarted = detached(&state, move |h| async move {
+        h.restart_connector(&connector, request).await
+    })
+    .await?;
+    match restarted {
         Some(status) => Ok((StatusCode::ACCEPTED, Json(status)).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -531,7 +543,10 @@ pub async fn connector_pause(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    timed(state.herder.pause_connector(&connector)).await?;
+    detached(&state, move |h| async move {
+        h.pause_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -546,7 +561,10 @@ pub async fn connector_resume(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    timed(state.herder.resume_connector(&connector)).await?;
+    detached(&state, move |h| async move {
+        h.resume_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -562,7 +580,10 @@ pub async fn connector_stop(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    timed(state.herder.stop_connector(&connector)).await?;
+    detached(&state, move |h| async move {
+        h.stop_connector(&connector).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -594,7 +615,10 @@ pub async fn connector_topics_reset(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
-    timed(state.herder.reset_active_topics(&connector)).await?;
+    detached(&state, move |h| async move {
+        h.reset_active_topics(&connector).await
+    })
+    .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -638,11 +662,10 @@ pub async fn connector_offsets_patch(
         }
     };
     Ok(Json(
-        timed(
-            state
-                .herder
-                .alter_connector_offsets(&connector, ConnectorOffsets { offsets }),
-        )
+        detached(&state, move |h| async move {
+            h.alter_connector_offsets(&connector, ConnectorOffsets { offsets })
+                .await
+        })
         .await?,
     ))
 }
@@ -661,6 +684,9 @@ pub async fn connector_offsets_delete(
     Path(connector): Path<String>,
 ) -> RestResult<Json<Message>> {
     Ok(Json(
-        timed(state.herder.reset_connector_offsets(&connector)).await?,
+        detached(&state, move |h| async move {
+            h.reset_connector_offsets(&connector).await
+        })
+        .await?,
     ))
 }

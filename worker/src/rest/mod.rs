@@ -1,7 +1,8 @@
 //! The Kafka Connect REST API (`connect-runtime.md` §1), served by axum.
 //!
 //! Handlers are thin: each parses the request, calls one [`Herder`] method and maps the
-//! result onto Java's status code and entity. Module map:
+//! result onto Java's status code and entity. Changes run on their own task ([`detached`]),
+//! so a client that disconnects or times out never cancels one half way. Module map:
 //!
 //! * [`server`]: `listeners` / `admin.listeners` parsing, the advertised URL / worker id,
 //!   binding and serving.
@@ -161,16 +162,56 @@ impl AppState {
     }
 }
 
-/// Runs a herder call under [`REQUEST_TIMEOUT`].
+/// Java's 500 for a request the herder did not complete in time.
+fn timeout_error() -> RestError {
+    RestError::Timeout(format!(
+        "The worker did not complete the request within {} seconds.",
+        REQUEST_TIMEOUT.as_secs()
+    ))
+}
+
+/// Runs a herder read under [`REQUEST_TIMEOUT`]. Reads may be dropped half way (the client
+/// went away, the timeout passed): they change nothing.
 pub(crate) async fn timed<T>(
     fut: impl std::future::Future<Output = crate::herder::HerderResult<T>>,
 ) -> RestResult<T> {
     match tokio::time::timeout(REQUEST_TIMEOUT, fut).await {
         Ok(r) => r.map_err(RestError::from),
-        Err(_) => Err(RestError::Timeout(format!(
-            "The worker did not complete the request within {} seconds.",
-            REQUEST_TIMEOUT.as_secs()
-        ))),
+        Err(_) => Err(timeout_error()),
+    }
+}
+
+/// Runs a herder change to completion on its own task (Java runs it on the herder thread)
+/// and waits for its result up to [`REQUEST_TIMEOUT`]. When the client disconnects (hyper
+/// drops the handler) or the timeout passes (a 500 `Request timed out. …`, as Java), the
+/// change still completes: it is never left half done.
+pub(crate) async fn detached<T, Fut>(
+    state: &AppState,
+    op: impl FnOnce(Arc<dyn Herder>) -> Fut,
+) -> RestResult<T>
+where
+    Fut: std::future::Future<Output = crate::herder::HerderResult<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let task = tokio::spawn(op(state.herder.clone()));
+    match tokio::time::timeout(REQUEST_TIMEOUT, task).await {
+        Ok(Ok(r)) => r.map_err(RestError::from),
+        Ok(Err(join)) => match join.try_into_panic() {
+            Ok(panic) => {
+                let detail = crate::herder::blocking::panic_message(&*panic);
+                tracing::error!(panic = %detail, "Herder operation panicked");
+                Err(RestError::Panic)
+            }
+            Err(e) => Err(RestError::Internal(format!("Herder operation failed: {e}"))),
+        },
+        Err(_) => {
+            tracing::warn!(
+                timeout_s = REQUEST_TIMEOUT.as_secs(),
+                "Herder operation still running after the request timeout; it will complete in \
+                 the background."
+            );
+            Err(timeout_error())
+        }
     }
 }
 

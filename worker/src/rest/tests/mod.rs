@@ -3,6 +3,7 @@
 
 mod connectors;
 mod errors;
+mod herder_ops;
 mod listeners;
 mod loggers;
 mod plugins;
