@@ -5,7 +5,10 @@
 //! * the `@timestamp` variant (InsertField$Value) carries the Kafka record timestamp;
 //! * key.ignore=false with write.method=upsert updates documents, tombstones delete them;
 //! * 429 storms and 500s are retried: nothing lost, nothing duplicated;
-//! * kill -9 of the worker mid-stream, restart: every record indexed.
+//! * kill -9 of the worker mid-stream, restart: every record indexed;
+//! * a malformed document fails the task without any further record (issue 9, item 8);
+//! * deleting a connector whose bulk requests are being retried: no request after the DELETE
+//!   answered (issue 9, item 7).
 //!
 //! Needs the broker of `scripts/services start` (or `SLUICE_BOOTSTRAP_SERVERS`); fails, never
 //! skips, when it is unreachable.
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::{json, Value};
-use sluice_testkit::EsTestServer;
+use sluice_testkit::{EsTestServer, ItemFault};
 
 use common::{bootstrap_servers, produce, unique_name, unique_topic, TestDir};
 use rest_util::{connector_state, task_states, RestWorker};
@@ -473,4 +476,62 @@ fn kill_9_mid_stream_then_restart_indexes_everything() {
         assert_eq!(doc.source, parsed_position(offset), "document {id}");
     }
     assert_running(&second, &name);
+}
+
+/// Issue 9, item 8: a bulk item failing under `behavior.on.malformed.documents=fail` after the
+/// last record was put fails the task (at the next commit at the latest, through `pre_commit`)
+/// with the error as its trace; the task does not stay RUNNING waiting for records.
+#[test]
+fn a_malformed_document_fails_the_task_without_further_records() {
+    let es = Es::start();
+    let topic = unique_topic("position-malformed", 1);
+    es.server
+        .fail_items(&format!("{topic}+0+5"), ItemFault::MapperParsing, None);
+    produce_positions(&topic, 0..10, 1_700_000_000_000);
+    let dir = TestDir::new();
+    let worker = RestWorker::start(&dir, "worker", &[("offset.flush.interval.ms", "1000")], &[]);
+    let name = unique_name("elasticsearch-malformed");
+    let mut body = tutorial_config(&name, &topic, es.server.url());
+    body["config"]["behavior.on.malformed.documents"] = json!("fail");
+    post_connector(&worker, &body);
+    let status = worker.wait_status(&name, "the task FAILED", |s| task_states(s) == ["FAILED"]);
+    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(
+        trace.contains("Indexing record failed. Please check DLQ topic for errors."),
+        "{status}"
+    );
+}
+
+/// Issue 9, item 7: once `DELETE /connectors/{name}` answered, none of the connector's bulk
+/// requests (here retried without end against a failing server) reaches Elasticsearch.
+#[test]
+fn deleting_a_connector_stops_its_bulk_requests() {
+    let es = Es::start();
+    es.server.fail_next_bulks(500, u64::MAX);
+    let topic = unique_topic("position-delete", 1);
+    produce_positions(&topic, 0..5, 1_700_000_000_000);
+    let dir = TestDir::new();
+    let worker = RestWorker::start(&dir, "worker", &[], &[]);
+    let name = unique_name("elasticsearch-delete");
+    let mut body = tutorial_config(&name, &topic, es.server.url());
+    let config = body["config"].as_object_mut().expect("config");
+    config.insert("max.retries".into(), json!("1000000"));
+    config.insert("retry.backoff.ms".into(), json!("0"));
+    config.insert("flush.timeout.ms".into(), json!("1000"));
+    post_connector(&worker, &body);
+    es.server.set_delay(Duration::from_millis(20));
+    wait_indexed(&es, &worker, &topic, "bulk requests being retried", || {
+        es.server.stats().bulk_requests >= 5
+    });
+    let r = worker.call("DELETE", &format!("/connectors/{name}"), None);
+    assert_eq!(r.status, 204, "{}", r.json);
+    let at_delete = es.server.stats().bulk_requests;
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        es.server.stats().bulk_requests,
+        at_delete,
+        "bulk requests after DELETE answered; the worker printed:\n{}",
+        tail(&worker.sluice.logs(), 40)
+    );
+    assert_eq!(es.server.count(&topic), 0);
 }

@@ -77,13 +77,27 @@ impl BulkAction {
         }
     }
 
-    /// The size this action adds to a bulk body (an estimate good to a few bytes).
+    /// The size this action adds to a request for `bulk.size.bytes`, counted as Elasticsearch's
+    /// `BulkRequest.estimatedSizeInBytes` counts it for Confluent's connector: an index or
+    /// create action is its source plus [`REQUEST_OVERHEAD`], a delete is the overhead alone, an
+    /// update (upsert) is its `doc` source plus its `upsert` source with no overhead. Metadata
+    /// (index name, id, version) is not counted, so a batch splits where Java's splits.
     pub fn estimated_size(&self) -> usize {
-        64 + self.index.len()
-            + self.id.as_ref().map_or(0, String::len)
-            + self.source.as_ref().map_or(0, |s| s.len() + 1)
+        let source = self.source.as_ref().map_or(0, String::len);
+        match self.op {
+            Op::Index | Op::Create => source + REQUEST_OVERHEAD,
+            Op::Delete => REQUEST_OVERHEAD,
+            Op::Update => source.saturating_sub(UPSERT_WRAPPER.len()),
+        }
     }
 }
+
+/// The fixed size Elasticsearch's `BulkRequest` counts for each index, create or delete action
+/// (its `REQUEST_OVERHEAD`).
+pub const REQUEST_OVERHEAD: usize = 50;
+
+/// What an upsert's source line adds around its two copies of the document.
+const UPSERT_WRAPPER: &str = r#"{"doc":,"upsert":}"#;
 
 /// What to do with one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,9 +196,14 @@ fn external_version(record: &SinkRecord, header: Option<&str>) -> Result<i64, Co
         Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         other => super::document::schemaless(other).to_string(),
     };
-    text.trim()
-        .parse::<i64>()
-        .map_err(|_| ConnectError::connect(format!("Error converting to long: {text}")))
+    // Confluent's message names the header but never echoes its (record-derived) value.
+    text.parse::<i64>().map_err(|_| {
+        ConnectError::connect(format!(
+            "Error converting external version header '{}' to long for {}",
+            h.key,
+            record_string(record)
+        ))
+    })
 }
 
 /// Jackson's node type names, for the data-stream payload error.
@@ -476,7 +495,46 @@ mod tests {
         r.headers.add("v", None, Value::from("abc"));
         let err = convert(&c, &r, "orders").unwrap_err();
         assert!(!matches!(err, ConnectError::Data(_)));
-        assert_eq!(err.to_string(), "Error converting to long: abc");
+        assert_eq!(
+            err.to_string(),
+            "Error converting external version header 'v' to long for record from topic=orders \
+             partition=0 offset=17"
+        );
+        assert!(!err.to_string().contains("abc"), "the value is not echoed");
+        // Java's Long.parseLong does not trim.
+        let mut r = record(Value::from("k"), doc());
+        r.headers.add("v", None, Value::from(" 99"));
+        assert!(convert(&c, &r, "orders").is_err());
+    }
+
+    #[test]
+    fn bulk_size_counts_sources_plus_elasticsearch_request_overhead() {
+        let index =
+            action(convert(&cfg(&[]), &record(Value::from("42"), doc()), "orders").unwrap());
+        // {"a":1} is 7 bytes; the metadata line does not count.
+        assert_eq!(index.estimated_size(), 7 + REQUEST_OVERHEAD);
+        let upsert = action(
+            convert(
+                &cfg(&[("write.method", "upsert")]),
+                &record(Value::from("42"), doc()),
+                "orders",
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            upsert.estimated_size(),
+            7 + 7,
+            "doc and upsert sources, no overhead"
+        );
+        let delete = action(
+            convert(
+                &cfg(&[("behavior.on.null.values", "delete")]),
+                &record(Value::from("42"), Value::Null),
+                "orders",
+            )
+            .unwrap(),
+        );
+        assert_eq!(delete.estimated_size(), REQUEST_OVERHEAD);
     }
 
     #[test]

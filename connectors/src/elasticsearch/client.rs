@@ -1,23 +1,31 @@
-//! The HTTP client: the `elasticsearch` crate's transport configured from the connector's
-//! settings, with the calls the sink makes, each retried per `max.retries`/`retry.backoff.ms`.
+//! The HTTP client: a `reqwest` client configured from the connector's settings (Java's
+//! low-level REST client through `ConfigCallbackHandler`), with the calls the sink makes, each
+//! retried per `max.retries`/`retry.backoff.ms`.
+//!
+//! Timeouts are Java's: `connection.timeout.ms` bounds establishing a connection and
+//! `read.timeout.ms` bounds every wait for response bytes (a socket timeout), so a slow answer
+//! fails after `read.timeout.ms` whatever the connect budget. `max.connection.idle.time.ms`
+//! closes pooled connections idle for longer. Whole bulk requests answered 400, 401, 403 or 404
+//! are not retried (see [`NON_RETRIABLE_BULK_STATUSES`]).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::io::Write;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use elasticsearch::auth::{ClientCertificate, Credentials};
-use elasticsearch::cert::{Certificate, CertificateValidation};
-use elasticsearch::http::headers::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
-use elasticsearch::http::transport::{
-    MultiNodeConnectionPool, SingleNodeConnectionPool, TransportBuilder,
-};
-use elasticsearch::http::{Method, StatusCode, Url};
-use elasticsearch::Elasticsearch;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Method, StatusCode, Url};
 use serde_json::Value as Json;
 use thiserror::Error;
 
 use super::bulk_response;
 use super::config::EsSinkConfig;
 use super::retry::{with_retries, Exhausted};
+
+/// Statuses of a whole `_bulk` answer that no retry can fix (bad request, authentication,
+/// authorisation, no such endpoint): the task fails at once instead of retrying them
+/// `max.retries` times as Confluent's connector does.
+pub const NON_RETRIABLE_BULK_STATUSES: &[u16] = &[400, 401, 403, 404];
 
 /// An error of one HTTP call.
 #[derive(Debug, Error, Clone)]
@@ -53,6 +61,11 @@ impl EsError {
             _ => None,
         }
     }
+
+    /// False for a whole bulk answer whose status is in [`NON_RETRIABLE_BULK_STATUSES`].
+    pub fn is_retriable_bulk_error(&self) -> bool {
+        !matches!(self, EsError::Status { status, .. } if NON_RETRIABLE_BULK_STATUSES.contains(status))
+    }
 }
 
 /// One item of a bulk response.
@@ -70,26 +83,48 @@ const COMPAT_OFF: u8 = 1;
 const COMPAT_7: u8 = 7;
 const COMPAT_8: u8 = 8;
 
-/// The sink's Elasticsearch client.
+/// The `User-Agent` of every call.
+const AGENT: &str = concat!("sluice-elasticsearch-sink/", env!("CARGO_PKG_VERSION"));
+
+/// The sink's Elasticsearch client. Clones share the connection pool.
 #[derive(Clone)]
 pub struct EsClient {
-    es: Elasticsearch,
+    http: reqwest::Client,
+    /// Base URLs (ending with '/'), used round-robin.
+    urls: Arc<[Url]>,
+    next_url: Arc<AtomicUsize>,
+    credentials: Option<(String, String)>,
+    compression: bool,
     max_retries: u32,
-    backoff: std::time::Duration,
-    timeout: std::time::Duration,
+    backoff: Duration,
+    /// A bound on each whole call (connect, send, read), for validation.
+    call_cap: Option<Duration>,
     compat: Arc<AtomicU8>,
 }
 
 impl std::fmt::Debug for EsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EsClient")
+            .field("urls", &self.urls)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
 }
 
-fn io(e: elasticsearch::Error) -> EsError {
-    EsError::Io(e.to_string())
+/// A `reqwest` error with its causes (its own message hides them).
+fn io(e: reqwest::Error) -> EsError {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    EsError::Io(msg)
+}
+
+fn build_error(what: &str, e: impl std::fmt::Display) -> EsError {
+    EsError::Build(format!("{what}: {e}"))
 }
 
 impl EsClient {
@@ -99,71 +134,95 @@ impl EsClient {
             .connection_urls
             .iter()
             .map(|u| {
-                // The transport joins request paths onto the URL: it must end with '/'.
-                Url::parse(&format!("{u}/")).map_err(|e| EsError::Build(format!("{u}: {e}")))
+                // Request paths are joined onto the URL: it must end with '/'.
+                Url::parse(&format!("{}/", u.trim_end_matches('/'))).map_err(|e| build_error(u, e))
             })
             .collect::<Result<_, _>>()?;
-        let mut builder = match urls.as_slice() {
-            [one] => TransportBuilder::new(SingleNodeConnectionPool::new(one.clone())),
-            _ => TransportBuilder::new(MultiNodeConnectionPool::round_robin(urls, None)),
-        };
-        builder = builder
-            .enable_meta_header(false)
-            .request_body_compression(cfg.compression);
-        if let Some((user, password)) = &cfg.credentials {
-            builder = builder.auth(Credentials::Basic(
-                user.clone(),
-                password.value().to_string(),
-            ));
+        if urls.is_empty() {
+            return Err(EsError::Build("no connection.url".into()));
         }
+        // Java's pool keeps max(10, 2 × max.in.flight.requests) connections per route.
+        let mut builder = reqwest::Client::builder()
+            .pool_max_idle_per_host(cfg.max_in_flight_requests.saturating_mul(2).max(10));
+        if !cfg.connection_timeout.is_zero() {
+            builder = builder.connect_timeout(cfg.connection_timeout);
+        }
+        if !cfg.read_timeout.is_zero() {
+            builder = builder.read_timeout(cfg.read_timeout);
+        }
+        builder = match cfg.max_connection_idle {
+            Some(d) if d.is_zero() => builder.pool_max_idle_per_host(0),
+            Some(d) => builder.pool_idle_timeout(d),
+            None => builder.pool_idle_timeout(None),
+        };
         builder = match &cfg.proxy {
             Some(p) => {
-                let url = Url::parse(&p.url)
-                    .map_err(|e| EsError::Build(format!("proxy {}: {e}", p.url)))?;
-                match &p.credentials {
-                    Some((u, pw)) => builder.proxy(url, Some(u), Some(pw.value())),
-                    None => builder.proxy(url, None, None),
+                let mut proxy = reqwest::Proxy::all(&p.url).map_err(|e| build_error(&p.url, e))?;
+                if let Some((u, pw)) = &p.credentials {
+                    proxy = proxy.basic_auth(u, pw.value());
                 }
+                builder.proxy(proxy)
             }
             // Like the Java client: no proxy unless configured (ignore HTTP_PROXY).
-            None => builder.disable_proxy(),
+            None => builder.no_proxy(),
         };
         if let Some(tls) = &cfg.tls {
             if let Some(pem) = &tls.trusted_pem {
-                let cert = Certificate::from_pem(pem)
-                    .map_err(|e| EsError::Build(format!("trusted certificates: {e}")))?;
-                builder = builder.cert_validation(CertificateValidation::Full(cert));
+                for cert in reqwest::Certificate::from_pem_bundle(pem)
+                    .map_err(|e| build_error("trusted certificates", e))?
+                {
+                    builder = builder.add_root_certificate(cert);
+                }
             }
             if let Some(pem) = &tls.identity_pem {
-                builder = builder.auth(Credentials::Certificate(ClientCertificate::Pem(
-                    pem.clone(),
-                )));
+                builder = builder.identity(
+                    reqwest::Identity::from_pem(pem)
+                        .map_err(|e| build_error("client certificate", e))?,
+                );
             }
         }
-        let transport = builder.build().map_err(|e| EsError::Build(e.to_string()))?;
+        let http = builder.build().map_err(|e| build_error("HTTP client", e))?;
         Ok(EsClient {
-            es: Elasticsearch::new(transport),
+            http,
+            urls: urls.into(),
+            next_url: Arc::new(AtomicUsize::new(0)),
+            credentials: cfg
+                .credentials
+                .as_ref()
+                .map(|(u, p)| (u.clone(), p.value().to_string())),
+            compression: cfg.compression,
             max_retries: cfg.max_retries,
             backoff: cfg.retry_backoff,
-            timeout: cfg.request_timeout(),
+            call_cap: None,
             compat: Arc::new(AtomicU8::new(COMPAT_UNKNOWN)),
         })
+    }
+
+    /// This client with every call (connect, send and read together) bounded by `cap`.
+    pub fn with_call_cap(mut self, cap: Duration) -> EsClient {
+        self.call_cap = Some(cap);
+        self
     }
 
     /// Headers of every call: plain JSON, or the compatibility media type for 8.x (as the Java
     /// client's compatibility mode sends it) and 9.x servers.
     fn headers(&self) -> HeaderMap {
-        let mut h = HeaderMap::new();
         let media = match self.compat.load(Ordering::Relaxed) {
-            COMPAT_7 => Some("application/vnd.elasticsearch+json; compatible-with=7"),
-            COMPAT_8 => Some("application/vnd.elasticsearch+json; compatible-with=8"),
-            _ => None,
+            COMPAT_7 => "application/vnd.elasticsearch+json; compatible-with=7",
+            COMPAT_8 => "application/vnd.elasticsearch+json; compatible-with=8",
+            _ => "application/json",
         };
-        if let Some(m) = media {
-            h.insert(CONTENT_TYPE, HeaderValue::from_static(m));
-            h.insert(ACCEPT, HeaderValue::from_static(m));
-        }
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(media));
+        h.insert(ACCEPT, HeaderValue::from_static(media));
+        h.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         h
+    }
+
+    /// The base URL of the next call (round-robin).
+    fn base_url(&self) -> &Url {
+        let i = self.next_url.fetch_add(1, Ordering::Relaxed);
+        &self.urls[i % self.urls.len()]
     }
 
     /// One attempt of a call; non-2xx answers are errors, except the statuses in `accept`.
@@ -175,25 +234,43 @@ impl EsClient {
         body: Option<Vec<u8>>,
         accept: &[u16],
     ) -> Result<(StatusCode, Vec<u8>), EsError> {
-        let resp = self
-            .es
-            .send(
-                method,
-                path,
-                self.headers(),
-                query,
-                body,
-                Some(self.timeout),
-            )
-            .await
-            .map_err(io)?;
-        let status = resp.status_code();
-        let bytes = resp.bytes().await.map_err(io)?.to_vec();
+        let url = self
+            .base_url()
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| EsError::Protocol(format!("{path}: {e}")))?;
+        let mut request = self.http.request(method, url).headers(self.headers());
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        if let Some(q) = query {
+            request = request.query(q);
+        }
+        if let Some(body) = body {
+            request = if self.compression {
+                request
+                    .header(CONTENT_ENCODING, "gzip")
+                    .body(gzip(&body).map_err(|e| EsError::Io(e.to_string()))?)
+            } else {
+                request.body(body)
+            };
+        }
+        let exchange = async {
+            let resp = request.send().await.map_err(io)?;
+            let status = resp.status();
+            let bytes = resp.bytes().await.map_err(io)?.to_vec();
+            Ok::<_, EsError>((status, bytes))
+        };
+        let (status, bytes) = match self.call_cap {
+            Some(cap) => tokio::time::timeout(cap, exchange)
+                .await
+                .map_err(|_| EsError::Io(format!("no answer within {} ms", cap.as_millis())))??,
+            None => exchange.await?,
+        };
         if status.is_success() || accept.contains(&status.as_u16()) {
             Ok((status, bytes))
         } else {
             let mut body = String::from_utf8_lossy(&bytes).into_owned();
-            body.truncate(2000);
+            truncate(&mut body, 2000);
             Err(EsError::Status {
                 status: status.as_u16(),
                 body,
@@ -201,7 +278,8 @@ impl EsClient {
         }
     }
 
-    /// A call with retries.
+    /// A call with retries of every error `retriable` accepts.
+    #[allow(clippy::too_many_arguments)]
     async fn retried(
         &self,
         what: &str,
@@ -210,21 +288,18 @@ impl EsClient {
         query: Option<&[(&str, &str)]>,
         body: Option<Vec<u8>>,
         accept: &[u16],
+        retriable: impl Fn(&EsError) -> bool,
     ) -> Result<(StatusCode, Vec<u8>), Exhausted<EsError>> {
-        with_retries(
-            what,
-            self.max_retries,
-            self.backoff,
-            |_| true,
-            || self.call(method, path, query, body.clone(), accept),
-        )
+        with_retries(what, self.max_retries, self.backoff, retriable, || {
+            self.call(method.clone(), path, query, body.clone(), accept)
+        })
         .await
     }
 
     /// `GET /`: the server version; switches compatibility mode on for 8.x and later. `None`
     /// when the call fails (the version is then "Unknown" and compatibility mode stays off).
     pub async fn detect_version(&self) -> Option<String> {
-        let version = match self.call(Method::Get, "/", None, None, &[]).await {
+        let version = match self.call(Method::GET, "/", None, None, &[]).await {
             Ok((_, body)) => serde_json::from_slice::<Json>(&body).ok().and_then(|j| {
                 j.pointer("/version/number")
                     .and_then(Json::as_str)
@@ -249,7 +324,7 @@ impl EsClient {
 
     /// `HEAD /` (a 403 counts as reachable: the server is up).
     pub async fn ping(&self) -> Result<(), EsError> {
-        self.call(Method::Head, "/", None, None, &[403])
+        self.call(Method::HEAD, "/", None, None, &[403])
             .await
             .map(|_| ())
     }
@@ -258,7 +333,15 @@ impl EsClient {
     pub async fn index_exists(&self, index: &str) -> Result<bool, Exhausted<EsError>> {
         let path = format!("/{}", encode(index));
         let (status, _) = self
-            .retried("index exists", Method::Head, &path, None, None, &[404])
+            .retried(
+                "index exists",
+                Method::HEAD,
+                &path,
+                None,
+                None,
+                &[404],
+                |_| true,
+            )
             .await?;
         Ok(status.is_success())
     }
@@ -275,15 +358,13 @@ impl EsClient {
             format!("/{}", encode(name))
         };
         let result = self
-            .retried("create index", Method::Put, &path, None, None, &[])
+            .retried("create index", Method::PUT, &path, None, None, &[], |e| {
+                e.error_type().as_deref() != Some(ALREADY_EXISTS)
+            })
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.error.error_type().as_deref() == Some("resource_already_exists_exception") =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.error.error_type().as_deref() == Some(ALREADY_EXISTS) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -292,7 +373,7 @@ impl EsClient {
     pub async fn get_mapping(&self, index: &str) -> Result<Json, Exhausted<EsError>> {
         let path = format!("/{}/_mapping", encode(index));
         let (_, body) = self
-            .retried("get mapping", Method::Get, &path, None, None, &[])
+            .retried("get mapping", Method::GET, &path, None, None, &[], |_| true)
             .await?;
         serde_json::from_slice(&body).map_err(|e| Exhausted {
             error: EsError::Protocol(e.to_string()),
@@ -307,12 +388,21 @@ impl EsClient {
             error: EsError::Protocol(e.to_string()),
             attempts: 1,
         })?;
-        self.retried("put mapping", Method::Put, &path, None, Some(body), &[])
-            .await
-            .map(|_| ())
+        self.retried(
+            "put mapping",
+            Method::PUT,
+            &path,
+            None,
+            Some(body),
+            &[],
+            |_| true,
+        )
+        .await
+        .map(|_| ())
     }
 
-    /// `POST /_bulk?timeout=1m` with retries; the per-item results in request order.
+    /// `POST /_bulk?timeout=1m` with retries (none for [`NON_RETRIABLE_BULK_STATUSES`]); the
+    /// per-item results in request order.
     pub async fn bulk(
         &self,
         body: Vec<u8>,
@@ -323,15 +413,36 @@ impl EsClient {
             "bulk request",
             self.max_retries,
             self.backoff,
-            |_| true,
+            EsError::is_retriable_bulk_error,
             || async {
                 let (_, bytes) = self
-                    .call(Method::Post, "/_bulk", Some(query), Some(body.clone()), &[])
+                    .call(Method::POST, "/_bulk", Some(query), Some(body.clone()), &[])
                     .await?;
                 bulk_response::parse(&bytes, items)
             },
         )
         .await
+    }
+}
+
+/// The error type of a create call for a resource that exists already.
+const ALREADY_EXISTS: &str = "resource_already_exists_exception";
+
+/// Gzips a request body (`connection.compression`).
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+/// Cuts `s` to at most `max` bytes, on a character boundary.
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
     }
 }
 

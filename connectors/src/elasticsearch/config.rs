@@ -270,7 +270,7 @@ pub fn normalize_url(raw: &str) -> Result<String, String> {
             "'{raw}' is not a valid URL: expected http(s)://host[:port]"
         ));
     }
-    let parsed = elasticsearch::http::Url::parse(&with_scheme)
+    let parsed = reqwest::Url::parse(&with_scheme)
         .map_err(|e| format!("'{raw}' is not a valid URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!(
@@ -921,10 +921,14 @@ pub struct EsSinkConfig {
     pub retry_backoff: Duration,
     /// `connection.compression`.
     pub compression: bool,
-    /// `connection.timeout.ms`.
+    /// `connection.timeout.ms`: the TCP (and TLS) connect timeout; zero waits without limit.
     pub connection_timeout: Duration,
-    /// `read.timeout.ms`.
+    /// `read.timeout.ms`: how long to wait for the next bytes of a response (Java's socket
+    /// timeout); zero waits without limit.
     pub read_timeout: Duration,
+    /// `max.connection.idle.time.ms`: idle pooled connections are closed after this long;
+    /// `None` (-1) keeps them until the server closes them.
+    pub max_connection_idle: Option<Duration>,
     /// `external.resource.usage`.
     pub external_resource_usage: ExternalResourceUsage,
     /// `topic.to.external.resource.mapping`.
@@ -1062,6 +1066,9 @@ impl EsSinkConfig {
             read_timeout: Duration::from_millis(
                 u64::try_from(c.get_int(READ_TIMEOUT_MS)?).unwrap_or(0),
             ),
+            max_connection_idle: u64::try_from(c.get_int(MAX_CONNECTION_IDLE_TIME_MS)?)
+                .ok()
+                .map(Duration::from_millis),
             external_resource_usage: match upper(EXTERNAL_RESOURCE_USAGE).as_str() {
                 "INDEX" => ExternalResourceUsage::Index,
                 "DATASTREAM" => ExternalResourceUsage::DataStream,
@@ -1127,11 +1134,6 @@ impl EsSinkConfig {
     /// `shouldIgnoreSchema(topic)`.
     pub fn ignore_schema(&self, topic: &str) -> bool {
         self.schema_ignore || self.topic_schema_ignore.contains(topic)
-    }
-
-    /// Total time one HTTP attempt may take (connect plus read).
-    pub fn request_timeout(&self) -> Duration {
-        self.connection_timeout + self.read_timeout
     }
 }
 

@@ -2,6 +2,7 @@
 //! keys, then the connection and server version), and task configs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sluice_api::{
     ConfigDef, ConnectError, ConnectResult, Connector, ConnectorContext, Props, SinkConnector,
@@ -47,8 +48,12 @@ struct ConnectionFindings {
 
 async fn check_connection(cfg: &EsSinkConfig) -> ConnectionFindings {
     let mut f = ConnectionFindings::default();
+    let call_cap = capped(
+        cfg.connection_timeout.saturating_add(cfg.read_timeout),
+        VALIDATION_CALL_CAP,
+    );
     let client = match EsClient::new(cfg) {
-        Ok(c) => c,
+        Ok(c) => c.with_call_cap(call_cap),
         Err(e) => {
             f.errors.push((
                 CONNECTION_URL.into(),
@@ -141,29 +146,77 @@ async fn check_connection(cfg: &EsSinkConfig) -> ConnectionFindings {
     f
 }
 
-/// Runs the async connection check from the synchronous `validate`, on a thread of its own so
-/// that it works inside and outside a Tokio runtime.
+/// The longest any single network call of `validate` may take (connect, send and read
+/// together), whatever `connection.timeout.ms` and `read.timeout.ms` say.
+pub const VALIDATION_CALL_CAP: Duration = Duration::from_secs(10);
+
+/// The longest the whole connection check of `validate` may take.
+pub const VALIDATION_TOTAL_CAP: Duration = Duration::from_secs(20);
+
+/// A timeout no longer than `cap` (zero, "no timeout", counts as `cap`).
+fn capped(timeout: Duration, cap: Duration) -> Duration {
+    if timeout.is_zero() {
+        cap
+    } else {
+        timeout.min(cap)
+    }
+}
+
+/// Runs the async connection check from the synchronous `validate`, bounded: every call is
+/// made once (no retries) and capped at [`VALIDATION_CALL_CAP`], the whole check at
+/// [`VALIDATION_TOTAL_CAP`]. The check runs on a thread of its own with its own runtime, so it
+/// works inside (e.g. from `spawn_blocking`) and outside a Tokio runtime and never nests one;
+/// the caller waits for its answer at most the total cap.
 fn check_connection_blocking(cfg: &EsSinkConfig) -> ConnectionFindings {
     let mut cfg = cfg.clone();
     cfg.max_retries = 0;
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            match tokio::runtime::Builder::new_current_thread()
+    cfg.connection_timeout = capped(cfg.connection_timeout, VALIDATION_CALL_CAP);
+    cfg.read_timeout = capped(cfg.read_timeout, VALIDATION_CALL_CAP);
+    let failed = |m: String| ConnectionFindings {
+        errors: vec![(CONNECTION_URL.into(), m)],
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("es-validate".into())
+        .spawn(move || {
+            let findings = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(check_connection(&cfg)),
+                Ok(rt) => {
+                    let findings = rt.block_on(async {
+                        tokio::time::timeout(VALIDATION_TOTAL_CAP, check_connection(&cfg))
+                            .await
+                            .unwrap_or_else(|_| ConnectionFindings {
+                                errors: vec![(CONNECTION_URL.into(), total_cap_message())],
+                            })
+                    });
+                    // Do not wait for blocking work (a slow DNS lookup) left behind.
+                    rt.shutdown_background();
+                    findings
+                }
                 Err(e) => ConnectionFindings {
                     errors: vec![(
                         CONNECTION_URL.into(),
                         format!("Failed to create client to verify connection. {e}"),
                     )],
                 },
-            }
-        })
-        .join()
-        .unwrap_or_default()
-    })
+            };
+            let _ = tx.send(findings);
+        });
+    if let Err(e) = spawned {
+        return failed(format!("Failed to create client to verify connection. {e}"));
+    }
+    rx.recv_timeout(VALIDATION_TOTAL_CAP + Duration::from_secs(1))
+        .unwrap_or_else(|_| failed(total_cap_message()))
+}
+
+fn total_cap_message() -> String {
+    format!(
+        "Could not connect to Elasticsearch. Error message: the connection check did not finish \
+         within {} s.",
+        VALIDATION_TOTAL_CAP.as_secs()
+    )
 }
 
 impl Connector for ElasticsearchSinkConnector {

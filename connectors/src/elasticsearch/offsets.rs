@@ -2,14 +2,24 @@
 //! record put is tracked until Elasticsearch acknowledged it (or it was skipped on purpose);
 //! the committable offset is one past the highest offset such that it and every earlier
 //! tracked record are done.
+//!
+//! Each partition's state carries an *epoch*, fresh every time the partition is (re)tracked
+//! after `close`. Every tracked record gets its partition's epoch, and a completion whose epoch
+//! is not the partition's current one (a late answer to a bulk request sent before the
+//! partition was revoked) is ignored: it cannot release records of the new ownership.
 
 use std::collections::{BTreeMap, HashMap};
 
 use sluice_api::TopicPartition;
 
+/// The generation of a partition's tracking state (see the module documentation).
+pub type Epoch = u64;
+
 /// The state of one partition.
 #[derive(Debug, Default)]
 struct PartitionState {
+    /// This state's epoch.
+    epoch: Epoch,
     /// Tracked offsets not yet released: offset → done.
     pending: BTreeMap<i64, bool>,
     /// The highest offset ever tracked.
@@ -23,27 +33,44 @@ struct PartitionState {
 pub struct OffsetTracker {
     partitions: HashMap<TopicPartition, PartitionState>,
     pending_total: usize,
+    /// The epoch of the last partition state created.
+    last_epoch: Epoch,
 }
 
 impl OffsetTracker {
-    /// Tracks a record about to be written. Returns false for a re-delivered offset at or
-    /// below one already tracked: it is not tracked twice.
-    pub fn add(&mut self, tp: &TopicPartition, offset: i64) -> bool {
-        let state = self.partitions.entry(tp.clone()).or_default();
+    /// Tracks a record about to be written; returns the epoch to complete it with. `None` for
+    /// a re-delivered offset at or below one already tracked: it is not tracked twice.
+    pub fn add(&mut self, tp: &TopicPartition, offset: i64) -> Option<Epoch> {
+        let state = match self.partitions.entry(tp.clone()) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.last_epoch += 1;
+                v.insert(PartitionState {
+                    epoch: self.last_epoch,
+                    ..PartitionState::default()
+                })
+            }
+        };
         if state.highest.is_some_and(|h| offset <= h) {
-            return false;
+            return None;
         }
         state.highest = Some(offset);
         state.pending.insert(offset, false);
         self.pending_total += 1;
-        true
+        Some(state.epoch)
     }
 
-    /// Marks a tracked record done and releases every done record at the head.
-    pub fn mark_done(&mut self, tp: &TopicPartition, offset: i64) {
+    /// Marks a record tracked in `epoch` done and releases every done record at the head. A
+    /// completion from an earlier epoch of the partition (tracked before `close`) is ignored.
+    pub fn mark_done(&mut self, tp: &TopicPartition, offset: i64, epoch: Epoch) {
         let Some(state) = self.partitions.get_mut(tp) else {
             return;
         };
+        if state.epoch != epoch {
+            tracing::debug!(topic = %tp.topic, partition = tp.partition, offset,
+                "Ignoring the completion of a record tracked before its partition was closed.");
+            return;
+        }
         if let Some(done) = state.pending.get_mut(&offset) {
             *done = true;
         }
@@ -70,7 +97,8 @@ impl OffsetTracker {
         self.pending_total
     }
 
-    /// Forgets revoked partitions.
+    /// Forgets revoked partitions; completions of their records still in flight are ignored
+    /// from now on, even if the partition is assigned again.
     pub fn close(&mut self, partitions: &[TopicPartition]) {
         for tp in partitions {
             if let Some(s) = self.partitions.remove(tp) {
@@ -88,19 +116,20 @@ mod tests {
     fn commits_only_the_acknowledged_prefix() {
         let tp = TopicPartition::new("t", 0);
         let mut t = OffsetTracker::default();
+        let mut e = 0;
         for o in 0..5 {
-            assert!(t.add(&tp, o));
+            e = t.add(&tp, o).expect("tracked");
         }
         assert!(t.committable().is_empty());
-        t.mark_done(&tp, 1);
-        t.mark_done(&tp, 2);
+        t.mark_done(&tp, 1, e);
+        t.mark_done(&tp, 2, e);
         assert!(t.committable().is_empty(), "offset 0 is not done yet");
-        t.mark_done(&tp, 0);
+        t.mark_done(&tp, 0, e);
         assert_eq!(t.committable()[&tp], 3);
         assert_eq!(t.pending(), 2);
-        t.mark_done(&tp, 4);
+        t.mark_done(&tp, 4, e);
         assert_eq!(t.committable()[&tp], 3);
-        t.mark_done(&tp, 3);
+        t.mark_done(&tp, 3, e);
         assert_eq!(t.committable()[&tp], 5);
         assert_eq!(t.pending(), 0);
     }
@@ -109,12 +138,36 @@ mod tests {
     fn redelivered_offsets_are_not_tracked_twice_and_close_forgets() {
         let tp = TopicPartition::new("t", 1);
         let mut t = OffsetTracker::default();
-        assert!(t.add(&tp, 10));
-        assert!(!t.add(&tp, 10));
-        assert!(!t.add(&tp, 3));
+        assert!(t.add(&tp, 10).is_some());
+        assert!(t.add(&tp, 10).is_none());
+        assert!(t.add(&tp, 3).is_none());
         assert_eq!(t.pending(), 1);
         t.close(std::slice::from_ref(&tp));
         assert_eq!(t.pending(), 0);
         assert!(t.committable().is_empty());
+    }
+
+    #[test]
+    fn late_completion_from_before_a_revoke_does_not_release_the_new_ownership() {
+        let tp = TopicPartition::new("t", 2);
+        let mut t = OffsetTracker::default();
+        // First ownership: offsets 5 and 6 sent in one bulk request, still in flight.
+        let old = t.add(&tp, 5).expect("tracked");
+        assert_eq!(t.add(&tp, 6), Some(old));
+        // Revoked, then assigned back: 5 and 6 are delivered again and sent again.
+        t.close(std::slice::from_ref(&tp));
+        let new = t.add(&tp, 5).expect("tracked again after close");
+        assert_ne!(new, old);
+        assert_eq!(t.add(&tp, 6), Some(new));
+        // The first request answers late: it must not release the new records.
+        t.mark_done(&tp, 5, old);
+        t.mark_done(&tp, 6, old);
+        assert!(t.committable().is_empty(), "{:?}", t.committable());
+        assert_eq!(t.pending(), 2);
+        // The new request's answers do.
+        t.mark_done(&tp, 5, new);
+        t.mark_done(&tp, 6, new);
+        assert_eq!(t.committable()[&tp], 7);
+        assert_eq!(t.pending(), 0);
     }
 }

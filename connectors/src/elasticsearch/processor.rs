@@ -16,7 +16,7 @@ use tracing::Instrument;
 use super::bulk::BulkAction;
 use super::client::{EsClient, ItemResult};
 use super::config::{EsSinkConfig, MalformedBehavior};
-use super::offsets::OffsetTracker;
+use super::offsets::{Epoch, OffsetTracker};
 use super::retry::jittered_backoff;
 
 /// Item error types that mean the document itself is bad.
@@ -38,8 +38,9 @@ pub struct Entry {
     pub action: BulkAction,
     /// Its partition.
     pub tp: TopicPartition,
-    /// The tracked offset (`None` for a re-delivered record that is not tracked again).
-    pub offset: Option<i64>,
+    /// The tracked offset and the epoch it was tracked in (`None` for a re-delivered record
+    /// that is not tracked again).
+    pub offset: Option<(i64, Epoch)>,
     /// The record, kept for the dead letter queue when a reporter exists.
     pub record: Option<Box<SinkRecord>>,
     /// The record's Kafka offset (tracked or not), for logs.
@@ -126,11 +127,15 @@ struct Settings {
     data_stream: bool,
 }
 
+/// Bulk request tasks in flight (each one sends a batch with its retries).
+type InFlight = Arc<Mutex<Vec<JoinHandle<()>>>>;
+
 /// The bulk processor of one task.
 pub struct BulkProcessor {
     tx: Option<mpsc::UnboundedSender<Command>>,
     shared: Arc<Shared>,
     dispatcher: Option<JoinHandle<()>>,
+    in_flight: InFlight,
 }
 
 impl std::fmt::Debug for BulkProcessor {
@@ -161,6 +166,7 @@ impl BulkProcessor {
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let semaphore = Arc::new(Semaphore::new(cfg.max_in_flight_requests));
+        let in_flight = InFlight::default();
         let dispatcher = tokio::spawn(
             dispatch(
                 rx,
@@ -169,6 +175,7 @@ impl BulkProcessor {
                 reporter,
                 shared.clone(),
                 semaphore,
+                in_flight.clone(),
                 span.clone(),
             )
             .instrument(span),
@@ -177,6 +184,7 @@ impl BulkProcessor {
             tx: Some(tx),
             shared,
             dispatcher: Some(dispatcher),
+            in_flight,
         }
     }
 
@@ -232,13 +240,27 @@ impl BulkProcessor {
         }
     }
 
-    /// Stops: sends what is pending, waits up to `timeout` for in-flight requests, then
-    /// abandons the rest (their offsets were never committable).
+    /// Stops: sends what is pending and waits up to `timeout` for it to be written, then
+    /// aborts the dispatcher and every bulk request still in flight or waiting to be retried
+    /// (their offsets were never committable) and waits until they are gone. Once this
+    /// returns, no request of this processor is sent any more: a request cut off while on the
+    /// wire has its connection closed, so the server never receives it whole.
     pub async fn shutdown(&mut self, timeout: Duration) {
-        let _ = self.flush_and_wait(timeout).await;
+        if let Err(e) = self.flush_and_wait(timeout).await {
+            tracing::warn!(error = %e, "Abandoning the bulk requests not written on stop.");
+        }
         self.tx = None;
         if let Some(d) = self.dispatcher.take() {
             d.abort();
+            // The dispatcher spawns no request once it is gone.
+            let _ = d.await;
+        }
+        let handles = std::mem::take(&mut *lock(&self.in_flight));
+        for h in &handles {
+            h.abort();
+        }
+        for h in handles {
+            let _ = h.await;
         }
     }
 }
@@ -248,9 +270,13 @@ impl Drop for BulkProcessor {
         if let Some(d) = self.dispatcher.take() {
             d.abort();
         }
+        for h in lock(&self.in_flight).drain(..) {
+            h.abort();
+        }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     mut rx: mpsc::UnboundedReceiver<Command>,
     settings: Settings,
@@ -258,13 +284,13 @@ async fn dispatch(
     reporter: Option<Arc<dyn ErrantRecordReporter>>,
     shared: Arc<Shared>,
     semaphore: Arc<Semaphore>,
+    in_flight: InFlight,
     span: tracing::Span,
 ) {
     let settings = Arc::new(settings);
     let mut batch: Vec<Entry> = Vec::with_capacity(settings.batch_size.min(10_000));
     let mut bytes = 0usize;
     let mut deadline: Option<Instant> = None;
-    let mut in_flight: Vec<JoinHandle<()>> = Vec::new();
     loop {
         let send_now = tokio::select! {
             cmd = rx.recv() => match cmd {
@@ -293,25 +319,25 @@ async fn dispatch(
             );
             bytes = 0;
             deadline = None;
-            in_flight.retain(|h| !h.is_finished());
             let (client, reporter, shared, settings) = (
                 client.clone(),
                 reporter.clone(),
                 shared.clone(),
                 settings.clone(),
             );
-            in_flight.push(tokio::spawn(
+            let request = tokio::spawn(
                 async move {
                     execute(entries, &settings, &client, reporter.as_deref(), &shared).await;
                     drop(permit);
                 }
                 .instrument(span.clone()),
-            ));
+            );
+            let mut tasks = lock(&in_flight);
+            tasks.retain(|h| !h.is_finished());
+            tasks.push(request);
         }
     }
-    for h in in_flight {
-        let _ = h.await;
-    }
+    // Requests still in flight stay in `in_flight`, for `shutdown` to abort.
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -333,7 +359,12 @@ async fn execute(
     let total = entries.len();
     let mut item_round = 0u32;
     while !entries.is_empty() {
-        let mut body = Vec::with_capacity(entries.iter().map(|e| e.action.estimated_size()).sum());
+        let mut body = Vec::with_capacity(
+            entries
+                .iter()
+                .map(|e| e.action.estimated_size() + 100)
+                .sum(),
+        );
         for e in &entries {
             e.action.write_ndjson(&mut body);
         }
@@ -385,8 +416,8 @@ async fn handle_item(
     shared: &Shared,
 ) {
     let done = || {
-        if let Some(o) = entry.offset {
-            lock(&shared.tracker).mark_done(&entry.tp, o);
+        if let Some((o, epoch)) = entry.offset {
+            lock(&shared.tracker).mark_done(&entry.tp, o, epoch);
         }
     };
     let Some((ty, reason)) = &item.error else {

@@ -170,8 +170,8 @@ impl Running {
     fn done_now(&self, tp: &TopicPartition, offset: Option<i64>) {
         if let Some(o) = offset {
             let mut t = lock(&self.shared.tracker);
-            if t.add(tp, o) {
-                t.mark_done(tp, o);
+            if let Some(epoch) = t.add(tp, o) {
+                t.mark_done(tp, o, epoch);
             }
         }
     }
@@ -190,19 +190,21 @@ impl Running {
                 )));
             }
         }
-        self.wait_for_space().await?;
         if record.value.is_null()
             && self.cfg.behavior_on_null_values == super::config::NullValueBehavior::Ignore
         {
-            tracing::trace!(record = %record_string(&record), "Ignoring record with null value.");
+            // As Confluent's task: a trace line, the offset counts as processed, and the record
+            // goes to the errant record reporter (when there is one) as a ConnectException.
+            tracing::trace!("Ignoring {} with null value.", record_string(&record));
+            self.done_now(&tp, offset);
             self.report(
                 &record,
-                ConnectError::data("Cannot write null valued record."),
+                ConnectError::connect("Cannot write null valued record."),
             )
             .await?;
-            self.done_now(&tp, offset);
             return Ok(());
         }
+        self.wait_for_space().await?;
         let resource = resource_for(&self.cfg, &record.topic).ok_or_else(|| {
             ConnectError::connect(format!(
                 "Topic '{}' is not mapped to any resource. All configured topics must be mapped \
@@ -216,10 +218,11 @@ impl Running {
         }
         match convert(&self.cfg, &record, &resource) {
             Ok(Converted::Action(action)) => {
-                let tracked = match offset {
-                    Some(o) if lock(&self.shared.tracker).add(&tp, o) => Some(o),
-                    _ => None,
-                };
+                let tracked = offset.and_then(|o| {
+                    lock(&self.shared.tracker)
+                        .add(&tp, o)
+                        .map(|epoch| (o, epoch))
+                });
                 self.processor.add(Entry {
                     action,
                     tp,
@@ -314,9 +317,15 @@ impl SinkTask for ElasticsearchSinkTask {
         Ok(())
     }
 
+    /// Writes records; an empty batch (the runtime sends one on every idle poll) only reports
+    /// a failure of earlier bulk requests and resumes partitions paused by back-pressure.
     async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
         let running = self.running()?;
         running.check_error()?;
+        if records.is_empty() {
+            running.apply_back_pressure();
+            return Ok(());
+        }
         let span = running.span.clone();
         for record in records {
             let result = running.put_one(record).await;
@@ -331,6 +340,7 @@ impl SinkTask for ElasticsearchSinkTask {
 
     async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
         let running = self.running()?;
+        running.check_error()?;
         running
             .processor
             .flush_and_wait(running.cfg.flush_timeout)
@@ -342,6 +352,8 @@ impl SinkTask for ElasticsearchSinkTask {
         offsets: &HashMap<TopicPartition, i64>,
     ) -> ConnectResult<HashMap<TopicPartition, i64>> {
         let running = self.running()?;
+        // A failed bulk request or item fails the task here too, not only in the next `put`.
+        running.check_error()?;
         if running.cfg.flush_synchronously {
             return match running
                 .processor
@@ -350,7 +362,8 @@ impl SinkTask for ElasticsearchSinkTask {
             {
                 Ok(()) => Ok(offsets.clone()),
                 Err(e) => {
-                    tracing::warn!(error = %e, "Flush failed; committing nothing.");
+                    running.check_error()?;
+                    tracing::warn!(error = %e, "Flush timed out; committing nothing.");
                     Ok(HashMap::new())
                 }
             };
@@ -368,6 +381,8 @@ impl SinkTask for ElasticsearchSinkTask {
             .collect())
     }
 
+    /// Forgets the revoked partitions' offsets; answers to their bulk requests still in flight
+    /// are ignored by the offset tracker (see [`super::offsets`]).
     async fn close(&mut self, partitions: &[TopicPartition]) -> ConnectResult<()> {
         if let Some(r) = self.running.as_mut() {
             lock(&r.shared.tracker).close(partitions);
@@ -375,6 +390,8 @@ impl SinkTask for ElasticsearchSinkTask {
         Ok(())
     }
 
+    /// Writes what is buffered for up to `flush.timeout.ms` (at most 30 s), then aborts every
+    /// bulk request left: once this returns, no request of this task reaches Elasticsearch.
     async fn stop(&mut self) -> ConnectResult<()> {
         if let Some(mut r) = self.running.take() {
             r.processor

@@ -70,9 +70,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn observe(State(shared): Shared_, req: Request, next: Next) -> Response {
     let admin = req.uri().path().starts_with("/_testkit");
     let is_bulk = req.uri().path().ends_with("/_bulk");
-    if is_bulk {
-        shared.bulk_started();
-    }
+    // Counted out when the handler ends, also when the client went away and it was dropped.
+    let _bulk = is_bulk.then(|| BulkGuard::start(shared.clone()));
     if !admin {
         let h = req.headers();
         let text = |name: header::HeaderName| {
@@ -95,14 +94,27 @@ async fn observe(State(shared): Shared_, req: Request, next: Next) -> Response {
         }
     }
     let mut resp = next.run(req).await;
-    if is_bulk {
-        shared.bulk_finished();
-    }
     resp.headers_mut().insert(
         "x-elastic-product",
         HeaderValue::from_static("Elasticsearch"),
     );
     resp
+}
+
+/// A bulk request in progress, for the concurrency counters.
+struct BulkGuard(Arc<Shared>);
+
+impl BulkGuard {
+    fn start(shared: Arc<Shared>) -> BulkGuard {
+        shared.bulk_started();
+        BulkGuard(shared)
+    }
+}
+
+impl Drop for BulkGuard {
+    fn drop(&mut self) {
+        self.0.bulk_finished();
+    }
 }
 
 fn error_response(e: &EsError) -> Response {

@@ -6,5 +6,6 @@
 //! stderr.
 
 mod config_tests;
+mod hardening_tests;
 mod support;
 mod task_tests;

@@ -17,15 +17,20 @@ use crate::elasticsearch::ElasticsearchSinkTask;
 /// What the reporter received: record description and error message.
 pub type Reports = Arc<Mutex<Vec<(String, String)>>>;
 
+/// The Java exception class of each report, in order.
+pub type ReportClasses = Arc<Mutex<Vec<&'static str>>>;
+
 /// A DLQ reporter; `tolerate=false` behaves like `errors.tolerance=none`.
 pub struct Reporter {
     pub reports: Reports,
+    pub classes: ReportClasses,
     pub tolerate: bool,
 }
 
 #[async_trait]
 impl ErrantRecordReporter for Reporter {
     async fn report(&self, record: &SinkRecord, error: ConnectError) -> ConnectResult<()> {
+        self.classes.lock().unwrap().push(error.java_class());
         self.reports.lock().unwrap().push((
             format!(
                 "{}-{}-{}",
@@ -97,6 +102,7 @@ pub fn props(url: &str, pairs: &[(&str, &str)]) -> Props {
 pub struct Harness {
     pub task: ElasticsearchSinkTask,
     pub reports: Reports,
+    pub classes: ReportClasses,
 }
 
 /// Starts a task; `reporter`: `None` for no DLQ, `Some(tolerate)` for one.
@@ -106,6 +112,7 @@ pub async fn start(
     reporter: Option<bool>,
 ) -> ConnectResult<Harness> {
     let reports: Reports = Arc::default();
+    let classes: ReportClasses = Arc::default();
     let context = Arc::new(Context {
         config,
         assignment: assignment
@@ -116,13 +123,18 @@ pub async fn start(
         reporter: reporter.map(|tolerate| {
             Arc::new(Reporter {
                 reports: reports.clone(),
+                classes: classes.clone(),
                 tolerate,
             })
         }),
     });
     let mut task = ElasticsearchSinkTask::new();
     task.start(context).await?;
-    Ok(Harness { task, reports })
+    Ok(Harness {
+        task,
+        reports,
+        classes,
+    })
 }
 
 /// A courier position record as JsonConverter (schemas disabled) produces it.

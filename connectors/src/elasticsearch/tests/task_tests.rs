@@ -301,12 +301,16 @@ async fn exhausted_retries_fail_the_task_and_commit_nothing() {
         "{err}"
     );
     assert_eq!(es.stats().bulk_requests, 3);
-    assert!(h
+    let err = h
         .task
         .pre_commit(&delivered(&records))
         .await
-        .unwrap()
-        .is_empty());
+        .expect_err("pre_commit reports the stored failure");
+    assert!(
+        err.to_string()
+            .starts_with("Failed to execute bulk request"),
+        "{err}"
+    );
     assert!(
         h.task.put(positions(1, 1)).await.is_err(),
         "the task stays failed"
@@ -387,8 +391,11 @@ async fn malformed_documents_fail_the_task_and_block_the_offset() {
     assert_eq!(result.unwrap_err().to_string(), INDEXING_FAILED);
     assert_eq!(es.count("position"), 9);
     let delivered: HashMap<_, _> = [(tp("position", 0), 10)].into();
-    let committed = h.task.pre_commit(&delivered).await.unwrap();
-    assert_eq!(committed.get(&tp("position", 0)), Some(&5));
+    // The failure is reported by pre_commit too (issue 9, item 8): the runtime fails the task
+    // and commits nothing past the failed record (nor the acknowledged prefix before it, which
+    // is written again idempotently after a restart).
+    let err = h.task.pre_commit(&delivered).await.unwrap_err();
+    assert_eq!(err.to_string(), INDEXING_FAILED);
 }
 
 #[tokio::test]
@@ -437,6 +444,15 @@ async fn null_values_ignored_are_reported_and_invalid_records_dropped() {
                 "position-0-1".to_string(),
                 "Key is used as document id and can not be null.".to_string()
             ),
+        ]
+    );
+    // Confluent reports the ignored null value as a ConnectException, the conversion failure
+    // as a DataException.
+    assert_eq!(
+        h.classes.lock().unwrap().clone(),
+        vec![
+            "org.apache.kafka.connect.errors.ConnectException",
+            "org.apache.kafka.connect.errors.DataException"
         ]
     );
 }
