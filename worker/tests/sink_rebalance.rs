@@ -301,7 +301,8 @@ async fn revoke_and_assign_mid_batch_skip_nothing_and_put_nothing_after_close() 
         })
     };
     let intruding = {
-        let (bootstrap, topic, group) = (bootstrap.clone(), topic.clone(), format!("connect-{name}"));
+        let (bootstrap, topic, group) =
+            (bootstrap.clone(), topic.clone(), format!("connect-{name}"));
         tokio::task::spawn_blocking(move || {
             for _ in 0..2 {
                 std::thread::sleep(Duration::from_secs(2));
@@ -312,9 +313,7 @@ async fn revoke_and_assign_mid_batch_skip_nothing_and_put_nothing_after_close() 
     producing.await.unwrap_or_else(|e| panic!("{e}"));
     intruding.await.unwrap_or_else(|e| panic!("{e}"));
 
-    let expected: BTreeMap<i32, i64> = (0..PARTITIONS)
-        .map(|p| (p, PER_PARTITION as i64))
-        .collect();
+    let expected: BTreeMap<i32, i64> = (0..PARTITIONS).map(|p| (p, PER_PARTITION as i64)).collect();
     let deadline = Instant::now() + Duration::from_secs(90);
     let group = format!("connect-{name}");
     loop {

@@ -42,11 +42,11 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use self::consumer::{
-    apply_assign, apply_revoke, offsets_to_tpl, partitions_to_tpl, tpl_partitions,
-    ConsumerEvent, ContextHandles,
-};
 pub use self::consumer::SinkConsumerContext;
+use self::consumer::{
+    apply_assign, apply_revoke, offsets_to_tpl, partitions_to_tpl, tpl_partitions, ConsumerEvent,
+    ContextHandles,
+};
 use super::converters::RecordConverters;
 use super::errors::context::{ConsumedRecord, OriginalRecord};
 use super::errors::dlq::DeadLetterQueueReporter;
@@ -945,4 +945,3 @@ fn now_or_never<F: std::future::Future>(fut: F) -> Option<F::Output> {
         std::task::Poll::Pending => None,
     }
 }
-

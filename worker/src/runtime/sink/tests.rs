@@ -77,7 +77,9 @@ impl SinkTask for ObservingTask {
         if records.is_empty() {
             record(&self.connector, |s| s.empty_puts += 1);
             if self.connector == "fail-when-idle" && FAIL_WHEN_IDLE.load(Ordering::SeqCst) {
-                return Err(ConnectError::connect("bulk request failed in the background"));
+                return Err(ConnectError::connect(
+                    "bulk request failed in the background",
+                ));
             }
             return Ok(());
         }
@@ -124,7 +126,11 @@ fn produce(bootstrap: &str, topic: &str, count: usize) {
     for i in 0..count {
         let value = format!("v{i}");
         producer
-            .send(BaseRecord::<(), String>::to(topic).partition(0).payload(&value))
+            .send(
+                BaseRecord::<(), String>::to(topic)
+                    .partition(0)
+                    .payload(&value),
+            )
             .unwrap_or_else(|(e, _)| panic!("{e}"));
     }
     producer
@@ -284,16 +290,20 @@ async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
         Arc::new(MemoryOffsetBackingStore::new()),
     );
     start_sink(&herder, "long-retry", "lr").await;
-    wait_for("the partition to be opened", Duration::from_secs(10), || {
-        seen_by("long-retry").opens >= 1
-    })
+    wait_for(
+        "the partition to be opened",
+        Duration::from_secs(10),
+        || seen_by("long-retry").opens >= 1,
+    )
     .await;
     *retry_until().lock().unwrap_or_else(|p| p.into_inner()) =
         Some(Instant::now() + Duration::from_secs(9));
     produce(&bootstrap, "lr", 5);
-    wait_for("the retried batch to be put", Duration::from_secs(20), || {
-        seen_by("long-retry").offsets.len() >= 5
-    })
+    wait_for(
+        "the retried batch to be put",
+        Duration::from_secs(20),
+        || seen_by("long-retry").offsets.len() >= 5,
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let s = seen_by("long-retry");
