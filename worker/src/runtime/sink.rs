@@ -669,7 +669,7 @@ impl SinkLoop {
         let mut offsets = Vec::with_capacity(batch.len());
         for Received { epoch, record: m } in batch {
             let tp = TopicPartition::new(m.topic.clone(), m.partition);
-            if !self.opened.get(&tp).is_some_and(|&since| epoch >= since) {
+            if self.opened.get(&tp).is_none_or(|&since| epoch < since) {
                 debug!(topic = %m.topic, partition = m.partition, offset = m.offset,
                     "Dropping a record of a partition this task no longer holds.");
                 continue;
