@@ -257,6 +257,9 @@ mod tests {
         assert_eq!(buf.next_line(), Ok(None), "a trailing \\r is held");
         buf.extend(b"\n");
         let line = buf.next_line().ok().flatten().expect("a line");
-        assert_eq!((line.text.len(), line.next_position), (256 * 1024, 256 * 1024 + 2));
+        assert_eq!(
+            (line.text.len(), line.next_position),
+            (256 * 1024, 256 * 1024 + 2)
+        );
     }
 }

@@ -244,7 +244,10 @@ impl FileStreamSourceTask {
     fn thread_name(&self) -> String {
         let file = self.config.as_ref().and_then(|c| c.file.as_deref());
         file.and_then(|f| std::path::Path::new(f).file_name())
-            .map_or_else(|| "source".to_string(), |n| n.to_string_lossy().into_owned())
+            .map_or_else(
+                || "source".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
     }
 
     /// Moves complete lines into `records` up to the batch size; `true` when the poll should

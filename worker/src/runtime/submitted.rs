@@ -139,11 +139,18 @@ impl SubmittedRecords {
         let mut out: Vec<(Option<OffsetMap>, usize)> = self
             .partitions
             .values()
-            .map(|q| (q.partition.clone(), q.queue.iter().filter(|p| !p.acked).count()))
+            .map(|q| {
+                (
+                    q.partition.clone(),
+                    q.queue.iter().filter(|p| !p.acked).count(),
+                )
+            })
             .filter(|(_, n)| *n > 0)
             .collect();
         out.sort_by_cached_key(|(p, n)| {
-            let name = p.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default());
+            let name = p
+                .as_ref()
+                .map(|p| serde_json::to_string(p).unwrap_or_default());
             (std::cmp::Reverse(*n), name)
         });
         out

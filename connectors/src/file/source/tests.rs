@@ -303,7 +303,8 @@ fn a_line_over_the_limit_fails_the_task_after_the_lines_before_it() {
     let file = path.to_string_lossy().to_string();
     let outcome = within(Duration::from_secs(20), move || {
         runtime().block_on(async move {
-            let mut task = started(&file, &[(MAX_LINE_BYTES_CONFIG, "1048576")], Arc::default()).await;
+            let mut task =
+                started(&file, &[(MAX_LINE_BYTES_CONFIG, "1048576")], Arc::default()).await;
             let mut delivered = Vec::new();
             for _ in 0..100 {
                 match task.poll().await {
@@ -320,9 +321,7 @@ fn a_line_over_the_limit_fails_the_task_after_the_lines_before_it() {
             Err(format!("no error after 100 polls; delivered {delivered:?}"))
         })
     });
-    let (delivered, error, pending) = outcome
-        .and_then(|r| r)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (delivered, error, pending) = outcome.and_then(|r| r).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(delivered, vec!["first", "second"]);
     assert!(
         error.contains(&format!(
@@ -341,7 +340,12 @@ fn a_line_over_the_limit_fails_the_task_after_the_lines_before_it() {
 fn dev_zero_fails_quickly_with_bounded_memory_and_its_thread_ends() {
     let outcome = within(Duration::from_secs(20), || {
         runtime().block_on(async {
-            let mut task = started("/dev/zero", &[(MAX_LINE_BYTES_CONFIG, "1048576")], Arc::default()).await;
+            let mut task = started(
+                "/dev/zero",
+                &[(MAX_LINE_BYTES_CONFIG, "1048576")],
+                Arc::default(),
+            )
+            .await;
             let started_at = std::time::Instant::now();
             let mut max_pending = 0;
             let error = loop {
@@ -360,9 +364,8 @@ fn dev_zero_fails_quickly_with_bounded_memory_and_its_thread_ends() {
             Ok((error, max_pending, started_at.elapsed(), ended))
         })
     });
-    let (error, max_pending, elapsed, ended) = outcome
-        .and_then(|r| r)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (error, max_pending, elapsed, ended) =
+        outcome.and_then(|r| r).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         error.contains("Cannot read /dev/zero: the line starting at byte offset 0 is longer than 1048576 bytes"),
         "{error}"
@@ -372,7 +375,10 @@ fn dev_zero_fails_quickly_with_bounded_memory_and_its_thread_ends() {
         "{max_pending} bytes buffered"
     );
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
-    assert!(ended, "the reading thread kept running after the reader was closed");
+    assert!(
+        ended,
+        "the reading thread kept running after the reader was closed"
+    );
 }
 
 #[test]
@@ -419,7 +425,11 @@ fn a_fifo_without_writer_neither_blocks_polls_nor_stop_and_is_read_once_written(
             writer.write_all(b"a\nb\n").expect("write");
             let mut got = Vec::new();
             for _ in 0..20 {
-                got.extend(texts(&task.poll().await.expect("poll")).into_iter().map(str::to_string));
+                got.extend(
+                    texts(&task.poll().await.expect("poll"))
+                        .into_iter()
+                        .map(str::to_string),
+                );
                 if got.len() >= 2 {
                     break;
                 }
@@ -434,7 +444,10 @@ fn a_fifo_without_writer_neither_blocks_polls_nor_stop_and_is_read_once_written(
     });
     let (first, first_poll, got, ended, stop) = outcome.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first, 0);
-    assert!(first_poll < Duration::from_secs(2), "first poll took {first_poll:?}");
+    assert!(
+        first_poll < Duration::from_secs(2),
+        "first poll took {first_poll:?}"
+    );
     assert_eq!(got, vec!["a", "b"]);
     assert!(ended, "the reading thread kept running");
     assert!(stop < Duration::from_secs(1), "stop took {stop:?}");
@@ -454,11 +467,19 @@ async fn a_poll_dropped_while_waiting_loses_no_line() {
     for _ in 0..10 {
         // Drop some polls mid-wait again while the data arrives.
         if let Ok(polled) = tokio::time::timeout(Duration::from_millis(5), task.poll()).await {
-            got.extend(texts(&polled.expect("poll")).into_iter().map(str::to_string));
+            got.extend(
+                texts(&polled.expect("poll"))
+                    .into_iter()
+                    .map(str::to_string),
+            );
         }
     }
     for _ in 0..10 {
-        got.extend(texts(&task.poll().await.expect("poll")).into_iter().map(str::to_string));
+        got.extend(
+            texts(&task.poll().await.expect("poll"))
+                .into_iter()
+                .map(str::to_string),
+        );
         if got.len() >= 2 {
             break;
         }

@@ -94,7 +94,9 @@ impl SourceTask for AckThenTask {
             return Ok(Vec::new());
         }
         if self.fail {
-            return Err(ConnectError::connect("poll failed after the acknowledged records"));
+            return Err(ConnectError::connect(
+                "poll failed after the acknowledged records",
+            ));
         }
         if state.release && self.next < self.count + self.extra {
             let out = self.records(self.count + self.extra);
@@ -199,7 +201,10 @@ async fn a_failing_source_task_commits_what_was_acknowledged_before_it_failed() 
         .ok()
         .and_then(|s| s.trace)
         .unwrap_or_default();
-    assert!(trace.contains("poll failed after the acknowledged records"), "{trace}");
+    assert!(
+        trace.contains("poll failed after the acknowledged records"),
+        "{trace}"
+    );
     h.shutdown().await;
 }
 
@@ -262,5 +267,8 @@ fn the_final_commit_plan_always_leaves_time_to_write() {
     let plan = final_commit_plan(s(30), ms(100));
     assert_eq!((plan.ack_wait, plan.write_by), (ms(100), ms(29500)));
     let plan = final_commit_plan(Duration::ZERO, s(5));
-    assert_eq!((plan.ack_wait, plan.write_by), (Duration::ZERO, Duration::ZERO));
+    assert_eq!(
+        (plan.ack_wait, plan.write_by),
+        (Duration::ZERO, Duration::ZERO)
+    );
 }
