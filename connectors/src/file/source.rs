@@ -409,6 +409,10 @@ impl std::fmt::Debug for FileStreamSourceTask {
         f.debug_struct("FileStreamSourceTask")
             .field("config", &self.config)
             .field("position", &self.lines.position())
+            .field(
+                "reading",
+                &matches!(&self.input, Some(Input::File(r)) if !r.is_finished()),
+            )
             .finish()
     }
 }
