@@ -259,3 +259,60 @@ fn worker_killed_with_sigkill_mid_stream_loses_no_line() {
         "unexpected lines in the output: {unknown:?}"
     );
 }
+
+/// The resident memory of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dev_zero_and_fifo_sources_keep_memory_bounded_and_sigterm_exits() {
+    let dir = TestDir::new();
+    let topic = unique_topic("file-zero", 1);
+    let fifo = dir.file("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let worker = worker_properties(&dir, &[]);
+    let connector = |name: &str, file: &str| {
+        dir.properties(
+            &format!("{name}.properties"),
+            &[
+                ("name", name),
+                ("connector.class", "FileStreamSource"),
+                ("file", file),
+                ("topic", &topic),
+            ],
+        )
+    };
+    let zero = connector("zero", "/dev/zero");
+    let pipe = connector("pipe", &fifo.to_string_lossy());
+    let mut sluice = Sluice::standalone(&dir, "zero", &worker, &[&zero, &pipe]);
+    // The default limit (8 MiB) fails the /dev/zero task with an error naming the file.
+    wait_until("the /dev/zero task to fail", ARRIVAL, || {
+        sluice.logs().contains(
+            "Cannot read /dev/zero: the line starting at byte offset 0 is longer than 8388608 bytes",
+        )
+    });
+    let mut peak = 0;
+    for _ in 0..15 {
+        peak = peak.max(rss_mib(sluice.pid()).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(peak < 150, "resident memory reached {peak} MiB");
+    // The FIFO has no writer: neither it nor the failed task keeps the worker alive.
+    let started = std::time::Instant::now();
+    assert!(
+        sluice.terminate().success(),
+        "worker exit:\n{}",
+        sluice.logs()
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "SIGTERM took {took:?}");
+}

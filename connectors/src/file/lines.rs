@@ -3,16 +3,45 @@
 //! whether a `\n` follows; an unterminated trailing fragment is kept until its terminator
 //! arrives. Lines exclude their terminator and are decoded as UTF-8, invalid sequences
 //! replaced by U+FFFD (what Java's `InputStreamReader` does).
+//!
+//! Unlike Java, a line may hold at most a fixed number of bytes (see [`LineBuffer::limit`]):
+//! a longer line is an error, so reading `/dev/zero` or a file without line breaks cannot
+//! grow the buffer without bound.
+
+/// The longest line [`LineBuffer`] accepts unless told otherwise: 8 MiB, eight times the
+/// producer's default `max.request.size`.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Bytes read from the input that do not yet form a complete line, plus the input position
 /// of the first of them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LineBuffer {
     buf: Vec<u8>,
     /// Index in `buf` of the first byte not yet consumed.
     start: usize,
+    /// Bytes after `start` already searched for a terminator without finding one, so that a
+    /// long line arriving in many reads is scanned once, not once per read.
+    scanned: usize,
     /// Input position (bytes) of `buf[start]`.
     position: u64,
+    /// The longest line accepted, in bytes, terminator excluded.
+    max_line: usize,
+}
+
+impl Default for LineBuffer {
+    fn default() -> Self {
+        LineBuffer::at(0)
+    }
+}
+
+/// A line longer than the buffer's limit: it is neither returned nor skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line starting at byte offset {position} is longer than {limit} bytes")]
+pub struct LineTooLong {
+    /// Input position of the line's first byte.
+    pub position: u64,
+    /// The limit it exceeds.
+    pub limit: usize,
 }
 
 /// One complete line and the input position just after its terminator.
@@ -30,8 +59,16 @@ impl LineBuffer {
         LineBuffer {
             buf: Vec::new(),
             start: 0,
+            scanned: 0,
             position,
+            max_line: DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// The same buffer accepting lines of at most `max_line` bytes (at least 1).
+    pub fn limit(mut self, max_line: usize) -> Self {
+        self.max_line = max_line.max(1);
+        self
     }
 
     /// The input position of the first unconsumed byte.
@@ -54,30 +91,54 @@ impl LineBuffer {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// The next complete line, if there is one.
-    pub fn next_line(&mut self) -> Option<Line> {
+    /// The next complete line, if there is one; an error when the line at the head of the
+    /// buffer is longer than the limit, whether or not its terminator has arrived (the error
+    /// repeats until the buffer is dropped: the line is never skipped).
+    pub fn next_line(&mut self) -> Result<Option<Line>, LineTooLong> {
         let data = &self.buf[self.start..];
-        let (end, terminator) = data.iter().enumerate().find_map(|(i, &b)| match b {
-            b'\n' => Some((i, 1)),
-            b'\r' => match data.get(i + 1) {
-                // Cannot tell `\r` from `\r\n` yet: wait for the next byte.
-                None => Some((i, 0)),
-                Some(b'\n') => Some((i, 2)),
-                Some(_) => Some((i, 1)),
-            },
-            _ => None,
-        })?;
-        if terminator == 0 {
-            return None;
-        }
+        let found = data
+            .iter()
+            .enumerate()
+            .skip(self.scanned)
+            .find_map(|(i, &b)| match b {
+                b'\n' => Some((i, 1)),
+                b'\r' => match data.get(i + 1) {
+                    // Cannot tell `\r` from `\r\n` yet: wait for the next byte.
+                    None => Some((i, 0)),
+                    Some(b'\n') => Some((i, 2)),
+                    Some(_) => Some((i, 1)),
+                },
+                _ => None,
+            });
+        let too_long = LineTooLong {
+            position: self.position,
+            limit: self.max_line,
+        };
+        let (end, terminator) = match found {
+            None => {
+                self.scanned = data.len();
+                return if data.len() > self.max_line {
+                    Err(too_long)
+                } else {
+                    Ok(None)
+                };
+            }
+            Some((end, _)) if end > self.max_line => return Err(too_long),
+            Some((end, 0)) => {
+                self.scanned = end;
+                return Ok(None);
+            }
+            Some(found) => found,
+        };
         let text = String::from_utf8_lossy(&data[..end]).into_owned();
         let consumed = end + terminator;
         self.start += consumed;
+        self.scanned = 0;
         self.position += consumed as u64;
-        Some(Line {
+        Ok(Some(Line {
             text,
             next_position: self.position,
-        })
+        }))
     }
 }
 
@@ -86,7 +147,7 @@ mod tests {
     use super::*;
 
     fn drain(buf: &mut LineBuffer) -> Vec<(String, u64)> {
-        std::iter::from_fn(|| buf.next_line())
+        std::iter::from_fn(|| buf.next_line().expect("no over-long line"))
             .map(|l| (l.text, l.next_position))
             .collect()
     }
@@ -145,7 +206,10 @@ mod tests {
         let mut buf = LineBuffer::at(0);
         for i in 0..1000 {
             buf.extend(format!("line {i}\n").as_bytes());
-            let line = buf.next_line().expect("a complete line");
+            let line = buf
+                .next_line()
+                .expect("no over-long line")
+                .expect("a complete line");
             assert_eq!(line.text, format!("line {i}"));
         }
         assert_eq!(buf.pending(), 0);
@@ -153,6 +217,49 @@ mod tests {
             buf.buf.len() < 64,
             "buffer was not compacted: {}",
             buf.buf.len()
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_an_error_naming_its_start() {
+        let mut buf = LineBuffer::at(100).limit(8);
+        buf.extend(b"short\n");
+        assert_eq!(drain(&mut buf), vec![("short".into(), 106)]);
+        // Exactly the limit is fine, terminated or not.
+        buf.extend(b"12345678");
+        assert_eq!(buf.next_line(), Ok(None));
+        buf.extend(b"\n");
+        assert_eq!(drain(&mut buf), vec![("12345678".into(), 115)]);
+        // One byte more fails before the terminator arrives, and keeps failing.
+        buf.extend(b"123456789");
+        let err = LineTooLong {
+            position: 115,
+            limit: 8,
+        };
+        assert_eq!(buf.next_line(), Err(err.clone()));
+        buf.extend(b"\nnext\n");
+        assert_eq!(buf.next_line(), Err(err.clone()));
+        assert_eq!(
+            err.to_string(),
+            "line starting at byte offset 115 is longer than 8 bytes"
+        );
+    }
+
+    #[test]
+    fn a_long_line_in_many_reads_is_scanned_once() {
+        let mut buf = LineBuffer::at(0).limit(1 << 20);
+        for _ in 0..256 {
+            buf.extend(&[b'x'; 1024]);
+            assert_eq!(buf.next_line(), Ok(None));
+            assert_eq!(buf.scanned, buf.pending());
+        }
+        buf.extend(b"\r");
+        assert_eq!(buf.next_line(), Ok(None), "a trailing \\r is held");
+        buf.extend(b"\n");
+        let line = buf.next_line().ok().flatten().expect("a line");
+        assert_eq!(
+            (line.text.len(), line.next_position),
+            (256 * 1024, 256 * 1024 + 2)
         );
     }
 }

@@ -3,7 +3,10 @@
 //! * [`FileStreamSourceConnector`] reads lines from a file (or standard input) and writes one
 //!   record per line to a topic. Its source partition is `{"filename": <file>}` and its offset
 //!   `{"position": N}`, N being the byte position after the line's terminator; on restart it
-//!   resumes at the committed position. New lines are picked up within about 10 ms.
+//!   resumes at the committed position. New lines are picked up within 200 ms. The file is read
+//!   by a small thread per task, off the async runtime; a line may hold at most
+//!   `sluice.max.line.bytes` bytes (Sluice only, 8 MiB by default; a longer line fails the
+//!   task), so memory stays bounded even on `/dev/zero`.
 //! * [`FileStreamSinkConnector`] appends each record value to a file (or standard output), one
 //!   line per record, printed as Java's `String.valueOf(value)` would print it.
 //!
@@ -12,11 +15,12 @@
 
 mod java_string;
 mod lines;
+mod reader;
 mod sink;
 mod source;
 
 pub use java_string::java_to_string;
-pub use lines::{Line, LineBuffer};
+pub use lines::{Line, LineBuffer, LineTooLong, DEFAULT_MAX_LINE_BYTES};
 pub use sink::{FileStreamSinkConnector, FileStreamSinkTask};
 pub use source::{FileStreamSourceConnector, FileStreamSourceTask};
 
@@ -36,6 +40,12 @@ pub const TOPIC_CONFIG: &str = "topic";
 pub const BATCH_SIZE_CONFIG: &str = "batch.size";
 /// Default of `batch.size`, as Java's.
 pub const DEFAULT_BATCH_SIZE: i32 = 2000;
+/// `sluice.max.line.bytes` (Sluice only; Java has no limit): the longest line the source
+/// accepts, in bytes without its terminator; default [`DEFAULT_MAX_LINE_BYTES`] (8 MiB). A
+/// longer line fails the task with [`FileStreamError::LineTooLong`], naming the file and the
+/// line's byte offset; the line is never skipped or split, and the lines before it are
+/// delivered and committed first.
+pub const MAX_LINE_BYTES_CONFIG: &str = "sluice.max.line.bytes";
 
 /// Key of the source partition map.
 pub const FILENAME_FIELD: &str = "filename";
@@ -86,6 +96,18 @@ pub enum FileStreamError {
         position: u64,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A source line is longer than `sluice.max.line.bytes`.
+    #[error(
+        "Cannot read {what}: the {source} ({MAX_LINE_BYTES_CONFIG}, a Sluice-only limit; \
+         Java has none). The task stops rather than skip or split the line: raise the limit \
+         or fix the input"
+    )]
+    LineTooLong {
+        /// The file name, or `stdin`.
+        what: String,
+        /// Where the line starts and the limit.
+        source: LineTooLong,
     },
     /// The committed offset's `position` is not a non-negative integer.
     #[error("Offset position is the incorrect type: {0}")]

@@ -1,8 +1,7 @@
 //! `FileStreamSourceConnector` and its task.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -13,24 +12,20 @@ use sluice_api::{
 };
 use tokio::io::AsyncReadExt;
 
-use super::lines::{Line, LineBuffer};
+use super::lines::{Line, LineBuffer, LineTooLong, DEFAULT_MAX_LINE_BYTES};
+use super::reader::{self, FileReader, Next, READ_CHUNK};
 use super::{
     config_error, describe, FileStreamError, BATCH_SIZE_CONFIG, DEFAULT_BATCH_SIZE, FILENAME_FIELD,
-    FILE_CONFIG, POSITION_FIELD, TOPIC_CONFIG,
+    FILE_CONFIG, MAX_LINE_BYTES_CONFIG, POSITION_FIELD, TOPIC_CONFIG,
 };
 
-/// How soon a task that just read data looks again at the end of its input; each empty look
-/// doubles the wait up to [`MAX_IDLE_CHECK`], so a busy file is followed closely and an idle one
-/// costs a few wake-ups a second (a hundred idle connectors used to cost 10,000 a second).
-const IDLE_CHECK: Duration = Duration::from_millis(10);
-/// The longest wait between two looks at an idle input (Java's task waits a whole second).
-const MAX_IDLE_CHECK: Duration = Duration::from_millis(200);
 /// How long one `poll` waits for data before returning an empty batch.
 const MAX_IDLE: Duration = Duration::from_millis(250);
 /// How long to wait before trying again to open a file that cannot be opened.
 const OPEN_RETRY: Duration = Duration::from_millis(100);
-/// Bytes read from the input at a time.
-const READ_CHUNK: usize = 64 * 1024;
+/// The most input bytes one `poll` takes in: a poll over a long line still in progress
+/// returns (empty) after this much, so it never runs unbounded.
+const MAX_POLL_BYTES: usize = 16 * READ_CHUNK;
 
 /// The source connector's keys.
 pub fn source_config_def() -> ConfigDef {
@@ -63,6 +58,21 @@ pub fn source_config_def() -> ConfigDef {
             )
             .default(DEFAULT_BATCH_SIZE.to_string()),
         )
+        .define(
+            ConfigKey::new(
+                MAX_LINE_BYTES_CONFIG,
+                ConfigType::Int,
+                Importance::Low,
+                "Sluice only (Java has no limit): the longest line, in bytes without its \
+                 terminator, the task accepts. A longer line fails the task with an error naming \
+                 the file and the line's byte offset; nothing is skipped or split.",
+            )
+            .default(DEFAULT_MAX_LINE_BYTES.to_string())
+            .validator(Validator::Range {
+                min: Some(1.0),
+                max: None,
+            }),
+        )
 }
 
 /// The source settings, parsed once.
@@ -72,6 +82,8 @@ struct SourceConfig {
     file: Option<String>,
     topic: String,
     batch_size: usize,
+    /// `sluice.max.line.bytes`.
+    max_line: usize,
 }
 
 impl SourceConfig {
@@ -86,10 +98,14 @@ impl SourceConfig {
         let batch_size = usize::try_from(parsed.get_int(BATCH_SIZE_CONFIG)?)
             .unwrap_or(1)
             .max(1);
+        let max_line = usize::try_from(parsed.get_int(MAX_LINE_BYTES_CONFIG)?)
+            .unwrap_or(1)
+            .max(1);
         Ok(SourceConfig {
             file,
             topic,
             batch_size,
+            max_line,
         })
     }
 }
@@ -131,14 +147,21 @@ impl SourceConnector for FileStreamSourceConnector {
     }
 }
 
-/// Where the task reads from.
+/// Where the task reads from. Either way `poll` only awaits while it holds no lines it has
+/// not returned, and the awaited read is cancel-safe, so a dropped `poll` loses nothing.
 enum Input {
-    /// A regular file. Reads of a local file return at once (at the end of the file they
-    /// return 0), so they are done synchronously: `poll` then has no await point while it
-    /// holds lines it has not returned, which keeps it cancel-safe.
-    File(std::fs::File),
+    /// A file (or FIFO, or device), read by a background thread (see [`FileReader`]).
+    File(FileReader),
     /// Standard input, read asynchronously (a read may wait for input indefinitely).
     Stdin(tokio::io::Stdin),
+}
+
+/// What one look at the input found.
+enum Read {
+    /// These bytes.
+    Data(Vec<u8>),
+    /// Nothing now; `poll` should return what it has.
+    Nothing,
 }
 
 /// `FileStreamSourceTask`: reads lines and turns each into a record.
@@ -150,8 +173,6 @@ pub struct FileStreamSourceTask {
     lines: LineBuffer,
     chunk: Vec<u8>,
     open_failure_logged: bool,
-    /// The wait before the next look at the end of the input (see [`IDLE_CHECK`]).
-    idle_check: Duration,
 }
 
 impl FileStreamSourceTask {
@@ -165,10 +186,12 @@ impl FileStreamSourceTask {
         let Some(path) = config.file.clone() else {
             // Offsets are not tracked for standard input.
             self.input = Some(Input::Stdin(tokio::io::stdin()));
-            self.lines = LineBuffer::at(0);
+            self.lines = LineBuffer::at(0).limit(config.max_line);
             return Ok(true);
         };
-        let mut file = match std::fs::File::open(&path) {
+        let max_line = config.max_line;
+        // Opening never waits (not even for a FIFO's writer): see `reader::open`.
+        let mut file = match reader::open(&path) {
             Ok(f) => f,
             Err(e) => {
                 if !self.open_failure_logged {
@@ -183,18 +206,23 @@ impl FileStreamSourceTask {
             }
         };
         let position = self.committed_position(&path).await?;
+        reader::seek(&mut file, position).map_err(|source| FileStreamError::Seek {
+            path: path.clone(),
+            position,
+            source,
+        })?;
         if position > 0 {
-            file.seek(SeekFrom::Start(position))
-                .map_err(|source| FileStreamError::Seek {
-                    path: path.clone(),
-                    position,
-                    source,
-                })?;
             tracing::debug!(file = %path, position, "Resumed at the committed position.");
         }
+        let reader = FileReader::start(file, &self.thread_name()).map_err(|source| {
+            FileStreamError::Read {
+                what: path.clone(),
+                source,
+            }
+        })?;
         tracing::debug!(file = %path, "Opened file for reading.");
-        self.lines = LineBuffer::at(position);
-        self.input = Some(Input::File(file));
+        self.lines = LineBuffer::at(position).limit(max_line);
+        self.input = Some(Input::File(reader));
         Ok(true)
     }
 
@@ -209,6 +237,50 @@ impl FileStreamSourceTask {
             None | Some(Json::Null) => Ok(0),
             Some(Json::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64().unwrap_or(0)),
             Some(other) => Err(FileStreamError::BadOffset(other.clone()).into()),
+        }
+    }
+
+    /// The reading thread's name: the file's last path component.
+    fn thread_name(&self) -> String {
+        let file = self.config.as_ref().and_then(|c| c.file.as_deref());
+        file.and_then(|f| std::path::Path::new(f).file_name())
+            .map_or_else(
+                || "source".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+    }
+
+    /// Moves complete lines into `records` up to the batch size; `true` when the poll should
+    /// return them now (the batch is full, or an over-long line follows them). A line over
+    /// the limit fails the poll only when no record precedes it, so the lines before it are
+    /// still delivered (and their offsets committed) before the task fails.
+    fn take_lines(
+        config: &SourceConfig,
+        lines: &mut LineBuffer,
+        records: &mut Vec<SourceRecord>,
+    ) -> ConnectResult<bool> {
+        while records.len() < config.batch_size {
+            match lines.next_line() {
+                Ok(Some(line)) => records.push(Self::record(config, line)),
+                Ok(None) => return Ok(false),
+                Err(_) if !records.is_empty() => return Ok(true),
+                Err(too_long) => return Err(Self::too_long(config, too_long).into()),
+            }
+        }
+        Ok(true)
+    }
+
+    fn too_long(config: &SourceConfig, error: LineTooLong) -> FileStreamError {
+        let what = describe(config.file.as_deref(), "stdin");
+        tracing::error!(
+            file = %what,
+            position = error.position,
+            limit = error.limit,
+            "A line is longer than {MAX_LINE_BYTES_CONFIG}; failing the task rather than skipping or splitting it."
+        );
+        FileStreamError::LineTooLong {
+            what,
+            source: error,
         }
     }
 
@@ -266,7 +338,6 @@ impl SourceTask for FileStreamSourceTask {
             input,
             lines,
             chunk,
-            idle_check,
             ..
         } = self;
         let config = config
@@ -275,52 +346,57 @@ impl SourceTask for FileStreamSourceTask {
         let input = input
             .as_mut()
             .ok_or(FileStreamError::NotStarted("FileStreamSourceTask"))?;
-        let what = describe(config.file.as_deref(), "stdin");
         let read_error = |source| FileStreamError::Read {
-            what: what.clone(),
+            what: describe(config.file.as_deref(), "stdin"),
             source,
         };
-        let deadline = Instant::now() + MAX_IDLE;
+        let deadline = tokio::time::Instant::now() + MAX_IDLE;
         let mut records = Vec::new();
+        let mut taken = 0;
         loop {
-            while records.len() < config.batch_size {
-                match lines.next_line() {
-                    Some(line) => records.push(Self::record(config, line)),
-                    None => break,
-                }
-            }
-            if records.len() >= config.batch_size {
+            if Self::take_lines(config, lines, &mut records)? || taken >= MAX_POLL_BYTES {
                 return Ok(records);
             }
-            let n = match input {
-                Input::File(f) => f.read(chunk).map_err(read_error)?,
+            // Await only while holding no record: a dropped poll then loses nothing.
+            let read = match input {
+                Input::File(reader) => match reader.try_next().map_err(read_error)? {
+                    Next::Data(data) => Read::Data(data),
+                    Next::Empty if !records.is_empty() => Read::Nothing,
+                    Next::Empty => match tokio::time::timeout_at(deadline, reader.next()).await {
+                        Err(_elapsed) => Read::Nothing,
+                        Ok(data) => Read::Data(data.map_err(read_error)?),
+                    },
+                },
                 Input::Stdin(stdin) => {
-                    // Never hold lines across an await: return what we have first.
                     if !records.is_empty() {
                         return Ok(records);
                     }
-                    let remaining = deadline.saturating_duration_since(Instant::now());
-                    match tokio::time::timeout(remaining, stdin.read(chunk)).await {
-                        Err(_elapsed) => return Ok(records),
-                        Ok(read) => read.map_err(read_error)?,
+                    match tokio::time::timeout_at(deadline, stdin.read(chunk)).await {
+                        Err(_elapsed) => Read::Nothing,
+                        Ok(read) => match read.map_err(read_error)? {
+                            0 => {
+                                // End of standard input: look again later.
+                                let wait = reader::MAX_IDLE_CHECK;
+                                let until = tokio::time::Instant::now() + wait;
+                                tokio::time::sleep_until(deadline.min(until)).await;
+                                Read::Nothing
+                            }
+                            n => Read::Data(chunk[..n].to_vec()),
+                        },
                     }
                 }
             };
-            if n > 0 {
-                lines.extend(&chunk[..n]);
-                *idle_check = IDLE_CHECK;
-                continue;
+            match read {
+                Read::Data(data) => {
+                    taken += data.len();
+                    lines.extend(&data);
+                }
+                Read::Nothing => return Ok(records),
             }
-            if !records.is_empty() || Instant::now() >= deadline {
-                return Ok(records);
-            }
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let wait = (*idle_check).max(IDLE_CHECK);
-            tokio::time::sleep(wait.min(remaining)).await;
-            *idle_check = (wait * 2).min(MAX_IDLE_CHECK);
         }
     }
 
+    /// Closes the input: the reading thread ends within [`reader::MAX_IDLE_CHECK`].
     async fn stop(&mut self) -> ConnectResult<()> {
         tracing::trace!("Stopping FileStreamSourceTask.");
         self.input = None;
@@ -333,6 +409,10 @@ impl std::fmt::Debug for FileStreamSourceTask {
         f.debug_struct("FileStreamSourceTask")
             .field("config", &self.config)
             .field("position", &self.lines.position())
+            .field(
+                "reading",
+                &matches!(&self.input, Some(Input::File(r)) if !r.is_finished()),
+            )
             .finish()
     }
 }

@@ -2,8 +2,16 @@
 //! with source offsets committed only for the acknowledged prefix of each source partition.
 //!
 //! Offsets are flushed to the offset store every `offset.flush.interval.ms` (first after one
-//! interval) and on shutdown, after waiting up to `offset.flush.timeout.ms` for outstanding
-//! acknowledgements; `SourceTask::commit` is called after each successful flush.
+//! interval); `SourceTask::commit` is called after each successful flush.
+//!
+//! When the task stops, and also when it fails (a poll error, a producer error, a transform
+//! or converter failure under `errors.tolerance=none`), the loop makes a final commit, as
+//! Java's `finalOffsetCommit`: it stops polling, waits for outstanding acknowledgements up to
+//! `offset.flush.timeout.ms` but never past the part of `task.shutdown.graceful.timeout.ms`
+//! not kept for the write (see [`final_commit_plan`]), then commits what was acknowledged and
+//! logs, per source partition, how many records were left unacknowledged (they are produced
+//! again after a restart). So slow acknowledgements cannot make the worker abandon the task
+//! before its acknowledged offsets are written.
 //!
 //! Transformation and conversion run per record through the task's
 //! [`RetryWithToleranceOperator`]: under `errors.tolerance=all` a failed record is logged (with
@@ -25,7 +33,8 @@ use sluice_api::{
     SourceTaskContext,
 };
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, warn};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
 
 use super::converters::{KafkaBytes, RecordConverters};
 use super::errors::context::OriginalRecord;
@@ -139,8 +148,32 @@ pub struct SourceTaskRun {
     pub flush_interval: Duration,
     /// `offset.flush.timeout.ms`.
     pub flush_timeout: Duration,
+    /// `task.shutdown.graceful.timeout.ms`: the budget of the final commit.
+    pub shutdown_timeout: Duration,
     /// The error handler (`errors.*`).
     pub errors: RetryWithToleranceOperator,
+}
+
+/// When a final commit stops waiting for acknowledgements and by when its write must end,
+/// counted from the moment the task stops polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinalCommitPlan {
+    /// How long to wait for outstanding acknowledgements.
+    pub ack_wait: Duration,
+    /// How long until the offset write must be done.
+    pub write_by: Duration,
+}
+
+/// Splits `task.shutdown.graceful.timeout.ms` (`budget`) for the final commit: a quarter of
+/// it, at most 1 s, is kept back; acknowledgements are awaited for up to
+/// `offset.flush.timeout.ms` (`flush_timeout`) but never into that reserve; the offset write
+/// may use the first half of the reserve, the second half is left for `SourceTask.stop` and
+/// the worker. With the defaults (5 s each) that is 4 s of waiting and 0.5 s for the write.
+pub fn final_commit_plan(budget: Duration, flush_timeout: Duration) -> FinalCommitPlan {
+    let reserve = (budget / 4).min(Duration::from_secs(1));
+    let ack_wait = flush_timeout.min(budget.saturating_sub(reserve));
+    let write_by = budget.saturating_sub(reserve / 2).max(ack_wait);
+    FinalCommitPlan { ack_wait, write_by }
 }
 
 /// Runs the task until `control` says [`TaskTarget::Stopping`] or it fails. The final status
@@ -171,7 +204,10 @@ struct SourceLoop {
     status: Arc<StatusStore>,
     flush_interval: Duration,
     flush_timeout: Duration,
+    shutdown_timeout: Duration,
     errors: RetryWithToleranceOperator,
+    /// The worker's wish, also watched while waiting for producer queue space.
+    control: watch::Receiver<TaskTarget>,
 }
 
 impl SourceLoop {
@@ -215,12 +251,19 @@ impl SourceLoop {
             status: run.status,
             flush_interval: run.flush_interval.max(Duration::from_millis(1)),
             flush_timeout: run.flush_timeout,
+            shutdown_timeout: run.shutdown_timeout,
             errors: run.errors,
+            control: control.clone(),
         };
         this.errors.set_stop_signal(control.clone());
         let result = this.run(control).await;
+        if let Err(e) = &result {
+            info!(error = %e, "Source task failed; committing the offsets of acknowledged records first.");
+        }
+        let commit = this.final_commit().await;
         let stop = this.task.stop().await;
         result?;
+        commit?;
         stop.map_err(|error| TaskError::Task {
             call: "SourceTask.stop",
             error,
@@ -262,26 +305,72 @@ impl SourceLoop {
                 }
             }
         }
-        self.finish().await
+        Ok(())
     }
 
-    /// Waits up to `offset.flush.timeout.ms` for outstanding acknowledgements, then commits.
-    async fn finish(&mut self) -> Result<(), TaskError> {
-        let deadline = tokio::time::Instant::now() + self.flush_timeout;
+    /// The final commit (on stop and on failure): waits for outstanding acknowledgements as
+    /// [`final_commit_plan`] allows, logs what stays unacknowledged, and writes the offsets
+    /// of the acknowledged records. An acknowledgement error met while waiting (a failed
+    /// send under `errors.tolerance=none`) does not stop the wait for the other records; it is
+    /// returned after the commit.
+    async fn final_commit(&mut self) -> Result<(), TaskError> {
+        let started = Instant::now();
+        let plan = final_commit_plan(self.shutdown_timeout, self.flush_timeout);
+        let ack_deadline = started + plan.ack_wait;
+        let mut ack_error = None;
         while self.submitted.in_flight() > 0 {
-            match tokio::time::timeout_at(deadline, self.acks.recv()).await {
-                Ok(Some(ack)) => self.handle_ack(ack).await?,
-                Ok(None) => break,
-                Err(_) => {
-                    warn!(
-                        outstanding = self.submitted.in_flight(),
-                        "Timed out waiting for the producer to acknowledge records; their offsets will not be committed."
-                    );
-                    break;
+            match tokio::time::timeout_at(ack_deadline, self.acks.recv()).await {
+                Ok(Some(ack)) => {
+                    if let Err(e) = self.handle_ack(ack).await {
+                        warn!(error = %e, "A record failed while waiting for acknowledgements before the final commit.");
+                        ack_error.get_or_insert(e);
+                    }
                 }
+                Ok(None) | Err(_) => break,
             }
         }
-        self.commit_offsets().await
+        while let Ok(ack) = self.acks.try_recv() {
+            if let Err(e) = self.handle_ack(ack).await {
+                ack_error.get_or_insert(e);
+            }
+        }
+        self.log_unacknowledged(plan.ack_wait);
+        let write_timeout = (started + plan.write_by).saturating_duration_since(Instant::now());
+        let committed = self.write_offsets(write_timeout).await;
+        if !self.uncommitted.is_empty() {
+            warn!(
+                partitions = self.uncommitted.len(),
+                "The final offset commit did not complete; the records after the last committed offsets will be produced again after a restart."
+            );
+        }
+        committed?;
+        ack_error.map_or(Ok(()), Err)
+    }
+
+    /// Logs how many records are still unacknowledged, per source partition.
+    fn log_unacknowledged(&self, waited: Duration) {
+        let outstanding = self.submitted.in_flight();
+        if outstanding == 0 {
+            return;
+        }
+        let per_partition: Vec<String> = self
+            .submitted
+            .unacknowledged()
+            .into_iter()
+            .map(|(partition, n)| {
+                let name = partition.map_or_else(
+                    || "(no source partition)".to_string(),
+                    |p| serde_json::Value::Object(p).to_string(),
+                );
+                format!("{name}: {n}")
+            })
+            .collect();
+        warn!(
+            outstanding,
+            waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+            per_partition = %per_partition.join(", "),
+            "Records were not acknowledged by Kafka in time for the final offset commit; their offsets (and those after them in the same source partition) are not committed, so they will be produced again after a restart."
+        );
     }
 
     async fn drain_acks(&mut self) -> Result<(), TaskError> {
@@ -336,11 +425,25 @@ impl SourceLoop {
         }
     }
 
+    /// Sends a polled batch. When the worker asks the task to stop while the producer's queue
+    /// is full, the rest of the batch is dropped unsent: none of it is submitted, so no offset
+    /// past it is committed and it is polled again after a restart.
     async fn send_batch(&mut self, batch: Vec<SourceRecord>) -> Result<(), TaskError> {
-        for record in batch {
-            self.send_one(record).await?;
+        let total = batch.len();
+        for (i, record) in batch.into_iter().enumerate() {
+            if !self.send_one(record).await? {
+                debug!(
+                    unsent = total - i,
+                    "Stopping while the producer's queue is full; the rest of the batch is not sent."
+                );
+                break;
+            }
         }
         Ok(())
+    }
+
+    fn stopping(&self) -> bool {
+        *self.control.borrow() == TaskTarget::Stopping
     }
 
     fn record_context(record: &SourceRecord) -> String {
@@ -443,7 +546,9 @@ impl SourceLoop {
         })
     }
 
-    async fn send_one(&mut self, original: SourceRecord) -> Result<(), TaskError> {
+    /// Transforms, converts and sends one record; `false` when it was not sent because the
+    /// task is stopping (it is then not submitted either).
+    async fn send_one(&mut self, original: SourceRecord) -> Result<bool, TaskError> {
         let (pre, transformed) = if self.transforms.is_empty() {
             (None, Some(original))
         } else {
@@ -473,15 +578,16 @@ impl SourceLoop {
             (Some(original), out.flatten())
         };
         let Some(mut record) = transformed else {
-            return match pre {
-                Some(original) => self.drop_record(&original).await,
-                None => Ok(()),
-            };
+            if let Some(original) = pre {
+                self.drop_record(&original).await?;
+            }
+            return Ok(true);
         };
         let bytes = self.convert(&mut record, pre.as_ref()).await?;
         let Some(bytes) = bytes else {
             let original = pre.unwrap_or_else(|| record.clone());
-            return self.drop_record(&original).await;
+            self.drop_record(&original).await?;
+            return Ok(true);
         };
         let original = pre.unwrap_or_else(|| record.clone());
         let opaque = self.next_opaque;
@@ -517,6 +623,9 @@ impl SourceLoop {
                     returned,
                 )) => {
                     base = returned;
+                    if self.stopping() {
+                        return Ok(false);
+                    }
                     // Back-pressure: wait for an acknowledgement (or a moment) and retry.
                     let wait = Duration::from_millis(100);
                     if let Ok(Some(ack)) = tokio::time::timeout(wait, self.acks.recv()).await {
@@ -543,13 +652,25 @@ impl SourceLoop {
                 record: original,
             },
         );
-        Ok(())
+        Ok(true)
     }
 
-    /// Writes the committable offsets to the store, then calls `SourceTask.commit`. A failed
-    /// write keeps the offsets for the next attempt (Java logs and retries, too).
+    /// [`Self::commit_offsets_within`] `offset.flush.timeout.ms`.
     async fn commit_offsets(&mut self) -> Result<(), TaskError> {
+        self.commit_offsets_within(self.flush_timeout).await
+    }
+
+    /// Writes the committable offsets to the store, waiting at most `timeout`, then calls
+    /// `SourceTask.commit`. A failed write keeps the offsets for the next attempt (Java logs
+    /// and retries, too).
+    async fn commit_offsets_within(&mut self, timeout: Duration) -> Result<(), TaskError> {
         self.drain_acks().await?;
+        self.write_offsets(timeout).await
+    }
+
+    /// Writes the offsets committable now (acknowledgements already handled), waiting at most
+    /// `timeout`, then calls `SourceTask.commit`.
+    async fn write_offsets(&mut self, timeout: Duration) -> Result<(), TaskError> {
         self.uncommitted.extend(
             self.submitted
                 .committable()
@@ -566,7 +687,7 @@ impl SourceLoop {
             self.id.connector.clone(),
             batch.clone(),
         );
-        match tokio::time::timeout(self.flush_timeout.max(Duration::from_millis(1)), write).await {
+        match tokio::time::timeout(timeout.max(Duration::from_millis(1)), write).await {
             Ok(Ok(())) => {
                 debug!(partitions = count, "Committed source offsets.");
                 self.task.commit().await.map_err(|error| TaskError::Task {
@@ -587,3 +708,6 @@ impl SourceLoop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -132,6 +132,29 @@ impl SubmittedRecords {
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
+
+    /// Records not yet acknowledged per source partition (`None` for records without one),
+    /// most first: what a final commit leaves uncommitted.
+    pub fn unacknowledged(&self) -> Vec<(Option<OffsetMap>, usize)> {
+        let mut out: Vec<(Option<OffsetMap>, usize)> = self
+            .partitions
+            .values()
+            .map(|q| {
+                (
+                    q.partition.clone(),
+                    q.queue.iter().filter(|p| !p.acked).count(),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        out.sort_by_cached_key(|(p, n)| {
+            let name = p
+                .as_ref()
+                .map(|p| serde_json::to_string(p).unwrap_or_default());
+            (std::cmp::Reverse(*n), name)
+        });
+        out
+    }
 }
 
 #[cfg(test)]
@@ -164,8 +187,10 @@ mod tests {
         assert_eq!(s.committable(), vec![(a.clone(), map(r#"{"p":2}"#))]);
         assert!(s.committable().is_empty(), "already taken");
 
+        assert_eq!(s.unacknowledged(), vec![(None, 1), (Some(a.clone()), 1)]);
         assert!(s.ack(&none));
         assert!(s.ack(&a3));
+        assert!(s.unacknowledged().is_empty());
         assert_eq!(s.committable(), vec![(a, map(r#"{"p":3}"#))]);
         assert_eq!(s.in_flight(), 0);
     }

@@ -435,6 +435,7 @@ impl Worker {
                         status: self.status.clone(),
                         flush_interval: self.config.offset_flush_interval,
                         flush_timeout: self.config.offset_flush_timeout,
+                        shutdown_timeout: self.config.task_shutdown_timeout,
                         errors: RetryWithToleranceOperator::new(id.clone(), config, reporters),
                     };
                     tokio::spawn(run_source_task(run, rx))

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use sluice_api::{OffsetStorageReader, Type};
 
@@ -256,4 +257,251 @@ fn empty_file_means_stdin_and_batch_size_defaults_to_2000() {
     let config = SourceConfig::parse(&props(&[("file", ""), ("topic", "t")])).expect("config");
     assert_eq!(config.file, None);
     assert_eq!(config.batch_size, 2000);
+}
+
+/// Runs `scenario` on its own thread and runtime and waits at most `limit` for it, so that a
+/// task blocking its runtime thread fails the test instead of hanging it.
+fn within<T: Send + 'static>(
+    limit: Duration,
+    scenario: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(scenario());
+    });
+    rx.recv_timeout(limit)
+        .map_err(|_| format!("the scenario did not finish within {limit:?}"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Takes the task's file reader, closes it and waits up to 2 s for its thread to end.
+async fn reader_thread_ends(task: &mut FileStreamSourceTask) -> bool {
+    let Some(Input::File(reader)) = task.input.take() else {
+        return false;
+    };
+    let thread = reader.close();
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !thread.is_finished() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    thread.is_finished()
+}
+
+#[test]
+fn a_line_over_the_limit_fails_the_task_after_the_lines_before_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("long.txt");
+    let mut data = b"first\nsecond\n".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+    append(&path, &data);
+    let file = path.to_string_lossy().to_string();
+    let outcome = within(Duration::from_secs(20), move || {
+        runtime().block_on(async move {
+            let mut task =
+                started(&file, &[(MAX_LINE_BYTES_CONFIG, "1048576")], Arc::default()).await;
+            let mut delivered = Vec::new();
+            for _ in 0..100 {
+                match task.poll().await {
+                    Ok(records) => {
+                        delivered.extend(texts(&records).into_iter().map(str::to_string));
+                    }
+                    Err(e) => {
+                        let pending = task.lines.pending();
+                        task.stop().await.expect("stop");
+                        return Ok((delivered, e.to_string(), pending));
+                    }
+                }
+            }
+            Err(format!("no error after 100 polls; delivered {delivered:?}"))
+        })
+    });
+    let (delivered, error, pending) = outcome.and_then(|r| r).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(delivered, vec!["first", "second"]);
+    assert!(
+        error.contains(&format!(
+            "Cannot read {}: the line starting at byte offset 13 is longer than 1048576 bytes (sluice.max.line.bytes",
+            path.to_string_lossy()
+        )),
+        "{error}"
+    );
+    assert!(
+        pending <= 1024 * 1024 + MAX_POLL_BYTES,
+        "{pending} bytes buffered"
+    );
+}
+
+#[test]
+fn dev_zero_fails_quickly_with_bounded_memory_and_its_thread_ends() {
+    let outcome = within(Duration::from_secs(20), || {
+        runtime().block_on(async {
+            let mut task = started(
+                "/dev/zero",
+                &[(MAX_LINE_BYTES_CONFIG, "1048576")],
+                Arc::default(),
+            )
+            .await;
+            let started_at = std::time::Instant::now();
+            let mut max_pending = 0;
+            let error = loop {
+                let polled = task.poll().await;
+                max_pending = max_pending.max(task.lines.pending());
+                match polled {
+                    Ok(records) if records.is_empty() => {}
+                    Ok(records) => return Err(format!("{} records from /dev/zero", records.len())),
+                    Err(e) => break e.to_string(),
+                }
+                if started_at.elapsed() > Duration::from_secs(10) {
+                    return Err("no error within 10 s".to_string());
+                }
+            };
+            let ended = reader_thread_ends(&mut task).await;
+            Ok((error, max_pending, started_at.elapsed(), ended))
+        })
+    });
+    let (error, max_pending, elapsed, ended) =
+        outcome.and_then(|r| r).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        error.contains("Cannot read /dev/zero: the line starting at byte offset 0 is longer than 1048576 bytes"),
+        "{error}"
+    );
+    assert!(
+        max_pending <= 1024 * 1024 + MAX_POLL_BYTES,
+        "{max_pending} bytes buffered"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(
+        ended,
+        "the reading thread kept running after the reader was closed"
+    );
+}
+
+#[test]
+fn dev_zero_task_stops_promptly_while_polling() {
+    let outcome = within(Duration::from_secs(10), || {
+        runtime().block_on(async {
+            // The default 8 MiB limit: the task is still reading when it is stopped.
+            let mut task = started("/dev/zero", &[], Arc::default()).await;
+            // The worker drops a pending poll future to stop a task.
+            let _ = tokio::time::timeout(Duration::from_millis(20), task.poll()).await;
+            let at = std::time::Instant::now();
+            let ended = reader_thread_ends(&mut task).await;
+            task.stop().await.expect("stop");
+            (ended, at.elapsed())
+        })
+    });
+    let (ended, elapsed) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert!(ended, "the reading thread kept running");
+    assert!(elapsed < Duration::from_secs(1), "stop took {elapsed:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_without_writer_neither_blocks_polls_nor_stop_and_is_read_once_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let path = fifo.to_string_lossy().to_string();
+    let outcome = within(Duration::from_secs(10), move || {
+        runtime().block_on(async move {
+            let mut task = started(&path, &[], Arc::default()).await;
+            let at = std::time::Instant::now();
+            let first = task.poll().await.expect("poll");
+            let first_poll = at.elapsed();
+            // A writer appears: its lines are read.
+            let mut writer = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .expect("open the FIFO for writing");
+            writer.write_all(b"a\nb\n").expect("write");
+            let mut got = Vec::new();
+            for _ in 0..20 {
+                got.extend(
+                    texts(&task.poll().await.expect("poll"))
+                        .into_iter()
+                        .map(str::to_string),
+                );
+                if got.len() >= 2 {
+                    break;
+                }
+            }
+            drop(writer);
+            let _ = tokio::time::timeout(Duration::from_millis(20), task.poll()).await;
+            let at = std::time::Instant::now();
+            let ended = reader_thread_ends(&mut task).await;
+            task.stop().await.expect("stop");
+            (first.len(), first_poll, got, ended, at.elapsed())
+        })
+    });
+    let (first, first_poll, got, ended, stop) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first, 0);
+    assert!(
+        first_poll < Duration::from_secs(2),
+        "first poll took {first_poll:?}"
+    );
+    assert_eq!(got, vec!["a", "b"]);
+    assert!(ended, "the reading thread kept running");
+    assert!(stop < Duration::from_secs(1), "stop took {stop:?}");
+}
+
+#[tokio::test]
+async fn a_poll_dropped_while_waiting_loses_no_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("in.txt");
+    append(&path, b"");
+    let mut task = started(&path.to_string_lossy(), &[], Arc::default()).await;
+    assert!(task.poll().await.expect("poll").is_empty());
+    let cancelled = tokio::time::timeout(Duration::from_millis(30), task.poll()).await;
+    assert!(cancelled.is_err(), "the poll should still be waiting");
+    append(&path, b"one\ntwo\n");
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        // Drop some polls mid-wait again while the data arrives.
+        if let Ok(polled) = tokio::time::timeout(Duration::from_millis(5), task.poll()).await {
+            got.extend(
+                texts(&polled.expect("poll"))
+                    .into_iter()
+                    .map(str::to_string),
+            );
+        }
+    }
+    for _ in 0..10 {
+        got.extend(
+            texts(&task.poll().await.expect("poll"))
+                .into_iter()
+                .map(str::to_string),
+        );
+        if got.len() >= 2 {
+            break;
+        }
+    }
+    assert_eq!(got, vec!["one", "two"]);
+}
+
+#[test]
+fn max_line_bytes_is_a_sluice_key_with_an_8_mib_default() {
+    let config = SourceConfig::parse(&props(&[("file", "x"), ("topic", "t")])).expect("config");
+    assert_eq!(config.max_line, 8 * 1024 * 1024);
+    let config = SourceConfig::parse(&props(&[
+        ("file", "x"),
+        ("topic", "t"),
+        (MAX_LINE_BYTES_CONFIG, "10"),
+    ]))
+    .expect("config");
+    assert_eq!(config.max_line, 10);
+    assert!(SourceConfig::parse(&props(&[
+        ("file", "x"),
+        ("topic", "t"),
+        (MAX_LINE_BYTES_CONFIG, "0"),
+    ]))
+    .is_err());
 }

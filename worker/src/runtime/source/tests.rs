@@ -1,0 +1,274 @@
+//! The source loop's final commit against librdkafka's mock cluster: a failing task commits
+//! what was acknowledged before it failed, and slow acknowledgements at shutdown do not cut
+//! off the commit of the acknowledged records.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rdkafka::mocking::MockCluster;
+use sluice_api::{
+    schemas, ConnectError, ConnectRecord, ConnectResult, OffsetMap, Plugin, PluginFactory,
+    RecordMetadata, SourceRecord, SourceTask, SourceTaskContext, Value,
+};
+
+use super::super::test_harness::{herder, props, registry, OneTask};
+use crate::herder::standalone::StandaloneHerder;
+use crate::herder::{ConnectorTaskId, Herder, State};
+use crate::storage::{MemoryOffsetBackingStore, OffsetBackingStore};
+
+/// What a test and its task share, per topic.
+#[derive(Debug, Default, Clone)]
+struct Shared {
+    /// Records acknowledged by Kafka (`commit_record` with metadata).
+    acked: usize,
+    /// The test lets the task poll its extra records.
+    release: bool,
+    /// The task returned its extra records.
+    extra_polled: bool,
+}
+
+fn shared() -> &'static Mutex<HashMap<String, Shared>> {
+    static S: OnceLock<Mutex<HashMap<String, Shared>>> = OnceLock::new();
+    S.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn with_shared<T>(topic: &str, f: impl FnOnce(&mut Shared) -> T) -> T {
+    let mut all = shared().lock().unwrap_or_else(|p| p.into_inner());
+    f(all.entry(topic.to_string()).or_default())
+}
+
+/// Emits `count` records (offsets {"pos": 0..count}), waits until all are acknowledged,
+/// then, with `then=fail`, fails its poll; with `then=more`, emits `extra` more records once
+/// the test releases it.
+struct AckThenTask {
+    topic: String,
+    count: u64,
+    extra: u64,
+    fail: bool,
+    next: u64,
+}
+
+fn partition_f() -> OffsetMap {
+    serde_json::from_str(r#"{"f":"acked"}"#).unwrap_or_default()
+}
+
+impl AckThenTask {
+    fn records(&mut self, until: u64) -> Vec<SourceRecord> {
+        let mut out = Vec::new();
+        while self.next < until {
+            let mut offset = OffsetMap::new();
+            offset.insert("pos".into(), self.next.into());
+            out.push(ConnectRecord::source(
+                partition_f(),
+                offset,
+                self.topic.clone(),
+                Some(schemas::string()),
+                Value::String(format!("v{}", self.next)),
+            ));
+            self.next += 1;
+        }
+        out
+    }
+}
+
+#[async_trait]
+impl SourceTask for AckThenTask {
+    async fn start(&mut self, context: SourceTaskContext) -> ConnectResult<()> {
+        let get = |k: &str| context.config.get(k).and_then(|v| v.parse().ok());
+        self.topic = context.config.get("topic").cloned().unwrap_or_default();
+        self.count = get("count").unwrap_or(0);
+        self.extra = get("extra").unwrap_or(0);
+        self.fail = context.config.get("then").map(String::as_str) == Some("fail");
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        if self.next < self.count {
+            return Ok(self.records(self.count));
+        }
+        let state = with_shared(&self.topic, |s| s.clone());
+        if (state.acked as u64) < self.count {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            return Ok(Vec::new());
+        }
+        if self.fail {
+            return Err(ConnectError::connect(
+                "poll failed after the acknowledged records",
+            ));
+        }
+        if state.release && self.next < self.count + self.extra {
+            let out = self.records(self.count + self.extra);
+            with_shared(&self.topic, |s| s.extra_polled = true);
+            return Ok(out);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Ok(Vec::new())
+    }
+
+    async fn commit_record(
+        &mut self,
+        _record: &SourceRecord,
+        metadata: Option<&RecordMetadata>,
+    ) -> ConnectResult<()> {
+        if metadata.is_some() {
+            with_shared(&self.topic, |s| s.acked += 1);
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
+fn fixture(bootstrap: &str, store: Arc<dyn OffsetBackingStore>) -> Arc<StandaloneHerder> {
+    let plugins = registry(vec![Plugin {
+        class: "test.AckThenSourceConnector",
+        version: "test",
+        factory: PluginFactory::Source(|| {
+            Box::new(OneTask::<Box<dyn SourceTask>>::new(|| {
+                Box::new(AckThenTask {
+                    topic: String::new(),
+                    count: 0,
+                    extra: 0,
+                    fail: false,
+                    next: 0,
+                })
+            }))
+        }),
+    }]);
+    let settings = [
+        ("key.converter", "StringConverter"),
+        ("value.converter", "StringConverter"),
+        // No periodic commit: only the final commit can write offsets.
+        ("offset.flush.interval.ms", "600000"),
+        ("offset.flush.timeout.ms", "5000"),
+        ("task.shutdown.graceful.timeout.ms", "2000"),
+    ];
+    herder(bootstrap, &settings, plugins, store)
+}
+
+fn committed_pos(store: &Arc<dyn OffsetBackingStore>, name: &str) -> Option<u64> {
+    store
+        .get(name, &partition_f())
+        .and_then(|o| o.get("pos").and_then(serde_json::Value::as_u64))
+}
+
+async fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_task_commits_what_was_acknowledged_before_it_failed() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("fails", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+    let h = fixture(&mock.bootstrap_servers(), store.clone());
+    let config = props(&[
+        ("name", "fails"),
+        ("connector.class", "test.AckThenSourceConnector"),
+        ("topic", "fails"),
+        ("count", "25"),
+        ("then", "fail"),
+    ]);
+    h.put_connector_config("fails", config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let task = ConnectorTaskId {
+        connector: "fails".into(),
+        task: 0,
+    };
+    wait_for("the task to fail", Duration::from_secs(15), || {
+        h.worker().status().task(&task).map(|t| t.state) == Some(State::Failed)
+    })
+    .await;
+    assert_eq!(with_shared("fails", |s| s.acked), 25);
+    assert_eq!(
+        committed_pos(&store, "fails"),
+        Some(24),
+        "the offsets of the 25 acknowledged records must be committed when the task fails"
+    );
+    let trace = h
+        .task_status(&task)
+        .await
+        .ok()
+        .and_then(|s| s.trace)
+        .unwrap_or_default();
+    assert!(
+        trace.contains("poll failed after the acknowledged records"),
+        "{trace}"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_acknowledgements_do_not_cut_off_the_final_commit() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("slow", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+    let h = fixture(&mock.bootstrap_servers(), store.clone());
+    let config = props(&[
+        ("name", "slow"),
+        ("connector.class", "test.AckThenSourceConnector"),
+        ("topic", "slow"),
+        ("count", "10"),
+        ("extra", "5"),
+    ]);
+    h.put_connector_config("slow", config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for("10 acknowledgements", Duration::from_secs(15), || {
+        with_shared("slow", |s| s.acked) == 10
+    })
+    .await;
+    // The broker stops answering: the next records stay unacknowledged.
+    mock.broker_down(1).unwrap_or_else(|e| panic!("{e}"));
+    with_shared("slow", |s| s.release = true);
+    wait_for("the extra records", Duration::from_secs(5), || {
+        with_shared("slow", |s| s.extra_polled)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(committed_pos(&store, "slow"), None, "nothing committed yet");
+
+    // offset.flush.timeout.ms (5 s) is longer than task.shutdown.graceful.timeout.ms (2 s):
+    // the wait for the 5 unacknowledged records must leave room for the commit.
+    let at = Instant::now();
+    h.shutdown().await;
+    let took = at.elapsed();
+    assert_eq!(
+        committed_pos(&store, "slow"),
+        Some(9),
+        "the offsets of the 10 acknowledged records must be committed at shutdown"
+    );
+    assert!(took < Duration::from_millis(2500), "shutdown took {took:?}");
+    assert_eq!(with_shared("slow", |s| s.acked), 10);
+    drop(mock);
+}
+
+#[test]
+fn the_final_commit_plan_always_leaves_time_to_write() {
+    use super::final_commit_plan;
+    let s = Duration::from_secs;
+    let ms = Duration::from_millis;
+    let plan = final_commit_plan(s(5), s(5));
+    assert_eq!((plan.ack_wait, plan.write_by), (s(4), ms(4500)));
+    let plan = final_commit_plan(s(2), s(5));
+    assert_eq!((plan.ack_wait, plan.write_by), (ms(1500), ms(1750)));
+    // A short flush timeout ends the wait early; the write may use the rest.
+    let plan = final_commit_plan(s(30), ms(100));
+    assert_eq!((plan.ack_wait, plan.write_by), (ms(100), ms(29500)));
+    let plan = final_commit_plan(Duration::ZERO, s(5));
+    assert_eq!(
+        (plan.ack_wait, plan.write_by),
+        (Duration::ZERO, Duration::ZERO)
+    );
+}
