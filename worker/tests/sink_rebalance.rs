@@ -83,10 +83,10 @@ impl SinkTask for RecordingTask {
 
     async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
         self.puts += 1;
-        if !records.is_empty() && self.puts % 5 == 0 {
+        if !records.is_empty() && self.puts.is_multiple_of(5) {
             return Err(ConnectError::retriable("try this batch again"));
         }
-        if !records.is_empty() && self.puts % 3 == 0 {
+        if !records.is_empty() && self.puts.is_multiple_of(3) {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
         with_journal(&self.connector, |j| {

@@ -110,6 +110,12 @@ mod tests {
                 started.elapsed()
             );
         }
+        // librdkafka counts a message out of its queue only after its delivery report
+        // callback returned.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while producer.in_flight_count() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(producer.in_flight_count(), 0);
     }
 
