@@ -261,6 +261,8 @@ def read_input(path):
 def check(a):
     want, bad = read_input(a.file)
     deadline = time.monotonic() + a.wait
+    started = last_change = time.monotonic()
+    last_count, longest_stall = -1, 0.0
     while True:
         docs = fetch_docs(a.url, a.index)
         seen = {}
@@ -276,6 +278,11 @@ def check(a):
             if d.get("_version", 1) > 1:
                 versions_over_1 += 1
         missing = sorted(n for n in want if n not in seen)
+        t = time.monotonic()
+        if len(missing) != last_count:
+            last_count, last_change = len(missing), t
+        elif missing:
+            longest_stall = max(longest_stall, t - last_change)
         if not missing or time.monotonic() >= deadline:
             break
         if a.progress:
@@ -296,6 +303,8 @@ def check(a):
         "foreign_documents": foreign,
         "unknown_lines": unknown,
         "missing": len(missing),
+        "drain_longest_stall_secs": round(longest_stall),
+        "waited_secs": round(time.monotonic() - started),
         "missing_sample": missing[:20],
     }
     print(json.dumps(result))
