@@ -104,6 +104,7 @@ fn connector_client_overrides_that_run_commands_are_refused() {
         "sasl.kerberos.kinit.cmd",
     ] {
         let config = json!({
+            "name": "kinit",
             "connector.class": "FileStreamSource",
             "file": "/dev/null",
             "topic": "t",
