@@ -4,7 +4,6 @@
 //! threads: [`call_connector`] runs each on tokio's blocking pool under a hard cap
 //! ([`CONNECTOR_CALL_TIMEOUT`]) and turns a panic into an error carrying the panic message.
 
-use std::any::Any;
 use std::time::Duration;
 
 /// The longest a synchronous connector call may take before the herder gives up on it:
@@ -35,15 +34,6 @@ pub enum ConnectorCallError {
     },
 }
 
-/// The message of a panic payload.
-pub fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "(no message)".to_string())
-}
-
 /// Runs `f` on the blocking pool, waiting at most [`CONNECTOR_CALL_TIMEOUT`].
 pub async fn call_connector<T: Send + 'static>(
     call: impl Into<String>,
@@ -63,7 +53,7 @@ pub async fn call_connector_within<T: Send + 'static>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(join)) => {
             let message = match join.try_into_panic() {
-                Ok(panic) => panic_message(&*panic),
+                Ok(panic) => crate::runtime::panics::payload_message(&*panic),
                 Err(e) => e.to_string(),
             };
             tracing::error!(call = %call, panic = %message, "Connector call panicked.");

@@ -198,7 +198,7 @@ where
         Ok(Ok(r)) => r.map_err(RestError::from),
         Ok(Err(join)) => match join.try_into_panic() {
             Ok(panic) => {
-                let detail = crate::herder::blocking::panic_message(&*panic);
+                let detail = crate::runtime::panics::payload_message(&*panic);
                 tracing::error!(panic = %detail, "Herder operation panicked");
                 Err(RestError::Panic)
             }
@@ -280,11 +280,7 @@ pub fn service(state: AppState) -> NormalizePath<Router> {
 
 /// A handler panic becomes Java's 500 body; the panic text goes to the log only.
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let detail = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    tracing::error!(panic = detail, "REST handler panicked");
+    let detail = crate::runtime::panics::payload_message(&*panic);
+    tracing::error!(panic = %detail, "REST handler panicked");
     RestError::Panic.into_response()
 }
