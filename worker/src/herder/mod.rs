@@ -61,8 +61,9 @@ pub type HerderResult<T> = Result<T, HerderError>;
 /// Cluster actions, shared by the standalone and distributed workers.
 ///
 /// # Invariants
-/// * Every method answers with Java's semantics and messages (see
-///   `shared/reference/connect-runtime.md` §1.5), so REST handlers add nothing.
+/// * Every method answers with Java's semantics and messages (those of Java's
+///   `StandaloneHerder`/`DistributedHerder` behind `ConnectorsResource`), so REST handlers add
+///   nothing.
 /// * Methods are safe to call concurrently; each is atomic with respect to the others, and
 ///   the changes of one connector apply one at a time in the order they were requested
 ///   (a `PATCH` reads and writes the config under that ordering, so none is lost).
