@@ -426,3 +426,46 @@ async fn an_internal_topic_with_cleanup_policy_delete_is_refused() {
         )
     );
 }
+
+/// Compaction runs on the broker while workers read: a compacted partition whose last
+/// records were superseded must still be read to its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_to_end_after_compaction_with_a_trailing_tombstone() {
+    let admin = admin();
+    let topic = unique_name("klog-compacted");
+    ensure_topic(&admin, &InternalTopic::status(topic.as_str(), 1, 1))
+        .await
+        .expect("create");
+    let t = topic.clone();
+    tokio::task::spawn_blocking(move || {
+        produce_java(
+            &t,
+            &[
+                ("a", Some("1")),
+                ("b", Some("1")),
+                ("a", Some("2")),
+                ("b", None),
+            ],
+        )
+    })
+    .await
+    .expect("produce");
+    // The broker compacts every few seconds (tansu: maintenance_interval).
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let (seen, callback) = collector();
+    let log = tokio::time::timeout(
+        Duration::from_secs(40),
+        KafkaBasedLog::start(topic.as_str(), &base(), callback),
+    )
+    .await
+    .expect("start returns after compaction")
+    .expect("start");
+    let got = seen_now(&seen);
+    let last_a = got
+        .iter()
+        .rev()
+        .find(|r| r.key.as_deref() == Some(b"a".as_slice()))
+        .expect("key a");
+    assert_eq!(last_a.value.as_deref(), Some(b"2".as_slice()));
+    log.stop().await;
+}

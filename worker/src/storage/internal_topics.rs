@@ -185,14 +185,12 @@ async fn create_if_missing(
         .create_topics([&new], &options)
         .await
         .map_err(create_error)?;
-    for result in results {
-        match result {
-            Ok(_) => return Ok(true),
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => return Ok(false),
-            Err((_, code)) => return Err(create_error(KafkaError::AdminOp(code))),
-        }
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+        Some(Err((_, code))) => Err(create_error(KafkaError::AdminOp(code))),
+        None => Err(create_error(KafkaError::AdminOp(RDKafkaErrorCode::Fail))),
     }
-    Ok(false)
 }
 
 /// The policies in a `cleanup.policy` value, lower case, without blanks.

@@ -12,10 +12,12 @@
 //!   partitions keys as Java's default partitioner does (`murmur2_random`), so a key written
 //!   by Sluice lands on the partition a Java worker would write it to.
 //!
-//! "Read to end" compares the offset after the last consumed record with the high watermark.
-//! The writers of Connect's internal topics are not transactional (without
-//! `exactly.once.source.support`), and Kafka never compacts a partition's active segment, so
-//! the record just before the high watermark always exists.
+//! "Read to end" compares the offset after the last consumed record with the end offsets
+//! (high watermarks). When no record sits just before the end (compaction removed it, or it
+//! is a transaction marker), the reader notices that it is idle, seeks the partition to its
+//! own position, and takes the end-of-partition event that follows (a fetch made after the
+//! request) as proof that it has read everything before the end offsets: librdkafka drops
+//! events from before a seek.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +38,8 @@ use tokio::sync::oneshot;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the reader waits for records before looking at its commands again.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// Idle polls with a read-to-end pending before the reader probes for the partition's end.
+const IDLE_POLLS_BEFORE_PROBE: u32 = 5;
 
 /// One record of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +133,7 @@ fn consumer_config(base: &ClientConfig) -> ClientConfig {
     config
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
+        .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest");
     // librdkafka requires a group.id for a consumer instance even when it only assigns;
     // no group is joined and nothing is committed.
@@ -188,6 +192,10 @@ impl KafkaBasedLog {
             partitions: consumer.1,
             positions: HashMap::new(),
             pending: Vec::new(),
+            requests: 0,
+            probes: HashMap::new(),
+            proven: HashMap::new(),
+            idle_polls: 0,
             callback,
             commands: receiver,
             stopping: stopping.clone(),
@@ -362,11 +370,27 @@ struct Reader {
     partitions: Vec<i32>,
     /// The offset after the last record handed to the callback, per partition.
     positions: HashMap<i32, i64>,
-    /// Read-to-end requests with the end offsets they wait for.
-    pending: Vec<(HashMap<i32, i64>, oneshot::Sender<Result<(), LogError>>)>,
+    /// Read-to-end requests: their number, the end offsets they wait for, the reply.
+    pending: Vec<Pending>,
+    /// Read-to-end requests registered so far.
+    requests: u64,
+    /// Partitions sought to their own position, with the last request registered before.
+    probes: HashMap<i32, u64>,
+    /// Per partition, the last request whose end offsets an end-of-partition event proved
+    /// reached.
+    proven: HashMap<i32, u64>,
+    /// Polls in a row that returned nothing.
+    idle_polls: u32,
     callback: ConsumeCallback,
     commands: mpsc::Receiver<Command>,
     stopping: Arc<AtomicBool>,
+}
+
+/// One read-to-end request.
+struct Pending {
+    id: u64,
+    ends: HashMap<i32, i64>,
+    reply: oneshot::Sender<Result<(), LogError>>,
 }
 
 impl Reader {
@@ -381,8 +405,15 @@ impl Reader {
                 }
             }
             self.complete_pending();
-            self.poll_batch();
+            if self.poll_batch() {
+                self.idle_polls = 0;
+            } else {
+                self.idle_polls = self.idle_polls.saturating_add(1);
+            }
             self.complete_pending();
+            if self.idle_polls >= IDLE_POLLS_BEFORE_PROBE {
+                self.probe_unreached();
+            }
         }
     }
 
@@ -408,31 +439,76 @@ impl Reader {
             }
         }
         tracing::trace!(topic = %self.topic, ?ends, "Reading to the end offsets");
-        self.pending.push((ends, reply));
+        self.requests += 1;
+        self.pending.push(Pending {
+            id: self.requests,
+            ends,
+            reply,
+        });
+    }
+
+    /// Whether `request` has read partition `p` up to `end`.
+    fn reached(&self, request: u64, p: i32, end: i64) -> bool {
+        end <= 0
+            || self.positions.get(&p).copied().unwrap_or(0) >= end
+            || self.proven.get(&p).is_some_and(|proven| *proven >= request)
     }
 
     fn complete_pending(&mut self) {
-        let positions = &self.positions;
-        let reached = |ends: &HashMap<i32, i64>| {
-            ends.iter()
-                .all(|(p, end)| *end <= 0 || positions.get(p).copied().unwrap_or(0) >= *end)
-        };
         let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
             .into_iter()
-            .partition(|(ends, _)| reached(ends));
+            .partition(|r| r.ends.iter().all(|(p, end)| self.reached(r.id, *p, *end)));
         self.pending = waiting;
-        for (_, reply) in done {
-            let _ = reply.send(Ok(()));
+        for request in done {
+            let _ = request.reply.send(Ok(()));
         }
     }
 
-    /// Hands the records available now (up to a batch) to the callback.
-    fn poll_batch(&mut self) {
+    /// Seeks every partition a pending request still waits for (and that is not being
+    /// probed) to the reader's own position, so that an end-of-partition event follows.
+    fn probe_unreached(&mut self) {
+        let mut unreached: Vec<i32> = Vec::new();
+        for request in &self.pending {
+            for (p, end) in &request.ends {
+                if !self.reached(request.id, *p, *end)
+                    && !self.probes.contains_key(p)
+                    && !unreached.contains(p)
+                {
+                    unreached.push(*p);
+                }
+            }
+        }
+        for p in unreached {
+            let offset = self
+                .positions
+                .get(&p)
+                .map_or(Offset::Beginning, |o| Offset::Offset(*o));
+            match self
+                .consumer
+                .seek(&self.topic, p, offset, Timeout::After(REQUEST_TIMEOUT))
+            {
+                Ok(()) => {
+                    tracing::debug!(topic = %self.topic, partition = p, ?offset, "Probing for the end of the partition");
+                    self.probes.insert(p, self.requests);
+                }
+                Err(e) => {
+                    tracing::warn!(topic = %self.topic, partition = p, error = %e, "Could not seek");
+                }
+            }
+        }
+        self.idle_polls = 0;
+    }
+
+    /// Hands the records available now (up to a batch) to the callback; gives whether
+    /// anything arrived.
+    fn poll_batch(&mut self) -> bool {
         let mut timeout = POLL_INTERVAL;
+        let mut any = false;
         for _ in 0..1000 {
             let Some(result) = self.consumer.poll(timeout) else {
-                return;
+                return any;
             };
+            any = true;
             timeout = Duration::ZERO;
             match result {
                 Ok(message) => {
@@ -445,12 +521,19 @@ impl Reader {
                     self.positions.insert(record.partition, record.offset + 1);
                     (self.callback)(record);
                 }
-                Err(KafkaError::PartitionEOF(_)) => {}
+                Err(KafkaError::PartitionEOF(p)) => {
+                    // After a seek, this event comes from a fetch made after every request
+                    // registered before the seek: their end offsets are reached.
+                    if let Some(request) = self.probes.remove(&p) {
+                        self.proven.insert(p, request);
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(topic = %self.topic, error = %e, "Error reading KafkaBasedLog");
                 }
             }
         }
+        any
     }
 }
 
