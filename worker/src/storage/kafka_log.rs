@@ -609,4 +609,70 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("no-such-topic"), "{err}");
     }
+
+    /// The probe for a partition whose last offset holds no record (compacted away, or a
+    /// transaction marker): a request waiting for an end the records never reach is
+    /// answered by the end-of-partition event after the reader seeks to its own position.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_end_beyond_the_last_record_is_reached_through_the_probe() {
+        let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+        mock.create_topic("log-gap", 1, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", mock.bootstrap_servers());
+        let producer: FutureProducer = producer_config(&base)
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        for key in ["a", "b"] {
+            producer
+                .send(
+                    FutureRecord::<str, str>::to("log-gap")
+                        .key(key)
+                        .payload("v"),
+                    Timeout::Never,
+                )
+                .await
+                .unwrap_or_else(|(e, _)| panic!("{e}"));
+        }
+        let consumer: BaseConsumer = consumer_config(&base)
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (consumer, partitions) =
+            tokio::task::spawn_blocking(move || assign_all(consumer, "log-gap"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let (seen, callback) = collector();
+        let (reply, answer) = oneshot::channel();
+        let (_commands, receiver) = mpsc::channel();
+        let stopping = Arc::new(AtomicBool::new(false));
+        // The records end at offset 2; the request waits for end offset 5, as when the
+        // records at offsets 2..5 were compacted away or are transaction markers.
+        let reader = Reader {
+            topic: "log-gap".into(),
+            consumer,
+            partitions,
+            positions: HashMap::new(),
+            pending: vec![Pending {
+                id: 1,
+                ends: HashMap::from([(0, 5)]),
+                reply,
+            }],
+            requests: 1,
+            probes: HashMap::new(),
+            proven: HashMap::new(),
+            idle_polls: 0,
+            callback,
+            commands: receiver,
+            stopping: stopping.clone(),
+        };
+        let thread = std::thread::spawn(move || reader.run());
+        let answered = tokio::time::timeout(Duration::from_secs(20), answer).await;
+        stopping.store(true, Ordering::SeqCst);
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        assert!(matches!(answered, Ok(Ok(Ok(())))), "{answered:?}");
+        // The seek to the reader's own position neither lost nor repeated a record.
+        let keys: Vec<_> = seen.lock().unwrap().iter().map(|r| r.key.clone()).collect();
+        assert_eq!(keys, [Some(b"a".to_vec()), Some(b"b".to_vec())]);
+    }
 }
