@@ -372,9 +372,14 @@ async fn missing_internal_topics_are_created_compacted_and_existing_ones_accepte
     }
     // -1: the broker's default partitions and replication factor, as Java.
     let defaults = InternalTopic::status(unique_name("klog-status-defaults"), -1, -1);
-    assert!(ensure_topic(&admin, &defaults).await.expect("create with broker defaults"));
+    assert!(ensure_topic(&admin, &defaults)
+        .await
+        .expect("create with broker defaults"));
     assert!(partitions(&admin, &defaults.name).await >= 1);
-    assert_eq!(cleanup_policy(&admin, &defaults.name).await.as_deref(), Some("compact"));
+    assert_eq!(
+        cleanup_policy(&admin, &defaults.name).await.as_deref(),
+        Some("compact")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

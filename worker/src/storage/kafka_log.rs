@@ -135,8 +135,8 @@ fn consumer_config(base: &ClientConfig) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest");
-    // librdkafka requires a group.id for a consumer instance even when it only assigns;
-    // no group is joined and nothing is committed.
+    // rdkafka refuses to create a consumer without a group.id, even one that only assigns
+    // partitions; this one never joins the group and commits nothing.
     if config.get("group.id").is_none() {
         config.set("group.id", "sluice-kafka-based-log");
     }
