@@ -479,3 +479,49 @@ async fn read_to_end_after_compaction_with_a_trailing_tombstone() {
     assert_eq!(last_a.value.as_deref(), Some(b"2".as_slice()));
     log.stop().await;
 }
+
+/// Two workers' stores on one offsets topic: a write by one is seen by the other after
+/// `read_to_end`, and a partition first written by Java (fields not in sorted order) is
+/// updated under Java's exact key bytes, so compaction replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_share_the_topic_and_keep_javas_key_bytes() {
+    let admin = admin();
+    let topic = unique_name("klog-offsets-shared");
+    ensure_topic(&admin, &InternalTopic::offsets(topic.as_str(), 3, 1))
+        .await
+        .expect("create");
+    let java_key = r#"["jdbc",{"table":"orders","protocol":"1"}]"#;
+    let t = topic.clone();
+    tokio::task::spawn_blocking(move || produce_java(&t, &[(java_key, Some(r#"{"ts":1}"#))]))
+        .await
+        .expect("produce");
+    let a = KafkaOffsetBackingStore::start(&topic, &base())
+        .await
+        .expect("store a");
+    let b = KafkaOffsetBackingStore::start(&topic, &base())
+        .await
+        .expect("store b");
+    let partition = map(r#"{"protocol":"1","table":"orders"}"#);
+    a.set("jdbc", vec![(partition.clone(), Some(map(r#"{"ts":2}"#)))])
+        .await
+        .expect("write through a");
+    b.read_to_end().await.expect("b reads to end");
+    assert_eq!(b.get("jdbc", &partition), Some(map(r#"{"ts":2}"#)));
+    a.stop().await;
+    b.stop().await;
+
+    let (seen, callback) = collector();
+    let raw = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+        .await
+        .expect("raw reader");
+    raw.stop().await;
+    let keys: Vec<Vec<u8>> = seen_now(&seen).into_iter().filter_map(|r| r.key).collect();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|k| k.as_slice() == java_key.as_bytes()),
+        "{:?}",
+        keys.iter()
+            .map(|k| String::from_utf8_lossy(k))
+            .collect::<Vec<_>>()
+    );
+}
