@@ -8,10 +8,16 @@
 //!
 //! * [`offsets_file::FileOffsetBackingStore`]: `offset.storage.file.filename` (standalone).
 //! * [`offsets_memory::MemoryOffsetBackingStore`]: in memory, for tests and tools.
+//! * [`offsets_kafka::KafkaOffsetBackingStore`]: `offset.storage.topic` (distributed), on
+//!   [`kafka_log::KafkaBasedLog`], the compacted topic read as a log.
+//! * [`internal_topics`]: creating and checking the internal topics.
 //! * [`java_serialization`]: the Java serialization codec of the offsets file.
 
+pub mod internal_topics;
 pub mod java_serialization;
+pub mod kafka_log;
 pub mod offsets_file;
+pub mod offsets_kafka;
 pub mod offsets_memory;
 mod table;
 
@@ -21,6 +27,7 @@ use std::sync::Arc;
 use sluice_api::OffsetMap;
 
 pub use offsets_file::FileOffsetBackingStore;
+pub use offsets_kafka::KafkaOffsetBackingStore;
 pub use offsets_memory::MemoryOffsetBackingStore;
 
 /// A failure to read or write stored offsets.

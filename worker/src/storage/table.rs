@@ -26,7 +26,7 @@ pub(crate) struct OffsetTable {
     entries: BTreeMap<Vec<u8>, StoredOffset>,
 }
 
-fn canonical(connector: &str, partition: &OffsetMap) -> Vec<u8> {
+pub(crate) fn canonical(connector: &str, partition: &OffsetMap) -> Vec<u8> {
     // `serde_json::Value` with sorted keys: collect into a BTreeMap first.
     let sorted: BTreeMap<&String, &serde_json::Value> = partition.iter().collect();
     let key = (connector, sorted);
@@ -93,6 +93,15 @@ impl OffsetTable {
             }
             None => false,
         }
+    }
+
+    /// The key bytes to write for a partition: the stored ones (as first written, perhaps
+    /// by Java), else Java's format.
+    pub fn key_of(&self, connector: &str, partition: &OffsetMap) -> Vec<u8> {
+        self.entries
+            .get(&canonical(connector, partition))
+            .map(|e| e.key.clone())
+            .unwrap_or_else(|| offset_key(connector, partition))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &StoredOffset> {

@@ -1,0 +1,319 @@
+//! Creating and checking the internal topics (Java's `TopicAdmin` and the topic initializers
+//! of the Kafka backing stores).
+//!
+//! * A missing topic is created with `cleanup.policy=compact`, the configured partitions and
+//!   replication factor (`-1`: the broker's default, as Java). The config topic always has 1
+//!   partition.
+//! * An existing topic must have exactly `cleanup.policy=compact`, and the config topic
+//!   exactly one partition; otherwise [`ensure_topic`] fails with Java's message. When the
+//!   broker does not let us describe the topic's configs, the policy check is skipped with an
+//!   info log, as Java does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+/// The worker property naming the config topic.
+pub const CONFIG_TOPIC_CONFIG: &str = "config.storage.topic";
+/// The worker property naming the offsets topic.
+pub const OFFSET_STORAGE_TOPIC_CONFIG: &str = "offset.storage.topic";
+/// The worker property naming the status topic.
+pub const STATUS_STORAGE_TOPIC_CONFIG: &str = "status.storage.topic";
+
+/// How long admin requests may take (Java's `default.api.timeout.ms` is 60 s).
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One internal topic: its name, the worker property that names it, and how to create it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalTopic {
+    /// The topic name.
+    pub name: String,
+    /// The worker property that supplied it (`config.storage.topic`, ...).
+    pub property: &'static str,
+    /// What it keeps, as Java's messages name it ("connector configurations", ...).
+    pub purpose: &'static str,
+    /// Partitions when created (`-1`: broker default).
+    pub partitions: i32,
+    /// Replication factor when created (`-1`: broker default).
+    pub replication_factor: i32,
+    /// Whether the topic must have exactly one partition (the config topic).
+    pub single_partition: bool,
+}
+
+impl InternalTopic {
+    /// The config topic: always one partition.
+    pub fn config(name: impl Into<String>, replication_factor: i32) -> Self {
+        InternalTopic {
+            name: name.into(),
+            property: CONFIG_TOPIC_CONFIG,
+            purpose: "connector configurations",
+            partitions: 1,
+            replication_factor,
+            single_partition: true,
+        }
+    }
+
+    /// The offsets topic (Java's defaults: 25 partitions, replication 3).
+    pub fn offsets(name: impl Into<String>, partitions: i32, replication_factor: i32) -> Self {
+        InternalTopic {
+            name: name.into(),
+            property: OFFSET_STORAGE_TOPIC_CONFIG,
+            purpose: "source connector offsets",
+            partitions,
+            replication_factor,
+            single_partition: false,
+        }
+    }
+
+    /// The status topic (Java's defaults: 5 partitions, replication 3).
+    pub fn status(name: impl Into<String>, partitions: i32, replication_factor: i32) -> Self {
+        InternalTopic {
+            name: name.into(),
+            property: STATUS_STORAGE_TOPIC_CONFIG,
+            purpose: "connector and task statuses",
+            partitions,
+            replication_factor,
+            single_partition: false,
+        }
+    }
+}
+
+/// A failure to create or check an internal topic.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    /// The topic's cleanup policy is not exactly `compact` (Java's `ConfigException`).
+    #[error(
+        "Topic '{topic}' supplied via the '{property}' property is required to have \
+         'cleanup.policy=compact' to guarantee consistency and durability of {purpose}, but \
+         found the topic currently has 'cleanup.policy={found}'. Continuing would likely result \
+         in eventually losing {purpose} and problems restarting this Connect cluster in the \
+         future. Change the '{property}' property in the Connect worker configurations to use \
+         a topic with 'cleanup.policy=compact'."
+    )]
+    NotCompacted {
+        /// The topic.
+        topic: String,
+        /// The worker property.
+        property: &'static str,
+        /// What the topic keeps.
+        purpose: &'static str,
+        /// The policies found, comma-separated.
+        found: String,
+    },
+    /// The config topic has more than one partition (Java's `ConfigException`).
+    #[error(
+        "Topic '{topic}' supplied via the '{property}' property is required to have a single \
+         partition in order to guarantee consistency of connector configurations, but found \
+         {partitions} partitions."
+    )]
+    NotSinglePartition {
+        /// The topic.
+        topic: String,
+        /// The worker property.
+        property: &'static str,
+        /// The partitions found.
+        partitions: usize,
+    },
+    /// CreateTopics failed.
+    #[error("Error while attempting to create/find topic(s) '{topic}': {source}")]
+    Create {
+        /// The topic.
+        topic: String,
+        /// The client error.
+        #[source]
+        source: KafkaError,
+    },
+    /// Metadata or configs could not be read.
+    #[error("Error while attempting to describe topic '{topic}': {source}")]
+    Describe {
+        /// The topic.
+        topic: String,
+        /// The client error.
+        #[source]
+        source: KafkaError,
+    },
+}
+
+/// Creates `topic` if it is missing, else checks it; gives whether it was created.
+pub async fn ensure_topic(
+    admin: &Arc<AdminClient<DefaultClientContext>>,
+    topic: &InternalTopic,
+) -> Result<bool, TopicError> {
+    let created = create_if_missing(admin, topic).await?;
+    if created {
+        tracing::info!(topic = %topic.name, partitions = topic.partitions, "Created internal topic");
+    } else {
+        check_cleanup_policy(admin, topic).await?;
+    }
+    if topic.single_partition {
+        let partitions = partition_count(admin, &topic.name).await?;
+        if partitions > 1 {
+            return Err(TopicError::NotSinglePartition {
+                topic: topic.name.clone(),
+                property: topic.property,
+                partitions,
+            });
+        }
+    }
+    Ok(created)
+}
+
+async fn create_if_missing(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &InternalTopic,
+) -> Result<bool, TopicError> {
+    let partitions = if topic.single_partition {
+        1
+    } else {
+        topic.partitions
+    };
+    let new = NewTopic::new(
+        &topic.name,
+        partitions,
+        TopicReplication::Fixed(topic.replication_factor),
+    )
+    .set("cleanup.policy", "compact");
+    let options = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
+    let create_error = |source| TopicError::Create {
+        topic: topic.name.clone(),
+        source,
+    };
+    let results = admin
+        .create_topics([&new], &options)
+        .await
+        .map_err(create_error)?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(true),
+        Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) => Ok(false),
+        Some(Err((_, code))) => Err(create_error(KafkaError::AdminOp(code))),
+        None => Err(create_error(KafkaError::AdminOp(RDKafkaErrorCode::Fail))),
+    }
+}
+
+/// The policies in a `cleanup.policy` value, lower case, without blanks.
+fn policies(value: &str) -> Vec<String> {
+    let mut found: Vec<String> = value
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+async fn check_cleanup_policy(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &InternalTopic,
+) -> Result<(), TopicError> {
+    let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
+    let results = admin
+        .describe_configs([&ResourceSpecifier::Topic(&topic.name)], &options)
+        .await
+        .map_err(|source| TopicError::Describe {
+            topic: topic.name.clone(),
+            source,
+        })?;
+    let value = results
+        .into_iter()
+        .find_map(|r| r.ok())
+        .and_then(|resource| resource.get("cleanup.policy").and_then(|e| e.value.clone()));
+    let found = value.as_deref().map(policies).unwrap_or_default();
+    if found.is_empty() {
+        tracing::info!(
+            topic = %topic.name,
+            "Unable to use admin client to verify the cleanup policy of '{}' topic is 'compact', \
+             either because the broker is an older version or because the Kafka principal used \
+             for Connect internal topics does not have the required permission to describe topic \
+             configurations.",
+            topic.name
+        );
+        return Ok(());
+    }
+    if found != ["compact"] {
+        return Err(TopicError::NotCompacted {
+            topic: topic.name.clone(),
+            property: topic.property,
+            purpose: topic.purpose,
+            found: found.join(","),
+        });
+    }
+    Ok(())
+}
+
+async fn partition_count(
+    admin: &Arc<AdminClient<DefaultClientContext>>,
+    name: &str,
+) -> Result<usize, TopicError> {
+    let admin = admin.clone();
+    let owned = name.to_string();
+    let describe = |source| TopicError::Describe {
+        topic: name.to_string(),
+        source,
+    };
+    let metadata = tokio::task::spawn_blocking(move || {
+        admin.inner().fetch_metadata(Some(&owned), ADMIN_TIMEOUT)
+    })
+    .await
+    .map_err(|_| describe(KafkaError::Canceled))?
+    .map_err(describe)?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == name)
+        .map(|t| t.partitions().len())
+        .sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_are_normalized() {
+        assert_eq!(policies("compact"), ["compact"]);
+        assert_eq!(policies(" Compact , "), ["compact"]);
+        assert_eq!(policies("delete,compact"), ["compact", "delete"]);
+        assert!(policies(" ").is_empty());
+    }
+
+    #[test]
+    fn java_messages() {
+        let e = TopicError::NotCompacted {
+            topic: "connect-configs".into(),
+            property: CONFIG_TOPIC_CONFIG,
+            purpose: "connector configurations",
+            found: "delete".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Topic 'connect-configs' supplied via the 'config.storage.topic' property is required \
+             to have 'cleanup.policy=compact' to guarantee consistency and durability of connector \
+             configurations, but found the topic currently has 'cleanup.policy=delete'. Continuing \
+             would likely result in eventually losing connector configurations and problems \
+             restarting this Connect cluster in the future. Change the 'config.storage.topic' \
+             property in the Connect worker configurations to use a topic with \
+             'cleanup.policy=compact'."
+        );
+        let e = TopicError::NotSinglePartition {
+            topic: "connect-configs".into(),
+            property: CONFIG_TOPIC_CONFIG,
+            partitions: 25,
+        };
+        assert_eq!(
+            e.to_string(),
+            "Topic 'connect-configs' supplied via the 'config.storage.topic' property is required \
+             to have a single partition in order to guarantee consistency of connector \
+             configurations, but found 25 partitions."
+        );
+        let c = InternalTopic::config("c", -1);
+        assert_eq!((c.partitions, c.single_partition), (1, true));
+        assert_eq!(
+            InternalTopic::status("s", 5, 3).purpose,
+            "connector and task statuses"
+        );
+    }
+}
