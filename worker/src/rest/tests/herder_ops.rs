@@ -350,8 +350,11 @@ async fn a_slow_validation_does_not_block_other_requests() {
         !slow.is_finished(),
         "the validation ended before the reads: the test proves nothing"
     );
+    // A blocked runtime thread would hold every read for the whole 1.5 s validation; the
+    // bound leaves room for a busy machine running the other tests in parallel (the
+    // 100 ms figure over HTTP is checked by tests/rest_hardening.rs).
     assert!(
-        worst < Duration::from_millis(100),
+        worst < Duration::from_millis(500),
         "GET /connectors took {worst:?}"
     );
     let (status, body) = slow.await.unwrap();
