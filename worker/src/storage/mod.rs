@@ -12,13 +12,18 @@
 //!   [`kafka_log::KafkaBasedLog`], the compacted topic read as a log.
 //! * [`internal_topics`]: creating and checking the internal topics.
 //! * [`java_serialization`]: the Java serialization codec of the offsets file.
+//! * [`config_records`] / [`status_records`]: the byte-exact codecs of the config-topic and
+//!   status-topic records (pure; no Kafka I/O yet).
 
+pub mod config_records;
 pub mod internal_topics;
 pub mod java_serialization;
 pub mod kafka_log;
 pub mod offsets_file;
 pub mod offsets_kafka;
 pub mod offsets_memory;
+mod record_json;
+pub mod status_records;
 mod table;
 
 use std::path::PathBuf;
