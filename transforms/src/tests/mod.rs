@@ -1,5 +1,5 @@
-//! Behaviour tests of the transformations and predicates, checked against the reference
-//! (transforms-and-converters.md §3–5) and the cases of Kafka's own transform tests.
+//! Behaviour tests of the transformations and predicates, checked against the
+//! behaviour of Kafka's shipped SMTs and predicates and the cases of Kafka's own transform tests.
 
 mod cast;
 mod chain;

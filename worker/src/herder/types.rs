@@ -1,5 +1,5 @@
 //! The entities the herder answers with, serialized exactly as Java's REST entities
-//! (`connect-runtime.md` §1.4).
+//! (`ConnectorInfo`, `ConnectorStateInfo`, `TaskInfo`, … with Java's field names).
 
 use serde::{Deserialize, Serialize};
 use sluice_api::Props;

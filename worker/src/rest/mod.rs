@@ -1,4 +1,4 @@
-//! The Kafka Connect REST API (`connect-runtime.md` §1), served by axum.
+//! The Kafka Connect REST API (Java Connect's `ConnectorsResource` and friends), served by axum.
 //!
 //! Handlers are thin: each parses the request, calls one [`Herder`] method and maps the
 //! result onto Java's status code and entity. Changes run on their own task ([`detached`]),

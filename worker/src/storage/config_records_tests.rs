@@ -1,4 +1,4 @@
-//! Fixtures: the key and value bytes a Java worker writes (connect-runtime.md §2.1/§2.2, the
+//! Fixtures: the key and value bytes a Java worker writes (docs/internal-topics.md, the
 //! schemas and writers of `KafkaConfigBackingStore`), decoded and encoded back.
 
 use super::*;

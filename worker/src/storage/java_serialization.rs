@@ -2,7 +2,7 @@
 //! standalone offsets file (`FileOffsetBackingStore`), so that a file written by
 //! `connect-standalone` is read by Sluice and the other way round.
 //!
-//! The layout (`connect-runtime.md` §2.5, checked against OpenJDK 17):
+//! The layout (Java's `FileOffsetBackingStore` file, checked against OpenJDK 17):
 //!
 //! ```text
 //! AC ED 00 05                              stream magic, version 5
@@ -315,7 +315,7 @@ mod tests {
     }
 
     /// The bytes OpenJDK 17 writes for a 2-entry map {b"k1" -> b"v", b"k2" -> null}
-    /// (connect-runtime.md §2.5).
+    /// (a `FileOffsetBackingStore` file).
     fn java_two_entries() -> Vec<u8> {
         let mut v = hex("AC ED 00 05 73 72 00 11");
         v.extend_from_slice(b"java.util.HashMap");

@@ -1,4 +1,4 @@
-//! Fixtures: the key and value bytes a Java worker writes (connect-runtime.md §2.4, the
+//! Fixtures: the key and value bytes a Java worker writes (docs/internal-topics.md, the
 //! schemas and writers of `KafkaStatusBackingStore`; key cases from upstream's
 //! `KafkaStatusBackingStoreFormatTest`), decoded and encoded back.
 

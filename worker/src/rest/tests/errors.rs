@@ -125,7 +125,7 @@ async fn a_panicking_handler_still_answers_json_500() {
     assert_eq!(r.headers["content-type"], "application/json");
 }
 
-/// Every endpoint of `connect-runtime.md` §1.3 (the internal ones excepted), plus
+/// Every endpoint of Java Connect's REST API (the internal ones excepted), plus
 /// `/openapi.json`.
 const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/"),
