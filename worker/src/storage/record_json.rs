@@ -116,6 +116,33 @@ pub(crate) fn parse_task_key(key: &str, skip: usize) -> Option<(String, i32)> {
     Some((rest.get(skip..)?.join("-"), task))
 }
 
+/// What the config and status codec tests share: decodes Java's `key`/`value` bytes with
+/// `decode`, checks the record against `expected`, and encodes it back to the same bytes.
+#[cfg(test)]
+pub(crate) fn assert_round_trip<R, E>(
+    key: &str,
+    value: Option<&str>,
+    expected: R,
+    decode: impl Fn(&str, Option<&[u8]>) -> Result<Option<R>, E>,
+    encode: impl Fn(&R) -> (String, Option<Vec<u8>>),
+) where
+    R: PartialEq + std::fmt::Debug,
+    E: std::fmt::Display,
+{
+    let decoded = decode(key, value.map(str::as_bytes))
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
+        .unwrap_or_else(|| panic!("{key}: no record"));
+    assert_eq!(decoded, expected, "{key}");
+    let (k, v) = encode(&decoded);
+    assert_eq!(k, key);
+    assert_eq!(
+        v.as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        value.map(str::to_string),
+        "{key}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

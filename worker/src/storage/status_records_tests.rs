@@ -4,18 +4,14 @@
 
 use super::*;
 
+/// Decodes Java's bytes, checks the record, and encodes it back to the same bytes.
 fn round_trip(key: &str, value: Option<&str>, expected: StatusRecord) {
-    let decoded = StatusRecord::decode(key, value.map(str::as_bytes))
-        .unwrap_or_else(|e| panic!("{key}: {e}"))
-        .unwrap_or_else(|| panic!("{key}: no record"));
-    assert_eq!(decoded, expected, "{key}");
-    let (k, v) = decoded.encode();
-    assert_eq!(k, key);
-    assert_eq!(
-        v.as_deref()
-            .map(|b| String::from_utf8_lossy(b).into_owned()),
-        value.map(str::to_string),
-        "{key}"
+    crate::storage::record_json::assert_round_trip(
+        key,
+        value,
+        expected,
+        StatusRecord::decode,
+        StatusRecord::encode,
     );
 }
 
