@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod herder;
 pub mod logging;
+pub mod model;
 pub mod plugins;
 pub mod rest;
 pub mod runtime;

@@ -10,7 +10,7 @@ use sluice_api::config::{ConfigErrors, Width};
 use sluice_api::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Props, Validator};
 
 use super::{props_file, ConfigFileError};
-use crate::herder::TargetState;
+use crate::model::TargetState;
 
 /// `name`.
 pub const NAME: &str = "name";

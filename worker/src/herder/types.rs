@@ -4,47 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sluice_api::Props;
 
-/// A connector's target state, as written to the config topic and set by
-/// pause/resume/stop or `initial_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum TargetState {
-    /// Running.
-    Started,
-    /// Paused: tasks kept, processing suspended.
-    Paused,
-    /// Stopped: tasks shut down, config kept.
-    Stopped,
-}
-
-/// Connector or task state as reported by status endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum State {
-    /// Not yet assigned to a worker.
-    Unassigned,
-    /// Running.
-    Running,
-    /// Paused.
-    Paused,
-    /// Failed (with a trace).
-    Failed,
-    /// Being restarted.
-    Restarting,
-    /// Stopped (connectors only).
-    Stopped,
-}
-
-/// `{"connector": name, "task": n}`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-pub struct ConnectorTaskId {
-    /// Connector name.
-    pub connector: String,
-    /// Task number.
-    pub task: u32,
-}
+pub use crate::model::{ConnectorState, ConnectorTaskId, State, TargetState, TaskState};
 
 /// Whether the connector is a source or a sink (`unknown` when the class cannot be loaded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -79,32 +39,6 @@ pub struct Created<T> {
     pub created: bool,
     /// The result.
     pub result: T,
-}
-
-/// The connector part of a status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ConnectorState {
-    /// State.
-    pub state: State,
-    /// Worker running it.
-    pub worker_id: String,
-    /// Failure trace, omitted when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<String>,
-}
-
-/// One task's status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TaskState {
-    /// Task number.
-    pub id: u32,
-    /// State.
-    pub state: State,
-    /// Worker running it.
-    pub worker_id: String,
-    /// Failure trace, omitted when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<String>,
 }
 
 /// `ConnectorStateInfo`.

@@ -185,7 +185,7 @@ pub fn connect_trace(error: &ConnectError) -> String {
 /// anywhere in the loop (the task, a converter, a transformation, the runtime) is caught and
 /// fails the task like an error. `kind` ("Source" or "Sink") only names the task in the log.
 pub(crate) async fn supervise_task(
-    id: crate::herder::ConnectorTaskId,
+    id: crate::model::ConnectorTaskId,
     status: std::sync::Arc<status::StatusStore>,
     kind: &'static str,
     task_loop: impl std::future::Future<Output = Result<(), TaskError>>,
@@ -197,12 +197,12 @@ pub(crate) async fn supervise_task(
             Ok(Ok(())) => tracing::info!("{kind} task stopped."),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "{kind} task failed.");
-                status.put_task(&id, crate::herder::State::Failed, Some(e.trace()));
+                status.put_task(&id, crate::model::State::Failed, Some(e.trace()));
             }
             Err(panic) => {
                 let e = TaskError::Panic(panic);
                 tracing::error!(error = %e, "{kind} task panicked; it is FAILED.");
-                status.put_task(&id, crate::herder::State::Failed, Some(e.trace()));
+                status.put_task(&id, crate::model::State::Failed, Some(e.trace()));
             }
         }
     }
@@ -222,7 +222,7 @@ pub(crate) fn commit_ticker(every: std::time::Duration) -> tokio::time::Interval
 /// writes nothing (the final state is the caller's).
 pub(crate) fn report_target(
     status: &status::StatusStore,
-    id: &crate::herder::ConnectorTaskId,
+    id: &crate::model::ConnectorTaskId,
     target: source::TaskTarget,
     reported: &mut Option<source::TaskTarget>,
 ) {
@@ -230,8 +230,8 @@ pub(crate) fn report_target(
         return;
     }
     let state = match target {
-        source::TaskTarget::Running => crate::herder::State::Running,
-        source::TaskTarget::Paused => crate::herder::State::Paused,
+        source::TaskTarget::Running => crate::model::State::Running,
+        source::TaskTarget::Paused => crate::model::State::Paused,
         source::TaskTarget::Stopping => return,
     };
     status.put_task(id, state, None);

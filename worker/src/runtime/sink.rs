@@ -59,7 +59,7 @@ use super::source::TaskTarget;
 use super::status::StatusStore;
 use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
-use crate::herder::ConnectorTaskId;
+use crate::model::ConnectorTaskId;
 
 /// Records handed to one `put` at most (Java's `max.poll.records` default).
 pub const MAX_BATCH: usize = 500;

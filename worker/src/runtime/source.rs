@@ -44,7 +44,7 @@ use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
-use crate::herder::ConnectorTaskId;
+use crate::model::ConnectorTaskId;
 use crate::storage::{put_offsets, OffsetBackingStore};
 
 /// Records in flight (produced, not yet acknowledged) before the loop stops polling.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::RwLock;
 
-use crate::herder::{ConnectorState, ConnectorTaskId, State, TaskState};
+use crate::model::{ConnectorState, ConnectorTaskId, State, TaskState};
 
 #[derive(Debug, Clone)]
 struct Entry {

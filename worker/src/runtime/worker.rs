@@ -25,7 +25,7 @@ use super::{connect_trace, TaskError};
 use crate::config::connector::{ConnectorKind, TASKS_MAX, TOPICS, TOPICS_REGEX};
 use crate::config::kafka_clients::{client_config, ClientKind};
 use crate::config::WorkerConfig;
-use crate::herder::{ConnectorTaskId, State, TargetState};
+use crate::model::{ConnectorTaskId, State, TargetState};
 use crate::plugins::PluginRegistry;
 use crate::storage::OffsetBackingStore;
 

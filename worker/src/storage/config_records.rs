@@ -54,37 +54,7 @@ pub const LOGGER_CLUSTER_PREFIX: &str = "logger-cluster-";
 /// A connector or task configuration as stored: ordered, values may be `null`.
 pub type ConfigProps = IndexMap<String, Option<String>>;
 
-/// A connector's target state (Java's `TargetState`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TargetState {
-    /// `STARTED`.
-    Started,
-    /// `PAUSED`.
-    Paused,
-    /// `STOPPED` (3.5+; older readers see `PAUSED` in the `state` field).
-    Stopped,
-}
-
-impl TargetState {
-    /// Java's enum name.
-    pub fn name(self) -> &'static str {
-        match self {
-            TargetState::Started => "STARTED",
-            TargetState::Paused => "PAUSED",
-            TargetState::Stopped => "STOPPED",
-        }
-    }
-
-    /// `TargetState.valueOf`: exact, case-sensitive names only.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "STARTED" => Some(TargetState::Started),
-            "PAUSED" => Some(TargetState::Paused),
-            "STOPPED" => Some(TargetState::Stopped),
-            _ => None,
-        }
-    }
-}
+pub use crate::model::TargetState;
 
 /// One record of the config topic.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tracing::{debug, error, warn};
 
 use super::context::{stack_trace, ProcessingContext};
-use crate::herder::ConnectorTaskId;
+use crate::model::ConnectorTaskId;
 
 /// The prefix of the context headers (`ConnectHeaders.HEADER_PREFIX + ".errors"`).
 pub const ERROR_HEADER_PREFIX: &str = "__connect.errors.";

@@ -12,7 +12,7 @@ use sluice_api::SourceRecord;
 use tracing::error;
 
 use super::context::{timestamp_type_name, OriginalRecord, ProcessingContext};
-use crate::herder::ConnectorTaskId;
+use crate::model::ConnectorTaskId;
 
 /// Logs failures of one task.
 #[derive(Debug, Clone)]

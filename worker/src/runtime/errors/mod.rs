@@ -42,7 +42,7 @@ use self::retry::RetryPolicy;
 use super::converters::RecordConverters;
 use super::source::TaskTarget;
 use super::{Stage, TaskError};
-use crate::herder::ConnectorTaskId;
+use crate::model::ConnectorTaskId;
 
 /// Java's `task-error-metrics` counters of one task.
 #[derive(Debug, Default)]
