@@ -190,8 +190,14 @@ pub async fn run_standalone(
         .map(|p| load_connector_file(p))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::config(e.to_string()))?;
+    let offset_file = config.offset_file.clone().ok_or_else(|| {
+        StartupError::config(format!(
+            "Invalid configuration in {}: Missing required configuration \"offset.storage.file.filename\" which has no default value.",
+            worker_file.display()
+        ))
+    })?;
     let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
-        FileOffsetBackingStore::open(&config.offset_file).map_err(|e| {
+        FileOffsetBackingStore::open(&offset_file).map_err(|e| {
             StartupError::config(format!(
                 "{e} (offset.storage.file.filename in {})",
                 worker_file.display()

@@ -3,6 +3,7 @@
 //! librdkafka client settings.
 
 pub mod connector;
+pub mod distributed;
 pub mod env;
 pub mod kafka_clients;
 pub mod props_file;

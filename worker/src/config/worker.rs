@@ -57,8 +57,25 @@ pub const ADMIN_LISTENERS_HTTPS_PREFIX: &str = crate::rest::tls::ADMIN_LISTENERS
 /// The default header converter.
 pub const SIMPLE_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
-/// Every worker key Sluice reads, with Java's defaults and documentation.
+/// Which worker a configuration is for: the keys differ (Java's `StandaloneConfig` and
+/// `DistributedConfig` over the common `WorkerConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerMode {
+    /// `sluice standalone`: offsets in `offset.storage.file.filename`.
+    Standalone,
+    /// `sluice distributed`: a worker group, all state in Kafka topics
+    /// (see [`super::distributed`]).
+    Distributed,
+}
+
+/// Every standalone worker key Sluice reads, with Java's defaults and documentation.
 pub fn worker_config_def() -> ConfigDef {
+    worker_config_def_for(WorkerMode::Standalone)
+}
+
+/// Every worker key of `mode` that Sluice reads (the distributed-only keys are
+/// [`super::distributed::distributed_config_def`]'s), with Java's defaults and documentation.
+pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
     let mut def = ConfigDef::new()
         .define(
             ConfigKey::new(
@@ -97,12 +114,6 @@ pub fn worker_config_def() -> ConfigDef {
             )
             .default(SIMPLE_HEADER_CONVERTER),
         )
-        .define(ConfigKey::new(
-            OFFSET_STORAGE_FILE,
-            ConfigType::String,
-            Importance::High,
-            "File to store source connector offsets in (Sluice's JSON offsets format).",
-        ))
         .define(
             ConfigKey::new(
                 OFFSET_FLUSH_INTERVAL_MS,
@@ -279,6 +290,14 @@ pub fn worker_config_def() -> ConfigDef {
             def.add(k.display("Common", i as i32 + 1, Width::Long, &display));
         }
     }
+    if mode == WorkerMode::Standalone {
+        def = def.define(ConfigKey::new(
+            OFFSET_STORAGE_FILE,
+            ConfigType::String,
+            Importance::High,
+            "File to store source connector offsets in (Java's offsets file format).",
+        ));
+    }
     def
 }
 
@@ -293,8 +312,8 @@ pub struct WorkerConfig {
     pub value_converter: String,
     /// `header.converter` class or alias.
     pub header_converter: String,
-    /// `offset.storage.file.filename`.
-    pub offset_file: PathBuf,
+    /// `offset.storage.file.filename` (standalone mode, where it is required).
+    pub offset_file: Option<PathBuf>,
     /// `offset.flush.interval.ms`.
     pub offset_flush_interval: Duration,
     /// `offset.flush.timeout.ms`.
@@ -320,8 +339,15 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// Parses worker props; the error is every problem in Java's wording, one per line.
+    /// Parses standalone worker props; the error is every problem in Java's wording, one
+    /// per line.
     pub fn parse(props: Props) -> Result<Self, String> {
+        Self::parse_for(props, WorkerMode::Standalone)
+    }
+
+    /// Parses the common keys and those of `mode` (the distributed-only keys are parsed by
+    /// [`super::distributed::DistributedConfig::parse`]).
+    pub fn parse_for(props: Props, mode: WorkerMode) -> Result<Self, String> {
         let refused = super::kafka_clients::refused_client_keys(&props);
         if !refused.is_empty() {
             return Err(refused
@@ -330,7 +356,7 @@ impl WorkerConfig {
                 .collect::<Vec<_>>()
                 .join("\n"));
         }
-        let parsed = worker_config_def().parse(&props).map_err(|e| {
+        let parsed = worker_config_def_for(mode).parse(&props).map_err(|e| {
             e.errors
                 .iter()
                 .map(|e| e.message.clone())
@@ -367,11 +393,14 @@ impl WorkerConfig {
                 .require_string(HEADER_CONVERTER)
                 .map_err(|e| e.message)?
                 .to_string(),
-            offset_file: PathBuf::from(
-                parsed
-                    .require_string(OFFSET_STORAGE_FILE)
-                    .map_err(|e| e.message)?,
-            ),
+            offset_file: match mode {
+                WorkerMode::Standalone => Some(PathBuf::from(
+                    parsed
+                        .require_string(OFFSET_STORAGE_FILE)
+                        .map_err(|e| e.message)?,
+                )),
+                WorkerMode::Distributed => None,
+            },
             offset_flush_interval: ms(OFFSET_FLUSH_INTERVAL_MS)?,
             offset_flush_timeout: ms(OFFSET_FLUSH_TIMEOUT_MS)?,
             task_shutdown_timeout: ms(TASK_SHUTDOWN_TIMEOUT_MS)?,
@@ -390,22 +419,33 @@ impl WorkerConfig {
         })
     }
 
-    /// Reads the worker file, applies `CONNECT_*` environment overrides (`env`; the process
-    /// environment when `None`) and parses the result.
+    /// Reads a standalone worker file, applies `CONNECT_*` environment overrides (`env`; the
+    /// process environment when `None`) and parses the result.
     pub fn load(
         path: &Path,
         env: Option<std::collections::HashMap<String, String>>,
     ) -> Result<Self, ConfigFileError> {
+        Self::load_props(path, env).and_then(|props| {
+            Self::parse(props).map_err(|message| ConfigFileError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })
+        })
+    }
+
+    /// Reads a worker file and applies `CONNECT_*` environment overrides (`env`; the process
+    /// environment when `None`), without parsing.
+    pub fn load_props(
+        path: &Path,
+        env: Option<std::collections::HashMap<String, String>>,
+    ) -> Result<Props, ConfigFileError> {
         let mut props = props_file::read_properties_file(path)?;
         let overrides = env::overrides_from(env).map_err(|message| ConfigFileError::Invalid {
             path: path.to_path_buf(),
             message,
         })?;
         props.extend(overrides);
-        Self::parse(props).map_err(|message| ConfigFileError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })
+        Ok(props)
     }
 
     /// The advertised host and port of the first listener (with the advertised overrides):
