@@ -196,14 +196,13 @@ pub async fn run_standalone(
             worker_file.display()
         ))
     })?;
-    let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
-        FileOffsetBackingStore::open(&offset_file).map_err(|e| {
+    let offsets: Arc<dyn OffsetBackingStore> =
+        Arc::new(FileOffsetBackingStore::open(&offset_file).map_err(|e| {
             StartupError::config(format!(
                 "{e} (offset.storage.file.filename in {})",
                 worker_file.display()
             ))
-        })?,
-    );
+        })?);
     let rest_config = RestConfig::from_props(&config.originals).map_err(|e| {
         StartupError::config(format!(
             "Invalid configuration in {}: {e}",

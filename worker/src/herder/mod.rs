@@ -4,6 +4,7 @@
 //! are thin: they parse the request, call one method here and map the result.
 
 pub mod blocking;
+pub mod connector_ops;
 pub mod locks;
 pub mod standalone;
 pub mod types;

@@ -2,25 +2,22 @@
 //! memory (from the command line files or REST), offsets in the worker's offsets file, and
 //! statuses in the worker's status table, as in Java's `StandaloneHerder`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
 
 use async_trait::async_trait;
-use sluice_api::{ConfigDef, ConnectError, PluginType, Props, ValidatedKey};
+use sluice_api::Props;
 use tokio::sync::{mpsc, RwLock};
 use tracing::{info, warn};
 
-use super::blocking::{call_connector, ConnectorCallError};
+use super::connector_ops::ConnectorOps;
 use super::locks::ConnectorLocks;
 use super::{
-    ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorInfo, ConnectorOffset,
-    ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId, ConnectorType, Created,
-    Herder, HerderError, HerderResult, Message, RestartRequest, State, TargetState, TaskInfo,
-    TaskState,
+    ConfigInfos, ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorState,
+    ConnectorStateInfo, ConnectorTaskId, Created, Herder, HerderError, HerderResult, Message,
+    RestartRequest, State, TargetState, TaskInfo, TaskState,
 };
-use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
-use crate::config::kafka_clients::refused_client_keys;
-use crate::runtime::connect_trace;
+use crate::config::connector::ConnectorKind;
 use crate::runtime::worker::{Worker, WorkerEvent};
 use crate::storage::{check_primitive, put_offsets};
 
@@ -47,16 +44,12 @@ struct ConnectorEntry {
 /// blocking pool under [`CONNECTOR_CALL_TIMEOUT`](super::blocking::CONNECTOR_CALL_TIMEOUT).
 pub struct StandaloneHerder {
     worker: Arc<Worker>,
+    ops: ConnectorOps,
     connectors: StdMutex<BTreeMap<String, ConnectorEntry>>,
     locks: ConnectorLocks,
     /// `true` once [`StandaloneHerder::shutdown`] ran; changes take it shared, shutdown
     /// exclusively, so no connector starts after the worker stopped everything.
     closed: RwLock<bool>,
-}
-
-fn java_map_string(props: &Props) -> String {
-    let items: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", items.join(", "))
 }
 
 /// Whether [`StandaloneHerder::put_entry`] validates the config first.
@@ -68,14 +61,11 @@ enum Validation {
     Trust,
 }
 
-fn call_error(e: ConnectorCallError) -> HerderError {
-    HerderError::Internal(e.to_string())
-}
-
 impl StandaloneHerder {
     /// A herder over `worker`, handling the worker's connector events in the background.
     pub fn new(worker: Arc<Worker>, events: mpsc::UnboundedReceiver<WorkerEvent>) -> Arc<Self> {
         let herder = Arc::new(StandaloneHerder {
+            ops: ConnectorOps::new(worker.clone()),
             worker,
             connectors: StdMutex::new(BTreeMap::new()),
             locks: ConnectorLocks::new(),
@@ -115,87 +105,12 @@ impl StandaloneHerder {
         Ok(gate)
     }
 
-    fn kind_of(&self, config: &Props) -> Option<ConnectorKind> {
-        config
-            .get(connector::CONNECTOR_CLASS)
-            .and_then(|c| self.worker.connector_kind(c))
-    }
-
-    fn connector_type(&self, config: &Props) -> ConnectorType {
-        match self.kind_of(config) {
-            Some(ConnectorKind::Source) => ConnectorType::Source,
-            Some(ConnectorKind::Sink) => ConnectorType::Sink,
-            None => ConnectorType::Unknown,
-        }
-    }
-
     fn info(&self, name: &str, entry: &ConnectorEntry) -> ConnectorInfo {
         ConnectorInfo {
             name: name.to_string(),
             config: entry.config.clone(),
-            tasks: Self::task_ids(name, entry.tasks.len()),
-            connector_type: self.connector_type(&entry.config),
-        }
-    }
-
-    fn task_ids(name: &str, count: usize) -> Vec<ConnectorTaskId> {
-        (0..count)
-            .map(|t| ConnectorTaskId {
-                connector: name.to_string(),
-                task: t as u32,
-            })
-            .collect()
-    }
-
-    fn class_name(config: &Props) -> String {
-        let class = config
-            .get(connector::CONNECTOR_CLASS)
-            .map_or("Connector", String::as_str);
-        class.rsplit('.').next().unwrap_or(class).to_string()
-    }
-
-    /// `Connector::start` on the blocking pool; a failure (timeout and panic included) is
-    /// recorded as the connector's FAILED status and returned as text.
-    async fn start_instance(
-        &self,
-        name: &str,
-        config: &Props,
-        target: TargetState,
-    ) -> Result<(), String> {
-        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
-        let call = format!("{}.start", Self::class_name(config));
-        match call_connector(call, move || worker.start_connector(&n, &c, target)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => {
-                let e = ConnectError::connect(e.to_string());
-                self.worker
-                    .status()
-                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
-                Err(e.to_string())
-            }
-        }
-    }
-
-    /// `Connector::stop` on the blocking pool.
-    async fn stop_instance(&self, name: &str) {
-        let (worker, n) = (self.worker.clone(), name.to_string());
-        if let Err(e) = call_connector(format!("{name}: Connector.stop"), move || {
-            worker.stop_connector(&n)
-        })
-        .await
-        {
-            warn!(connector = %name, error = %e, "Connector failed to stop cleanly.");
-        }
-    }
-
-    /// `Connector::task_configs` on the blocking pool.
-    async fn generate_tasks(&self, name: &str, config: &Props) -> Result<Vec<Props>, ConnectError> {
-        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
-        let call = format!("{}.taskConfigs", Self::class_name(config));
-        match call_connector(call, move || worker.task_configs(&n, &c)).await {
-            Ok(r) => r,
-            Err(e) => Err(ConnectError::connect(e.to_string())),
+            tasks: ConnectorOps::task_ids(name, entry.tasks.len()),
+            connector_type: self.ops.connector_type(&entry.config),
         }
     }
 
@@ -209,9 +124,10 @@ impl StandaloneHerder {
                 .put_connector(name, State::Stopped, None);
             return Ok(());
         }
-        self.start_instance(name, &entry.config, entry.target)
+        self.ops
+            .start_instance(name, &entry.config, entry.target)
             .await?;
-        match self.generate_tasks(name, &entry.config).await {
+        match self.ops.generate_tasks(name, &entry.config).await {
             Ok(tasks) => entry.tasks = tasks,
             Err(e) => {
                 self.worker.status().put_connector(
@@ -241,9 +157,9 @@ impl StandaloneHerder {
     }
 
     async fn stop_entry(&self, name: &str, entry: &ConnectorEntry) {
-        let ids = Self::task_ids(name, entry.tasks.len());
+        let ids = ConnectorOps::task_ids(name, entry.tasks.len());
         self.worker.stop_tasks(&ids).await;
-        self.stop_instance(name).await;
+        self.ops.stop_instance(name).await;
     }
 
     /// Asks the running connector for task configs and, if they changed, replaces the tasks.
@@ -251,10 +167,10 @@ impl StandaloneHerder {
         if entry.target == TargetState::Stopped || !self.worker.is_connector_running(name) {
             return;
         }
-        match self.generate_tasks(name, &entry.config).await {
+        match self.ops.generate_tasks(name, &entry.config).await {
             Ok(tasks) if tasks != entry.tasks => {
                 info!(connector = %name, "Task configs changed; restarting tasks.");
-                let old = Self::task_ids(name, entry.tasks.len());
+                let old = ConnectorOps::task_ids(name, entry.tasks.len());
                 self.worker.stop_tasks(&old).await;
                 for id in &old {
                     self.worker.status().remove_task(id);
@@ -288,183 +204,6 @@ impl StandaloneHerder {
         self.worker.stop_all().await;
     }
 
-    /// Validates a config; also gives the connector kind when the class was found. The
-    /// connector's own `validate` runs on the blocking pool under the call cap.
-    async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
-        let class = match config.get(connector::CONNECTOR_CLASS) {
-            Some(c) => c.clone(),
-            None => {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector config {} contains no connector type",
-                    java_map_string(config)
-                )))
-            }
-        };
-        let registry = self.worker.registry();
-        let plugin = registry.find_connector(&class).ok_or_else(|| {
-            let available: Vec<&str> = registry
-                .all()
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.factory.plugin_type(),
-                        PluginType::Source | PluginType::Sink
-                    )
-                })
-                .map(|p| p.class)
-                .collect();
-            HerderError::Internal(format!(
-                "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
-                available.join(", ")
-            ))
-        })?;
-        let call = format!("{}.validate", Self::class_name(config));
-        let props = config.clone();
-        let (kind, connector_def, connector_results) = match plugin.factory {
-            sluice_api::PluginFactory::Source(make) => {
-                let (def, results) = call_connector(call, move || {
-                    let c = make();
-                    (c.config_def(), c.validate(&props))
-                })
-                .await
-                .map_err(call_error)?;
-                (ConnectorKind::Source, def, results)
-            }
-            sluice_api::PluginFactory::Sink(make) => {
-                let (def, results) = call_connector(call, move || {
-                    let c = make();
-                    (c.config_def(), c.validate(&props))
-                })
-                .await
-                .map_err(call_error)?;
-                (ConnectorKind::Sink, def, results)
-            }
-            _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
-        };
-        let registry = self.worker.registry();
-        let chain_def = sluice_transforms::chain::config_def(
-            config,
-            &crate::runtime::transforms::RegistryResolver(registry),
-        );
-        let base_def = config_def_for(kind).extend(&chain_def);
-        let mut base_results = base_def.validate(config);
-        let mut extra: Vec<(String, String)> = Vec::new();
-        if kind == ConnectorKind::Sink {
-            extra.extend(sink_topic_errors(config));
-        }
-        for key in ["key.converter", "value.converter"] {
-            if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
-                if registry.find(c, PluginType::Converter).is_none() {
-                    extra.push((
-                        key.to_string(),
-                        format!("Invalid value {c} for configuration {key}: Class {c} could not be found."),
-                    ));
-                }
-            }
-        }
-        if let Some(c) = config
-            .get("header.converter")
-            .filter(|c| !c.trim().is_empty())
-        {
-            if registry.find(c, PluginType::HeaderConverter).is_none() {
-                extra.push((
-                    "header.converter".to_string(),
-                    format!("Invalid value {c} for configuration header.converter: Class {c} could not be found."),
-                ));
-            }
-        }
-        for (key, msg) in extra {
-            if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
-                if !r.errors.contains(&msg) {
-                    r.errors.push(msg);
-                }
-            }
-        }
-        let mut groups: Vec<String> = Vec::new();
-        let mut configs = Vec::new();
-        let mut error_count = 0;
-        let mut seen = HashSet::new();
-        let mut add =
-            |def: &ConfigDef, results: Vec<ValidatedKey>, configs: &mut Vec<ConfigInfo>| {
-                for key in def.keys() {
-                    if let Some(g) = &key.group {
-                        if !groups.contains(g) {
-                            groups.push(g.clone());
-                        }
-                    }
-                }
-                for r in results {
-                    if !seen.insert(r.name.clone()) {
-                        continue;
-                    }
-                    error_count += r.errors.len();
-                    configs.push(ConfigInfo {
-                        definition: def.key(&r.name).map(ConfigKeyInfo::from),
-                        value: Some(ConfigValueInfo::from(r)),
-                    });
-                }
-            };
-        add(&base_def, base_results, &mut configs);
-        add(&connector_def, connector_results, &mut configs);
-        // Kafka client settings that run a command or load code, under any client prefix.
-        for (key, message) in refused_client_keys(config) {
-            error_count += 1;
-            match configs
-                .iter_mut()
-                .filter_map(|c| c.value.as_mut())
-                .find(|v| v.name == key)
-            {
-                Some(v) => v.errors.push(message),
-                None => configs.push(ConfigInfo {
-                    definition: None,
-                    value: Some(ConfigValueInfo {
-                        name: key.clone(),
-                        value: config.get(&key).cloned(),
-                        recommended_values: Vec::new(),
-                        errors: vec![message],
-                        visible: true,
-                    }),
-                }),
-            }
-        }
-        Ok((
-            ConfigInfos {
-                name: class,
-                error_count,
-                groups,
-                configs,
-            },
-            kind,
-        ))
-    }
-
-    fn check_config_name(name: &str, config: &mut Props) -> HerderResult<()> {
-        match config.get(connector::NAME) {
-            Some(cfg) if cfg != name => Err(HerderError::BadRequest(format!(
-                "Connector name configuration ({cfg}) doesn't match connector name in the URL ({name})"
-            ))),
-            Some(_) => Ok(()),
-            None => {
-                config.insert(connector::NAME.to_string(), name.to_string());
-                Ok(())
-            }
-        }
-    }
-
-    fn validation_error(infos: &ConfigInfos) -> HerderError {
-        let errors: Vec<String> = infos
-            .configs
-            .iter()
-            .filter_map(|c| c.value.as_ref())
-            .flat_map(|v| v.errors.iter().cloned())
-            .collect();
-        HerderError::BadRequest(format!(
-            "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
-            errors.len(),
-            errors.join("\n")
-        ))
-    }
-
     /// Creates or replaces a connector; the caller holds the connector's lock. With
     /// [`Validation::Trust`] a connector that fails to start is kept FAILED and `Ok` is
     /// returned (its status tells why).
@@ -477,9 +216,9 @@ impl StandaloneHerder {
         validation: Validation,
     ) -> HerderResult<Created<ConnectorInfo>> {
         if validation == Validation::Validate {
-            let (infos, _) = self.validate(&config).await?;
+            let (infos, _) = self.ops.validate(&config).await?;
             if infos.error_count > 0 {
-                return Err(Self::validation_error(&infos));
+                return Err(ConnectorOps::validation_error(&infos));
             }
         }
         let _gate = self.open_gate().await?;
@@ -491,7 +230,7 @@ impl StandaloneHerder {
         }
         if let Some(old) = &existing {
             self.stop_entry(name, old).await;
-            for id in Self::task_ids(name, old.tasks.len()) {
+            for id in ConnectorOps::task_ids(name, old.tasks.len()) {
                 self.worker.status().remove_task(&id);
             }
         }
@@ -534,7 +273,7 @@ impl StandaloneHerder {
         mut config: Props,
         initial_state: Option<TargetState>,
     ) -> HerderResult<ConnectorInfo> {
-        Self::check_config_name(name, &mut config)?;
+        ConnectorOps::check_config_name(name, &mut config)?;
         let _op = self.locks.lock(name).await;
         Ok(self
             .put_entry(name, config, true, initial_state, Validation::Trust)
@@ -551,7 +290,7 @@ impl StandaloneHerder {
             name: name.to_string(),
             connector,
             tasks: status.tasks(name),
-            connector_type: self.connector_type(&entry.config),
+            connector_type: self.ops.connector_type(&entry.config),
         })
     }
 
@@ -626,7 +365,7 @@ impl Herder for StandaloneHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> HerderResult<Created<ConnectorInfo>> {
-        Self::check_config_name(name, &mut config)?;
+        ConnectorOps::check_config_name(name, &mut config)?;
         let _op = self.locks.lock(name).await;
         self.put_entry(
             name,
@@ -668,7 +407,7 @@ impl Herder for StandaloneHerder {
                 }
             }
         }
-        Self::check_config_name(name, &mut config)?;
+        ConnectorOps::check_config_name(name, &mut config)?;
         Ok(self
             .put_entry(name, config, true, None, Validation::Validate)
             .await?
@@ -735,8 +474,9 @@ impl Herder for StandaloneHerder {
         let status = self.worker.status().clone();
         if !request.include_tasks && !request.only_failed {
             if entry.target != TargetState::Stopped {
-                self.stop_instance(name).await;
-                self.start_instance(name, &entry.config, entry.target)
+                self.ops.stop_instance(name).await;
+                self.ops
+                    .start_instance(name, &entry.config, entry.target)
                     .await
                     .map_err(HerderError::Internal)?;
                 // A connector that could not start before has no tasks yet.
@@ -772,8 +512,12 @@ impl Herder for StandaloneHerder {
         if entry.target != TargetState::Stopped {
             self.worker.stop_tasks(&restart_tasks).await;
             if restart_connector {
-                self.stop_instance(name).await;
-                if let Err(e) = self.start_instance(name, &entry.config, entry.target).await {
+                self.ops.stop_instance(name).await;
+                if let Err(e) = self
+                    .ops
+                    .start_instance(name, &entry.config, entry.target)
+                    .await
+                {
                     warn!(connector = %name, error = %e, "Connector failed on restart.");
                 }
             }
@@ -824,7 +568,7 @@ impl Herder for StandaloneHerder {
         entry.target = TargetState::Paused;
         self.set_entry(name, entry.clone());
         self.worker.set_connector_state(name, State::Paused);
-        for id in Self::task_ids(name, entry.tasks.len()) {
+        for id in ConnectorOps::task_ids(name, entry.tasks.len()) {
             self.worker.set_task_target(&id, TargetState::Paused).await;
         }
         Ok(())
@@ -847,7 +591,7 @@ impl Herder for StandaloneHerder {
         }
         self.set_entry(name, entry.clone());
         self.worker.set_connector_state(name, State::Running);
-        for id in Self::task_ids(name, entry.tasks.len()) {
+        for id in ConnectorOps::task_ids(name, entry.tasks.len()) {
             self.worker.set_task_target(&id, TargetState::Started).await;
         }
         Ok(())
@@ -860,7 +604,7 @@ impl Herder for StandaloneHerder {
             .entry(name)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown connector {name}")))?;
         self.stop_entry(name, &entry).await;
-        for id in Self::task_ids(name, entry.tasks.len()) {
+        for id in ConnectorOps::task_ids(name, entry.tasks.len()) {
             self.worker.status().remove_task(&id);
         }
         entry.tasks.clear();
@@ -883,7 +627,7 @@ impl Herder for StandaloneHerder {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let config = self.connector_config(name).await?;
-        match self.kind_of(&config) {
+        match self.ops.kind_of(&config) {
             Some(ConnectorKind::Sink) => {
                 sink_offsets::list(self.worker.config(), name, &config).await
             }
@@ -917,7 +661,7 @@ impl Herder for StandaloneHerder {
                 "Partitions / offsets need to be provided for an alter offsets request".to_string(),
             ));
         }
-        match self.kind_of(&entry.config) {
+        match self.ops.kind_of(&entry.config) {
             Some(ConnectorKind::Sink) => {
                 sink_offsets::alter(self.worker.config(), name, &entry.config, offsets).await?;
             }
@@ -945,7 +689,7 @@ impl Herder for StandaloneHerder {
             .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         Self::require_stopped(name, &entry)?;
-        match self.kind_of(&entry.config) {
+        match self.ops.kind_of(&entry.config) {
             Some(ConnectorKind::Sink) => {
                 sink_offsets::reset(self.worker.config(), name).await?;
             }
@@ -966,7 +710,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
-        Ok(self.validate(&config).await?.0)
+        Ok(self.ops.validate(&config).await?.0)
     }
 }
 

@@ -1,0 +1,312 @@
+//! [`ConnectorOps`]: what both herders do with connectors the same way: validating a config
+//! (Java's `AbstractHerder.validateConnectorConfig`), starting and stopping a connector
+//! instance, asking it for task configs, and the shapes of infos and errors. Synchronous
+//! connector calls run on the blocking pool under
+//! [`CONNECTOR_CALL_TIMEOUT`](super::blocking::CONNECTOR_CALL_TIMEOUT).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sluice_api::{ConfigDef, ConnectError, PluginType, Props, ValidatedKey};
+use tracing::warn;
+
+use super::blocking::{call_connector, ConnectorCallError};
+use super::{
+    ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorTaskId, ConnectorType,
+    HerderError, HerderResult, State, TargetState,
+};
+use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
+use crate::config::kafka_clients::refused_client_keys;
+use crate::runtime::connect_trace;
+use crate::runtime::worker::Worker;
+
+/// Connector operations over one worker's runtime, shared by the standalone and distributed
+/// herders.
+#[derive(Clone)]
+pub struct ConnectorOps {
+    worker: Arc<Worker>,
+}
+
+/// Java's `Map.toString` of a config, as in its error messages.
+pub fn java_map_string(props: &Props) -> String {
+    let items: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+fn call_error(e: ConnectorCallError) -> HerderError {
+    HerderError::Internal(e.to_string())
+}
+
+impl ConnectorOps {
+    /// Operations over `worker`.
+    pub fn new(worker: Arc<Worker>) -> Self {
+        ConnectorOps { worker }
+    }
+
+    /// The worker.
+    pub fn worker(&self) -> &Arc<Worker> {
+        &self.worker
+    }
+
+    /// Source or sink, from `connector.class`; `None` when the class is unknown.
+    pub fn kind_of(&self, config: &Props) -> Option<ConnectorKind> {
+        config
+            .get(connector::CONNECTOR_CLASS)
+            .and_then(|c| self.worker.connector_kind(c))
+    }
+
+    /// The type shown in REST answers (`unknown` when the class is unknown).
+    pub fn connector_type(&self, config: &Props) -> ConnectorType {
+        match self.kind_of(config) {
+            Some(ConnectorKind::Source) => ConnectorType::Source,
+            Some(ConnectorKind::Sink) => ConnectorType::Sink,
+            None => ConnectorType::Unknown,
+        }
+    }
+
+    /// The ids of a connector's `count` tasks.
+    pub fn task_ids(name: &str, count: usize) -> Vec<ConnectorTaskId> {
+        (0..count)
+            .map(|t| ConnectorTaskId {
+                connector: name.to_string(),
+                task: t as u32,
+            })
+            .collect()
+    }
+
+    /// The simple class name of the connector, for messages about its calls.
+    pub fn class_name(config: &Props) -> String {
+        let class = config
+            .get(connector::CONNECTOR_CLASS)
+            .map_or("Connector", String::as_str);
+        class.rsplit('.').next().unwrap_or(class).to_string()
+    }
+
+    /// `Connector::start` on the blocking pool; a failure (timeout and panic included) is
+    /// recorded as the connector's FAILED status and returned as text.
+    pub async fn start_instance(
+        &self,
+        name: &str,
+        config: &Props,
+        target: TargetState,
+    ) -> Result<(), String> {
+        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
+        let call = format!("{}.start", Self::class_name(config));
+        match call_connector(call, move || worker.start_connector(&n, &c, target)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => {
+                let e = ConnectError::connect(e.to_string());
+                self.worker
+                    .status()
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// `Connector::stop` on the blocking pool.
+    pub async fn stop_instance(&self, name: &str) {
+        let (worker, n) = (self.worker.clone(), name.to_string());
+        if let Err(e) = call_connector(format!("{name}: Connector.stop"), move || {
+            worker.stop_connector(&n)
+        })
+        .await
+        {
+            warn!(connector = %name, error = %e, "Connector failed to stop cleanly.");
+        }
+    }
+
+    /// `Connector::task_configs` on the blocking pool.
+    pub async fn generate_tasks(
+        &self,
+        name: &str,
+        config: &Props,
+    ) -> Result<Vec<Props>, ConnectError> {
+        let (worker, n, c) = (self.worker.clone(), name.to_string(), config.clone());
+        let call = format!("{}.taskConfigs", Self::class_name(config));
+        match call_connector(call, move || worker.task_configs(&n, &c)).await {
+            Ok(r) => r,
+            Err(e) => Err(ConnectError::connect(e.to_string())),
+        }
+    }
+
+    /// Validates a config; also gives the connector kind when the class was found. The
+    /// connector's own `validate` runs on the blocking pool under the call cap.
+    pub async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+        let class = match config.get(connector::CONNECTOR_CLASS) {
+            Some(c) => c.clone(),
+            None => {
+                return Err(HerderError::BadRequest(format!(
+                    "Connector config {} contains no connector type",
+                    java_map_string(config)
+                )))
+            }
+        };
+        let registry = self.worker.registry();
+        let plugin = registry.find_connector(&class).ok_or_else(|| {
+            let available: Vec<&str> = registry
+                .all()
+                .iter()
+                .filter(|p| {
+                    matches!(
+                        p.factory.plugin_type(),
+                        PluginType::Source | PluginType::Sink
+                    )
+                })
+                .map(|p| p.class)
+                .collect();
+            HerderError::Internal(format!(
+                "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+                available.join(", ")
+            ))
+        })?;
+        let call = format!("{}.validate", Self::class_name(config));
+        let props = config.clone();
+        let (kind, connector_def, connector_results) = match plugin.factory {
+            sluice_api::PluginFactory::Source(make) => {
+                let (def, results) = call_connector(call, move || {
+                    let c = make();
+                    (c.config_def(), c.validate(&props))
+                })
+                .await
+                .map_err(call_error)?;
+                (ConnectorKind::Source, def, results)
+            }
+            sluice_api::PluginFactory::Sink(make) => {
+                let (def, results) = call_connector(call, move || {
+                    let c = make();
+                    (c.config_def(), c.validate(&props))
+                })
+                .await
+                .map_err(call_error)?;
+                (ConnectorKind::Sink, def, results)
+            }
+            _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
+        };
+        let registry = self.worker.registry();
+        let chain_def = sluice_transforms::chain::config_def(
+            config,
+            &crate::runtime::transforms::RegistryResolver(registry),
+        );
+        let base_def = config_def_for(kind).extend(&chain_def);
+        let mut base_results = base_def.validate(config);
+        let mut extra: Vec<(String, String)> = Vec::new();
+        if kind == ConnectorKind::Sink {
+            extra.extend(sink_topic_errors(config));
+        }
+        for key in ["key.converter", "value.converter"] {
+            if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
+                if registry.find(c, PluginType::Converter).is_none() {
+                    extra.push((
+                        key.to_string(),
+                        format!("Invalid value {c} for configuration {key}: Class {c} could not be found."),
+                    ));
+                }
+            }
+        }
+        if let Some(c) = config
+            .get("header.converter")
+            .filter(|c| !c.trim().is_empty())
+        {
+            if registry.find(c, PluginType::HeaderConverter).is_none() {
+                extra.push((
+                    "header.converter".to_string(),
+                    format!("Invalid value {c} for configuration header.converter: Class {c} could not be found."),
+                ));
+            }
+        }
+        for (key, msg) in extra {
+            if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
+                if !r.errors.contains(&msg) {
+                    r.errors.push(msg);
+                }
+            }
+        }
+        let mut groups: Vec<String> = Vec::new();
+        let mut configs = Vec::new();
+        let mut error_count = 0;
+        let mut seen = HashSet::new();
+        let mut add =
+            |def: &ConfigDef, results: Vec<ValidatedKey>, configs: &mut Vec<ConfigInfo>| {
+                for key in def.keys() {
+                    if let Some(g) = &key.group {
+                        if !groups.contains(g) {
+                            groups.push(g.clone());
+                        }
+                    }
+                }
+                for r in results {
+                    if !seen.insert(r.name.clone()) {
+                        continue;
+                    }
+                    error_count += r.errors.len();
+                    configs.push(ConfigInfo {
+                        definition: def.key(&r.name).map(ConfigKeyInfo::from),
+                        value: Some(ConfigValueInfo::from(r)),
+                    });
+                }
+            };
+        add(&base_def, base_results, &mut configs);
+        add(&connector_def, connector_results, &mut configs);
+        // Kafka client settings that run a command or load code, under any client prefix.
+        for (key, message) in refused_client_keys(config) {
+            error_count += 1;
+            match configs
+                .iter_mut()
+                .filter_map(|c| c.value.as_mut())
+                .find(|v| v.name == key)
+            {
+                Some(v) => v.errors.push(message),
+                None => configs.push(ConfigInfo {
+                    definition: None,
+                    value: Some(ConfigValueInfo {
+                        name: key.clone(),
+                        value: config.get(&key).cloned(),
+                        recommended_values: Vec::new(),
+                        errors: vec![message],
+                        visible: true,
+                    }),
+                }),
+            }
+        }
+        Ok((
+            ConfigInfos {
+                name: class,
+                error_count,
+                groups,
+                configs,
+            },
+            kind,
+        ))
+    }
+
+    /// Java's check that the config's `name` matches the URL's (and sets it when absent).
+    pub fn check_config_name(name: &str, config: &mut Props) -> HerderResult<()> {
+        match config.get(connector::NAME) {
+            Some(cfg) if cfg != name => Err(HerderError::BadRequest(format!(
+                "Connector name configuration ({cfg}) doesn't match connector name in the URL ({name})"
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                config.insert(connector::NAME.to_string(), name.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// Java's 400 for a config with errors, listing every error.
+    pub fn validation_error(infos: &ConfigInfos) -> HerderError {
+        let errors: Vec<String> = infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref())
+            .flat_map(|v| v.errors.iter().cloned())
+            .collect();
+        HerderError::BadRequest(format!(
+            "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{{connectorType}}/config/validate`",
+            errors.len(),
+            errors.join("\n")
+        ))
+    }
+}
