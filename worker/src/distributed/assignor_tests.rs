@@ -887,3 +887,25 @@ fn eager_round_robin_continues_from_connectors_into_tasks() {
     let bytes = out.encode().expect("encode");
     assert_eq!(&bytes[0].1[..4], &[0, 0, 0, 0]);
 }
+
+#[test]
+fn which_overloaded_worker_keeps_the_extra_follows_java_member_order() {
+    // 4 connectors over 3 workers: one worker may keep 2. Java iterates its HashMap of member
+    // ids, where "worker1" (bucket 11) comes before "worker2" (bucket 12) whatever the
+    // JoinGroup order, so worker1 keeps its two and worker2 gives one up.
+    let mut snapshot = ConfigSnapshot::default();
+    for k in ["k1", "k2", "k3", "k4"] {
+        snapshot.connectors.insert(k.to_string(), 0);
+    }
+    let members = vec![
+        ("worker2".to_string(), ct(&["k1", "k2"], &[])),
+        ("worker1".to_string(), ct(&["k3", "k4"], &[])),
+        ("worker3".to_string(), ConnectorsAndTasks::default()),
+    ];
+    let mut assignor = IncrementalCooperativeAssignor::new(DEFAULT_MAX_DELAY);
+    let out = assignor.compute(&snapshot, -1, 0, &members, START);
+    assert_eq!(out.newly_revoked["worker2"], ct(&["k1"], &[]));
+    assert!(out.newly_revoked["worker1"].is_empty());
+    assert!(out.newly_revoked["worker3"].is_empty());
+    assert_eq!(out.all_assigned["worker1"], ct(&["k3", "k4"], &[]));
+}

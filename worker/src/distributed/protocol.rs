@@ -221,6 +221,35 @@ impl Assignment {
         self.error != NO_ERROR
     }
 
+    /// The member's full assignment after receiving `self` (Java's
+    /// `WorkerCoordinator.onJoinComplete`). With v1/v2 the newly assigned items come first,
+    /// then the items of `previous` that were not revoked; `revoked`, `delay` and the header
+    /// fields stay those of `self`. With v0 the received assignment is already complete. The
+    /// result is what the member reports as its allocation when it next joins.
+    pub fn merged_with(&self, previous: Option<&Assignment>) -> Assignment {
+        let mut out = self.clone();
+        if self.version == CONNECT_PROTOCOL_V0 {
+            return out;
+        }
+        if let Some(prev) = previous {
+            out.assigned.connectors.extend(
+                prev.assigned
+                    .connectors
+                    .iter()
+                    .filter(|c| !self.revoked.connectors.contains(c))
+                    .cloned(),
+            );
+            out.assigned.tasks.extend(
+                prev.assigned
+                    .tasks
+                    .iter()
+                    .filter(|t| !self.revoked.tasks.contains(t))
+                    .cloned(),
+            );
+        }
+        out
+    }
+
     /// Encodes as Java does for `self.version`: the v0 layout (`ConnectProtocol
     /// .serializeAssignment`) or the v1 layout with a version-1/2 header
     /// (`IncrementalCooperativeConnectProtocol.serializeAssignment`).

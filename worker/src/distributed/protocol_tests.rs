@@ -396,3 +396,29 @@ fn java_hash_helpers() {
     assert_eq!(java_order::copy_capacity(13), 32);
     assert_eq!(java_order::copy_capacity(25), 64);
 }
+
+#[test]
+fn merged_assignment_is_new_items_then_kept_previous_items() {
+    let mut previous = assignment(2);
+    previous.assigned.connectors = vec!["c1".into(), "c2".into()];
+    previous.assigned.tasks = vec![task("c1", 0), task("c2", 0)];
+    let mut received = assignment(2);
+    received.assigned.connectors = vec!["c3".into()];
+    received.assigned.tasks = vec![task("c3", 0)];
+    received.revoked.connectors = vec!["c1".into()];
+    received.revoked.tasks = vec![task("c1", 0)];
+    received.delay = 40;
+    let merged = received.merged_with(Some(&previous));
+    assert_eq!(
+        merged.assigned.connectors,
+        vec!["c3".to_string(), "c2".to_string()]
+    );
+    assert_eq!(merged.assigned.tasks, vec![task("c3", 0), task("c2", 0)]);
+    assert_eq!(merged.revoked, received.revoked);
+    assert_eq!(merged.delay, 40);
+    assert_eq!(received.merged_with(None), received);
+    // Eager assignments are complete already.
+    let mut eager = assignment(0);
+    eager.assigned.connectors = vec!["c3".into()];
+    assert_eq!(eager.merged_with(Some(&previous)), eager);
+}
