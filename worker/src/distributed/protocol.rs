@@ -340,6 +340,18 @@ impl WorkerMetadata {
         Ok(w.buf)
     }
 
+    /// The JoinGroup protocols for `mode`, most preferred first: each offered protocol name
+    /// with this metadata encoded in that protocol's version (Java's `metadataRequest`).
+    pub fn join_protocols(
+        &self,
+        mode: ConnectProtocol,
+    ) -> Result<Vec<(&'static str, Vec<u8>)>, ProtocolError> {
+        mode.offered()
+            .into_iter()
+            .map(|(name, version)| Ok((name, self.encode(version)?)))
+            .collect()
+    }
+
     /// Decodes any version with Java's v1 reader (`IncrementalCooperativeConnectProtocol
     /// .deserializeMetadata`): a missing or null allocation reads as `None`.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
@@ -372,7 +384,8 @@ fn assigned_entries(ct: &ConnectorsAndTasks) -> Vec<Entry> {
             distinct.push(c);
         }
     }
-    let cap = java_order::copy_capacity(distinct.len());
+    // Java sizes `new HashSet<>(connectorIds)` by the list's size, repeats included.
+    let cap = java_order::copy_capacity(ct.connectors.len());
     let ordered = java_order::hash_order(&distinct, |c| java_order::string_hash(c), cap);
     group_entries(ordered.into_iter().map(|c| c.as_str()), &ct.tasks)
 }

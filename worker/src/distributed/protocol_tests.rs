@@ -422,3 +422,32 @@ fn merged_assignment_is_new_items_then_kept_previous_items() {
     eager.assigned.connectors = vec!["c3".into()];
     assert_eq!(eager.merged_with(Some(&previous)), eager);
 }
+
+#[test]
+fn join_protocols_encode_each_offered_version() {
+    let m = WorkerMetadata {
+        url: "http://w1/".into(),
+        config_offset: 5,
+        allocation: None,
+    };
+    let protocols = m
+        .join_protocols(ConnectProtocol::Sessioned)
+        .expect("encode");
+    let names: Vec<&str> = protocols.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["sessioned", "compatible", "default"]);
+    assert_eq!(
+        protocols[0].1,
+        hex(&format!("0002 | {URL_W1} | 0000000000000005 | ffffffff"))
+    );
+    assert_eq!(
+        protocols[1].1,
+        hex(&format!("0001 | {URL_W1} | 0000000000000005 | ffffffff"))
+    );
+    assert_eq!(
+        protocols[2].1,
+        hex(&format!("0000 | {URL_W1} | 0000000000000005"))
+    );
+    let eager = m.join_protocols(ConnectProtocol::Eager).expect("encode");
+    assert_eq!(eager.len(), 1);
+    assert_eq!(eager[0].0, "default");
+}
