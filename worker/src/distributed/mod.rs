@@ -1,0 +1,10 @@
+//! Distributed mode: the pieces of Java Connect's `runtime.distributed` package.
+//!
+//! * [`protocol`]: the Connect group sub-protocols (`default`/`compatible`/`sessioned`), the
+//!   member metadata sent in JoinGroup and the assignment sent in SyncGroup, byte for byte as
+//!   Java's `ConnectProtocol`, `IncrementalCooperativeConnectProtocol` and `ExtendedAssignment`.
+//! * [`assignor`]: the leader's assignors, Java's `IncrementalCooperativeAssignor` (protocol
+//!   versions 1 and 2) and `EagerAssignor` (version 0), as pure code without I/O.
+
+pub mod assignor;
+pub mod protocol;
