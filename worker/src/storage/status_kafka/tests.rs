@@ -210,12 +210,18 @@ fn retry_rules_deleted_generation_and_sequence() {
     assert!(!cache.should_retry(&fourth, &s4));
 }
 
+/// One send: key, value, whether it succeeded.
+type Attempt = (String, Option<String>, bool);
+
+/// Decides whether a send (key, value) fails, and with which error.
+type Script = Box<dyn Fn(&str, Option<&str>) -> Option<RDKafkaErrorCode> + Send + Sync>;
+
 /// A sink that fails sends its script says to fail, records every attempt, and reads the
 /// successful ones back into the cache (as the log's reader would).
 struct ScriptedSink {
     cache: Arc<Mutex<StatusCache>>,
-    fail: Box<dyn Fn(&str, Option<&str>) -> Option<RDKafkaErrorCode> + Send + Sync>,
-    attempts: Mutex<Vec<(String, Option<String>, bool)>>,
+    fail: Script,
+    attempts: Mutex<Vec<Attempt>>,
 }
 
 #[async_trait::async_trait]
@@ -261,7 +267,7 @@ fn scripted(
     (store, sink)
 }
 
-fn attempts(sink: &ScriptedSink) -> Vec<(String, Option<String>, bool)> {
+fn attempts(sink: &ScriptedSink) -> Vec<Attempt> {
     sink.attempts.lock().unwrap().clone()
 }
 
