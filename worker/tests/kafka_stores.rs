@@ -175,6 +175,12 @@ async fn two_config_stores_see_each_others_writes_and_a_restart_rebuilds_the_sta
     );
     assert_eq!(snapshot.task_config_generation("foo"), Some(0));
 
+    // Java's order (target state, then config): b never saw foo's state change.
+    assert!(
+        !seen.contains(&ConfigUpdate::TargetStateChanged("foo".into())),
+        "{seen:?}"
+    );
+
     // Any worker may write a target state; the other hears of it.
     b.put_target_state("foo", TargetState::Started)
         .await
