@@ -15,6 +15,7 @@
 //! * [`config_records`] / [`status_records`]: the byte-exact codecs of the config-topic and
 //!   status-topic records (pure; no Kafka I/O yet).
 
+pub mod config_kafka;
 pub mod config_records;
 pub mod internal_topics;
 pub mod java_serialization;
@@ -23,6 +24,7 @@ pub mod offsets_file;
 pub mod offsets_kafka;
 pub mod offsets_memory;
 mod record_json;
+pub mod status_kafka;
 pub mod status_records;
 mod table;
 
