@@ -37,6 +37,27 @@ pub enum HerderError {
     /// 500: anything else, with the message Java would give.
     #[error("{0}")]
     Internal(String),
+    /// 503: the worker cannot answer yet (Java's `ConnectRestException` with
+    /// `SERVICE_UNAVAILABLE`, e.g. no session key read from the config topic yet).
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// The operation must run on another worker: Java's `NotLeaderException` (only the leader
+    /// may do this) or `NotAssignedException` (only the owner of the connector or task may).
+    /// On a forwardable endpoint REST forwards the request to `leader_url` (the leader's, or
+    /// the owner's, advertised URL); `None` means no leader is known yet (409). Anywhere else
+    /// it is a 500 with `message`, as Java's generic mapper answers.
+    #[error("{message}")]
+    NotLeader {
+        /// Why, e.g. `Only the leader may write task configurations.`.
+        message: String,
+        /// Where to forward, e.g. `http://10.0.0.5:8083/`; `None` if unknown.
+        leader_url: Option<String>,
+    },
+    /// Java's `RebalanceNeededException`: the herder expects a rebalance, so its view of the
+    /// configs is stale. Forwardable endpoints answer 409 `Cannot complete request momentarily
+    /// due to stale configuration …`; the other endpoints 500 with this message (a Java quirk).
+    #[error("Request cannot be completed because a rebalance is expected")]
+    RebalanceNeeded,
 }
 
 impl HerderError {
@@ -51,7 +72,10 @@ impl HerderError {
             HerderError::AlreadyExists(_) | HerderError::Conflict(_) => 409,
             HerderError::BadRequest(_) => 400,
             HerderError::Forbidden(_) => 403,
-            HerderError::Internal(_) => 500,
+            HerderError::Internal(_)
+            | HerderError::NotLeader { .. }
+            | HerderError::RebalanceNeeded => 500,
+            HerderError::ServiceUnavailable(_) => 503,
         }
     }
 }
@@ -154,4 +178,43 @@ pub trait Herder: Send + Sync {
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message>;
     /// `PUT /connector-plugins/{p}/config/validate` (and the check behind create/update).
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos>;
+    /// `POST /connectors/{c}/tasks` (internal): another worker sends the task configs its
+    /// connector generated, for the leader to write. `signature` is the request's KIP-507
+    /// signature, `None` when the headers carry none; a distributed herder checks it with
+    /// [`crate::rest::signature::verify_request`] before anything else, then answers
+    /// [`HerderError::NotLeader`] when not the leader (REST forwards), else writes them.
+    /// The default is Java's standalone answer: a 500, as `UnsupportedOperationException`.
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        signature: Option<crate::rest::signature::InternalRequestSignature>,
+    ) -> HerderResult<()> {
+        let _ = (name, configs, signature);
+        Err(HerderError::Internal(
+            STANDALONE_TASK_CONFIGS_UNSUPPORTED.to_string(),
+        ))
+    }
+    /// `PUT /connectors/{c}/fence` (internal, exactly-once source): another worker asks the
+    /// leader to fence the zombies of the connector's earlier task generation before its
+    /// tasks start. Signature and forwarding as [`Herder::put_task_configs`]. The default is
+    /// Java's standalone answer: a 500, as `UnsupportedOperationException`.
+    async fn fence_zombie_source_tasks(
+        &self,
+        name: &str,
+        signature: Option<crate::rest::signature::InternalRequestSignature>,
+    ) -> HerderResult<()> {
+        let _ = (name, signature);
+        Err(HerderError::Internal(
+            STANDALONE_FENCING_UNSUPPORTED.to_string(),
+        ))
+    }
 }
+
+/// Java's `StandaloneHerder` message for `POST /connectors/{c}/tasks`.
+pub const STANDALONE_TASK_CONFIGS_UNSUPPORTED: &str =
+    "Kafka Connect in standalone mode does not support externally setting task configurations.";
+
+/// Java's `StandaloneHerder` message for `PUT /connectors/{c}/fence`.
+pub const STANDALONE_FENCING_UNSUPPORTED: &str =
+    "Kafka Connect in standalone mode does not support exactly-once source connectors.";

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{HOST, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -18,6 +18,7 @@ use super::error::{ErrorMessage, RestError, RestResult};
 use super::extract::{
     ConfigBody, ConnectorConfigSchema, CreateConnectorRequest, JavaJson, OffsetsRequest,
 };
+use super::forward::{complete_or_forward, forward_param, Completion, Forwardable};
 use super::{detached, timed, AppState};
 use crate::herder::{
     ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
@@ -207,6 +208,37 @@ fn task_id(connector: String, task: &str) -> RestResult<ConnectorTaskId> {
     Ok(ConnectorTaskId { connector, task })
 }
 
+/// The part of a forwardable request that stays the same whatever the herder answers.
+fn forwardable<'a>(
+    method: Method,
+    path: String,
+    headers: &'a HeaderMap,
+    query: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Forwardable<'a> {
+    Forwardable {
+        method,
+        path,
+        query: Vec::new(),
+        headers,
+        body,
+        forward: forward_param(query),
+    }
+}
+
+/// The JSON to forward; a value that cannot be written (none of ours) is sent as no body.
+fn json_body(value: &impl Serialize) -> Option<Vec<u8>> {
+    serde_json::to_vec(value).ok()
+}
+
+/// 200 with the local result, or with the remote worker's body when forwarded.
+fn ok_json<T: Serialize>(completion: Completion<T>) -> Response {
+    match completion {
+        Completion::Local(v) => (StatusCode::OK, Json(v)).into_response(),
+        Completion::Forwarded(r) => (StatusCode::OK, Json(r.into_json())).into_response(),
+    }
+}
+
 /// Lists connectors, optionally expanded with their status and/or info.
 #[utoipa::path(get, path = "/connectors", tag = "connectors",
     params(("expand" = Option<Vec<String>>, Query, description = "`status` and/or `info`; may be repeated")),
@@ -258,6 +290,7 @@ pub async fn connectors_list(
 
 /// Creates a connector: 201 with `Location`, 409 when it exists, 400 on a bad config.
 #[utoipa::path(post, path = "/connectors", tag = "connectors",
+    params(("forward" = Option<String>, Query, description = "Distributed forwarding hop (set by workers)")),
     request_body = CreateConnectorRequest,
     responses(
         (status = 201, description = "Created", body = ConnectorInfo),
@@ -267,6 +300,7 @@ pub async fn connectors_list(
     ))]
 pub async fn connectors_create(
     State(state): State<AppState>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     JavaJson(request): JavaJson<CreateConnectorRequest>,
 ) -> RestResult<Response> {
@@ -277,19 +311,33 @@ pub async fn connectors_create(
         return Err(reject_nulls(&state, config, &nulls).await);
     }
     let initial = request.initial_state.map(Into::into);
-    let created = {
+    // Java forwards the request entity, its config completed with the name.
+    let body = json_body(&serde_json::json!({
+        "name": name,
+        "config": config,
+        "initial_state": request.initial_state,
+    }));
+    let result = {
         let name = name.clone();
         detached(&state, move |h| async move {
             h.put_connector_config(&name, config, false, initial).await
         })
-        .await?
+        .await
     };
-    Ok(created_response(
+    let fwd = forwardable(
+        Method::POST,
+        "/connectors".to_string(),
         &headers,
-        &name,
-        created.created,
-        created.result,
-    ))
+        query.as_deref(),
+        body,
+    );
+    Ok(
+        match complete_or_forward(&state.rest_client, result, fwd).await? {
+            Completion::Local(c) => created_response(&headers, &name, c.created, c.result),
+            // Java answers 201 whatever the remote status.
+            Completion::Forwarded(r) => created_response(&headers, &name, true, r.into_json()),
+        },
+    )
 }
 
 /// 201 with `Location` when created, else 200.
@@ -297,7 +345,7 @@ fn created_response(
     headers: &HeaderMap,
     name: &str,
     created: bool,
-    info: ConnectorInfo,
+    info: impl Serialize,
 ) -> Response {
     if created {
         let mut resp = (StatusCode::CREATED, Json(info)).into_response();
@@ -326,7 +374,8 @@ pub async fn connector_get(
 
 /// Deletes a connector (204).
 #[utoipa::path(delete, path = "/connectors/{connector}", tag = "connectors",
-    params(("connector" = String, Path, description = "Connector name")),
+    params(("connector" = String, Path, description = "Connector name"),
+           ("forward" = Option<String>, Query, description = "Distributed forwarding hop (set by workers)")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "Unknown connector", body = ErrorMessage),
@@ -334,11 +383,16 @@ pub async fn connector_get(
 pub async fn connector_delete(
     State(state): State<AppState>,
     Path(connector): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move {
+    let path = format!("/connectors/{}", encode_segment(&connector));
+    let result = detached(&state, move |h| async move {
         h.delete_connector(&connector).await
     })
-    .await?;
+    .await;
+    let fwd = forwardable(Method::DELETE, path, &headers, query.as_deref(), None);
+    complete_or_forward(&state.rest_client, result, fwd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -360,7 +414,8 @@ pub async fn connector_config_get(
 
 /// Creates (201 with `Location`) or replaces (200) a connector's config.
 #[utoipa::path(put, path = "/connectors/{connector}/config", tag = "connectors",
-    params(("connector" = String, Path, description = "Connector name")),
+    params(("connector" = String, Path, description = "Connector name"),
+           ("forward" = Option<String>, Query, description = "Distributed forwarding hop (set by workers)")),
     request_body = ConnectorConfigSchema,
     responses(
         (status = 200, description = "Updated", body = ConnectorInfo),
@@ -371,6 +426,7 @@ pub async fn connector_config_get(
 pub async fn connector_config_put(
     State(state): State<AppState>,
     Path(connector): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     JavaJson(body): JavaJson<ConfigBody>,
 ) -> RestResult<Response> {
@@ -379,24 +435,31 @@ pub async fn connector_config_put(
     if !nulls.is_empty() {
         return Err(reject_nulls(&state, config, &nulls).await);
     }
-    let created = {
+    let body = json_body(&config);
+    let result = {
         let connector = connector.clone();
         detached(&state, move |h| async move {
             h.put_connector_config(&connector, config, true, None).await
         })
-        .await?
+        .await
     };
-    Ok(created_response(
-        &headers,
-        &connector,
-        created.created,
-        created.result,
-    ))
+    let path = format!("/connectors/{}/config", encode_segment(&connector));
+    let fwd = forwardable(Method::PUT, path, &headers, query.as_deref(), body);
+    Ok(
+        match complete_or_forward(&state.rest_client, result, fwd).await? {
+            Completion::Local(c) => created_response(&headers, &connector, c.created, c.result),
+            Completion::Forwarded(r) => {
+                let created = r.status == StatusCode::CREATED.as_u16();
+                created_response(&headers, &connector, created, r.into_json())
+            }
+        },
+    )
 }
 
 /// Merges a patch into the config: a `null` value removes the key (KIP-477).
 #[utoipa::path(patch, path = "/connectors/{connector}/config", tag = "connectors",
-    params(("connector" = String, Path, description = "Connector name")),
+    params(("connector" = String, Path, description = "Connector name"),
+           ("forward" = Option<String>, Query, description = "Distributed forwarding hop (set by workers)")),
     request_body(content = BTreeMap<String, Option<String>>, description = "Keys to set; `null` removes a key"),
     responses(
         (status = 200, description = "Patched", body = ConnectorInfo),
@@ -406,13 +469,19 @@ pub async fn connector_config_put(
 pub async fn connector_config_patch(
     State(state): State<AppState>,
     Path(connector): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     JavaJson(body): JavaJson<ConfigBody>,
-) -> RestResult<Json<ConnectorInfo>> {
-    Ok(Json(
-        detached(&state, move |h| async move {
-            h.patch_connector_config(&connector, body.0).await
-        })
-        .await?,
+) -> RestResult<Response> {
+    let path = format!("/connectors/{}/config", encode_segment(&connector));
+    let fwd_body = json_body(&body.0);
+    let result = detached(&state, move |h| async move {
+        h.patch_connector_config(&connector, body.0).await
+    })
+    .await;
+    let fwd = forwardable(Method::PATCH, path, &headers, query.as_deref(), fwd_body);
+    Ok(ok_json(
+        complete_or_forward(&state.rest_client, result, fwd).await?,
     ))
 }
 
@@ -494,9 +563,18 @@ pub async fn task_status(
 pub async fn task_restart(
     State(state): State<AppState>,
     Path((connector, task)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> RestResult<StatusCode> {
     let id = task_id(connector, &task)?;
-    detached(&state, move |h| async move { h.restart_task(&id).await }).await?;
+    let path = format!(
+        "/connectors/{}/tasks/{}/restart",
+        encode_segment(&id.connector),
+        id.task
+    );
+    let result = detached(&state, move |h| async move { h.restart_task(&id).await }).await;
+    let fwd = forwardable(Method::POST, path, &headers, query.as_deref(), None);
+    complete_or_forward(&state.rest_client, result, fwd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -516,20 +594,43 @@ pub async fn connector_restart(
     State(state): State<AppState>,
     Path(connector): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> RestResult<Response> {
     let pairs = query_pairs(query.as_deref());
     let request = RestartRequest {
         include_tasks: query_bool(&pairs, "includeTasks", false),
         only_failed: query_bool(&pairs, "onlyFailed", false),
     };
-    let restarted = detached(&state, move |h| async move {
+    let connector_only = !request.include_tasks && !request.only_failed;
+    let mut fwd = forwardable(
+        Method::POST,
+        format!("/connectors/{}/restart", encode_segment(&connector)),
+        &headers,
+        query.as_deref(),
+        None,
+    );
+    if !connector_only {
+        // Java carries both flags, as parsed, when tasks are involved.
+        fwd.query = vec![
+            (
+                "includeTasks".to_string(),
+                request.include_tasks.to_string(),
+            ),
+            ("onlyFailed".to_string(), request.only_failed.to_string()),
+        ];
+    }
+    let result = detached(&state, move |h| async move {
         h.restart_connector(&connector, request).await
     })
-    .await?;
-    match restarted {
-        Some(status) => Ok((StatusCode::ACCEPTED, Json(status)).into_response()),
-        None => Ok(StatusCode::NO_CONTENT.into_response()),
-    }
+    .await;
+    Ok(
+        match complete_or_forward(&state.rest_client, result, fwd).await? {
+            Completion::Local(Some(status)) => (StatusCode::ACCEPTED, Json(status)).into_response(),
+            Completion::Local(None) => StatusCode::NO_CONTENT.into_response(),
+            Completion::Forwarded(_) if connector_only => StatusCode::NO_CONTENT.into_response(),
+            Completion::Forwarded(r) => (StatusCode::ACCEPTED, Json(r.into_json())).into_response(),
+        },
+    )
 }
 
 /// Pauses the connector and its tasks (202).
@@ -579,11 +680,16 @@ pub async fn connector_resume(
 pub async fn connector_stop(
     State(state): State<AppState>,
     Path(connector): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> RestResult<StatusCode> {
-    detached(&state, move |h| async move {
+    let path = format!("/connectors/{}/stop", encode_segment(&connector));
+    let result = detached(&state, move |h| async move {
         h.stop_connector(&connector).await
     })
-    .await?;
+    .await;
+    let fwd = forwardable(Method::PUT, path, &headers, query.as_deref(), None);
+    complete_or_forward(&state.rest_client, result, fwd).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -651,8 +757,10 @@ pub async fn connector_offsets_get(
 pub async fn connector_offsets_patch(
     State(state): State<AppState>,
     Path(connector): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     JavaJson(body): JavaJson<OffsetsRequest>,
-) -> RestResult<Json<Message>> {
+) -> RestResult<Response> {
     let offsets = match body.offsets {
         Some(o) if !o.is_empty() => o,
         _ => {
@@ -661,12 +769,16 @@ pub async fn connector_offsets_patch(
             ))
         }
     };
-    Ok(Json(
-        detached(&state, move |h| async move {
-            h.alter_connector_offsets(&connector, ConnectorOffsets { offsets })
-                .await
-        })
-        .await?,
+    let offsets = ConnectorOffsets { offsets };
+    let path = format!("/connectors/{}/offsets", encode_segment(&connector));
+    let fwd_body = json_body(&offsets);
+    let result = detached(&state, move |h| async move {
+        h.alter_connector_offsets(&connector, offsets).await
+    })
+    .await;
+    let fwd = forwardable(Method::PATCH, path, &headers, query.as_deref(), fwd_body);
+    Ok(ok_json(
+        complete_or_forward(&state.rest_client, result, fwd).await?,
     ))
 }
 
@@ -682,11 +794,16 @@ pub async fn connector_offsets_patch(
 pub async fn connector_offsets_delete(
     State(state): State<AppState>,
     Path(connector): Path<String>,
-) -> RestResult<Json<Message>> {
-    Ok(Json(
-        detached(&state, move |h| async move {
-            h.reset_connector_offsets(&connector).await
-        })
-        .await?,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> RestResult<Response> {
+    let path = format!("/connectors/{}/offsets", encode_segment(&connector));
+    let result = detached(&state, move |h| async move {
+        h.reset_connector_offsets(&connector).await
+    })
+    .await;
+    let fwd = forwardable(Method::DELETE, path, &headers, query.as_deref(), None);
+    Ok(ok_json(
+        complete_or_forward(&state.rest_client, result, fwd).await?,
     ))
 }

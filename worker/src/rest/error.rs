@@ -58,6 +58,17 @@ pub enum RestError {
     /// Anything else: a 500 with Java's message.
     #[error("{0}")]
     Internal(String),
+    /// Another worker's error answer to a forwarded request, passed through unchanged
+    /// (status, `error_code` and `message`), as Java's `RestClient` does.
+    #[error("{message}")]
+    Remote {
+        /// The remote HTTP status.
+        status: u16,
+        /// The remote body's `error_code`.
+        error_code: u16,
+        /// The remote body's `message`.
+        message: String,
+    },
 }
 
 impl RestError {
@@ -75,13 +86,20 @@ impl RestError {
             RestError::Timeout(_) | RestError::Panic | RestError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            RestError::Remote { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 
     /// The error body.
     pub fn body(&self) -> ErrorMessage {
+        let error_code = match self {
+            RestError::Remote { error_code, .. } => *error_code,
+            _ => self.status().as_u16(),
+        };
         ErrorMessage {
-            error_code: self.status().as_u16(),
+            error_code,
             message: self.to_string(),
         }
     }
@@ -127,6 +145,18 @@ mod tests {
             (RestError::MalformedBody("m".into()), 400),
             (RestError::Timeout("t".into()), 500),
             (RestError::Panic, 500),
+            (
+                RestError::Herder(HerderError::ServiceUnavailable("s".into())),
+                503,
+            ),
+            (
+                RestError::Herder(HerderError::NotLeader {
+                    message: "Only the leader may write task configurations.".into(),
+                    leader_url: Some("http://leader:8083/".into()),
+                }),
+                500,
+            ),
+            (RestError::Herder(HerderError::RebalanceNeeded), 500),
         ];
         for (err, status) in cases {
             assert_eq!(err.status().as_u16(), status, "{err:?}");
@@ -138,6 +168,19 @@ mod tests {
                 .message,
             "Connector foo not found"
         );
+        assert_eq!(
+            RestError::Herder(HerderError::RebalanceNeeded)
+                .body()
+                .message,
+            "Request cannot be completed because a rebalance is expected"
+        );
+        let remote = RestError::Remote {
+            status: 409,
+            error_code: 40901,
+            message: "m".into(),
+        };
+        assert_eq!(remote.status().as_u16(), 409);
+        assert_eq!(remote.body().error_code, 40901);
         assert_eq!(
             RestError::MethodNotAllowed.body().message,
             "HTTP 405 Method Not Allowed"

@@ -16,6 +16,11 @@
 //! * [`connectors`], [`plugins`], [`root`], [`loggers`]: the resources, one file each as in
 //!   Java (`ConnectorsResource`, `ConnectorPluginsResource`, `RootResource`,
 //!   `LoggingResource`).
+//! * [`internal`]: the endpoints workers call on each other (Java's
+//!   `InternalConnectResource`): `POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`.
+//! * [`forward`]: forwarding a request to the leader (or owner) when the herder says this
+//!   worker cannot complete it, and the client for requests between workers.
+//! * [`signature`]: KIP-507 signing and verification of internal requests.
 //! * [`openapi`]: `GET /openapi.json`, generated from the handler annotations, so the
 //!   document and the router are built from the same list and cannot drift.
 //! * [`config_dir`]: `--config-dir`: connector configs persisted as JSON files.
@@ -29,11 +34,14 @@ pub mod connectors;
 pub mod error;
 pub mod extract;
 pub mod filters;
+pub mod forward;
+pub mod internal;
 pub mod loggers;
 pub mod openapi;
 pub mod plugins;
 pub mod root;
 pub mod server;
+pub mod signature;
 pub mod tls;
 
 #[cfg(test)]
@@ -118,6 +126,8 @@ pub struct AppState {
     /// The Kafka cluster id once known: it cannot change while the worker runs, and Java
     /// looks it up once at start too.
     pub cluster_id: Arc<tokio::sync::OnceCell<String>>,
+    /// The client requests are forwarded to other workers with.
+    pub rest_client: forward::RestClient,
 }
 
 impl AppState {
@@ -131,6 +141,7 @@ impl AppState {
             loggers: Arc::new(LoggerLevels::detached("info")),
             readiness: Readiness::ready(),
             cluster_id: Arc::new(tokio::sync::OnceCell::new()),
+            rest_client: forward::RestClient::new(),
         }
     }
 
@@ -153,6 +164,12 @@ impl AppState {
     /// Sets the logger-level controller.
     pub fn with_loggers(mut self, loggers: Arc<LoggerLevels>) -> Self {
         self.loggers = loggers;
+        self
+    }
+    /// Sets the client used to forward requests to other workers (e.g. one trusting the
+    /// cluster's TLS certificates).
+    pub fn with_rest_client(mut self, client: forward::RestClient) -> Self {
+        self.rest_client = client;
         self
     }
     /// Sets the readiness handle.
@@ -248,7 +265,10 @@ pub fn api_for(resources: Resources) -> (Router<AppState>, utoipa::openapi::Open
         json_resources.route_layer(axum::middleware::from_fn(extract::require_json));
     let mut api = OpenApiRouter::with_openapi(openapi::base_document());
     if resources != Resources::Admin {
-        api = api.merge(root::routes()).merge(openapi::routes());
+        api = api
+            .merge(root::routes())
+            .merge(openapi::routes())
+            .merge(internal::routes());
     }
     api.merge(json_resources).split_for_parts()
 }

@@ -3,7 +3,9 @@
 
 mod connectors;
 mod errors;
+mod forward;
 mod herder_ops;
+mod internal;
 mod listeners;
 mod loggers;
 mod plugins;
