@@ -1,9 +1,10 @@
 //! Connector and task states as the status endpoints report them (standalone keeps them in
 //! memory, like Java's `MemoryStatusBackingStore`), plus the topics each connector used
-//! (KIP-558 topic tracking).
+//! (KIP-558 topic tracking). A distributed worker also hands every change to a
+//! [`StatusListener`], which writes it to the status topic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::model::{ConnectorState, ConnectorTaskId, State, TaskState};
 
@@ -20,11 +21,32 @@ struct Inner {
     topics: HashMap<String, BTreeSet<String>>,
 }
 
+/// Receives every status change of this worker's connectors and tasks, after the table
+/// took it (the distributed herder writes them to the status topic). Called on the thread
+/// that made the change: implementations must not block.
+pub trait StatusListener: Send + Sync {
+    /// A connector's new state.
+    fn connector(&self, name: &str, state: State, trace: Option<&str>);
+    /// A task's new state.
+    fn task(&self, id: &ConnectorTaskId, state: State, trace: Option<&str>);
+    /// The connector used `topic` for the first time (KIP-558).
+    fn topic(&self, connector: &str, topic: &str);
+}
+
 /// The status table of one worker.
-#[derive(Debug)]
 pub struct StatusStore {
     worker_id: String,
     inner: RwLock<Inner>,
+    listener: OnceLock<Arc<dyn StatusListener>>,
+}
+
+impl std::fmt::Debug for StatusStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusStore")
+            .field("worker_id", &self.worker_id)
+            .field("listener", &self.listener.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl StatusStore {
@@ -33,7 +55,13 @@ impl StatusStore {
         StatusStore {
             worker_id: worker_id.into(),
             inner: RwLock::new(Inner::default()),
+            listener: OnceLock::new(),
         }
+    }
+
+    /// Sets the listener of every later change (once; a second call is ignored).
+    pub fn set_listener(&self, listener: Arc<dyn StatusListener>) {
+        let _ = self.listener.set(listener);
     }
 
     /// The worker id written into every status.
@@ -51,6 +79,9 @@ impl StatusStore {
 
     /// Records a connector state.
     pub fn put_connector(&self, name: &str, state: State, trace: Option<String>) {
+        if let Some(l) = self.listener.get() {
+            l.connector(name, state, trace.as_deref());
+        }
         self.write()
             .connectors
             .insert(name.to_string(), Entry { state, trace });
@@ -58,6 +89,9 @@ impl StatusStore {
 
     /// Records a task state.
     pub fn put_task(&self, id: &ConnectorTaskId, state: State, trace: Option<String>) {
+        if let Some(l) = self.listener.get() {
+            l.task(id, state, trace.as_deref());
+        }
         self.write()
             .tasks
             .insert(id.clone(), Entry { state, trace });
@@ -73,6 +107,10 @@ impl StatusStore {
             .is_some_and(|e| e.state == State::Failed);
         if !failed {
             inner.tasks.insert(id.clone(), Entry { state, trace: None });
+            drop(inner);
+            if let Some(l) = self.listener.get() {
+                l.task(id, state, None);
+            }
         }
     }
 
@@ -138,11 +176,17 @@ impl StatusStore {
             .get(connector)
             .is_some_and(|t| t.contains(topic));
         if !known {
-            self.write()
+            let added = self
+                .write()
                 .topics
                 .entry(connector.to_string())
                 .or_default()
                 .insert(topic.to_string());
+            if added {
+                if let Some(l) = self.listener.get() {
+                    l.topic(connector, topic);
+                }
+            }
         }
     }
 
@@ -164,6 +208,60 @@ impl StatusStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl StatusListener for Recorder {
+        fn connector(&self, name: &str, state: State, trace: Option<&str>) {
+            self.0
+                .lock()
+                .expect("lock")
+                .push(format!("c {name} {state:?} {trace:?}"));
+        }
+        fn task(&self, id: &ConnectorTaskId, state: State, trace: Option<&str>) {
+            self.0.lock().expect("lock").push(format!(
+                "t {}-{} {state:?} {trace:?}",
+                id.connector, id.task
+            ));
+        }
+        fn topic(&self, connector: &str, topic: &str) {
+            self.0
+                .lock()
+                .expect("lock")
+                .push(format!("topic {connector} {topic}"));
+        }
+    }
+
+    #[test]
+    fn the_listener_sees_every_change_once() {
+        let s = StatusStore::new("h:8083");
+        let recorder = Arc::new(Recorder::default());
+        s.set_listener(recorder.clone());
+        let t0 = ConnectorTaskId {
+            connector: "c".into(),
+            task: 0,
+        };
+        s.put_connector("c", State::Running, None);
+        s.put_task(&t0, State::Failed, Some("boom".into()));
+        // FAILED sticks: no change, no event.
+        s.put_task_unless_failed(&t0, State::Unassigned);
+        s.put_task(&t0, State::Running, None);
+        s.put_task_unless_failed(&t0, State::Unassigned);
+        s.add_topic("c", "a");
+        s.add_topic("c", "a");
+        assert_eq!(
+            *recorder.0.lock().expect("lock"),
+            vec![
+                "c c Running None",
+                "t c-0 Failed Some(\"boom\")",
+                "t c-0 Running None",
+                "t c-0 Unassigned None",
+                "topic c a",
+            ]
+        );
+    }
 
     #[test]
     fn failed_sticks_and_tasks_sort() {
