@@ -5,7 +5,9 @@
 
 pub mod blocking;
 pub mod connector_ops;
+pub mod distributed;
 pub mod locks;
+pub mod sink_offsets;
 pub mod standalone;
 pub mod types;
 

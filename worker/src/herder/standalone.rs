@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use super::connector_ops::ConnectorOps;
 use super::locks::ConnectorLocks;
+use super::sink_offsets;
 use super::{
     ConfigInfos, ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorState,
     ConnectorStateInfo, ConnectorTaskId, Created, Herder, HerderError, HerderResult, Message,
@@ -20,8 +21,6 @@ use super::{
 use crate::config::connector::ConnectorKind;
 use crate::runtime::worker::{Worker, WorkerEvent};
 use crate::storage::{check_primitive, put_offsets};
-
-mod sink_offsets;
 
 #[derive(Debug, Clone)]
 struct ConnectorEntry {
