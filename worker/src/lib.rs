@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod distributed;
 pub mod herder;
 pub mod logging;
 pub mod plugins;

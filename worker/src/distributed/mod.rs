@@ -1,0 +1,3 @@
+//! Distributed mode: workers that share connectors and tasks through a Kafka group.
+
+pub mod membership;
