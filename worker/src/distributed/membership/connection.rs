@@ -208,6 +208,13 @@ impl Connection {
         Ok(both.max)
     }
 
+    /// The highest common version of `api` up to `cap`; when the broker supports none that
+    /// low, the highest common version.
+    pub fn preferred_version(&self, api: ApiKey, cap: i16) -> Result<i16, ConnectionError> {
+        self.version(api, Some(cap))
+            .or_else(|_| self.version(api, None))
+    }
+
     /// Sends `request` as `api` at `version` and waits for its response at most `timeout`.
     pub async fn send<Req: Encodable, Resp: Decodable>(
         &mut self,
@@ -237,6 +244,7 @@ impl Connection {
         timeout: Duration,
     ) -> Result<Bytes, ConnectionError> {
         let correlation_id = self.next_correlation_id;
+        tracing::trace!(broker = %self.addr, ?api, version, correlation_id, "Sending request.");
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let header = RequestHeader::default()
             .with_request_api_key(api as i16)

@@ -29,6 +29,17 @@ use super::connection::{Connection, ConnectionError};
 /// The protocol type of Connect worker groups.
 pub const PROTOCOL_TYPE: &str = "connect";
 
+/// The highest JoinGroup version used when the broker supports it: v5 carries everything a
+/// Connect member needs (later versions add flexible encoding, the reason and static
+/// membership details), and librdkafka's mock cluster misreads the flexible v6.
+pub const JOIN_GROUP_VERSION: i16 = 5;
+/// The highest SyncGroup version used (v4 is the first flexible one, which librdkafka's
+/// mock cluster misreads; v5 only adds the protocol type and name).
+pub const SYNC_GROUP_VERSION: i16 = 3;
+/// The highest LeaveGroup version used: versions 0 to 2 name one member, which is all a
+/// dynamic member needs; librdkafka's mock cluster parses later versions as version 0.
+pub const LEAVE_GROUP_VERSION: i16 = 2;
+
 /// How many times JoinGroup is resent with the member id the coordinator handed out
 /// (MEMBER_ID_REQUIRED) before the answer counts as an error.
 const MEMBER_ID_RETRIES: usize = 3;
@@ -249,7 +260,7 @@ pub async fn join_group(
     member_id: &mut String,
     protocols: &[(String, Bytes)],
 ) -> Result<Joined, GroupError> {
-    let version = conn.version(ApiKey::JoinGroup, None)?;
+    let version = conn.preferred_version(ApiKey::JoinGroup, JOIN_GROUP_VERSION)?;
     let protocols: Vec<JoinGroupRequestProtocol> = protocols
         .iter()
         .map(|(name, metadata)| {
@@ -325,7 +336,7 @@ pub async fn sync_group(
     joined: &Joined,
     assignments: Vec<(String, Bytes)>,
 ) -> Result<Bytes, GroupError> {
-    let version = conn.version(ApiKey::SyncGroup, None)?;
+    let version = conn.preferred_version(ApiKey::SyncGroup, SYNC_GROUP_VERSION)?;
     let mut request = SyncGroupRequest::default()
         .with_group_id(GroupId(StrBytes::from_string(config.group_id.clone())))
         .with_generation_id(joined.generation_id)
@@ -380,18 +391,13 @@ pub async fn heartbeat(
     }
 }
 
-/// LeaveGroup for `member_id`. Versions 0 to 2 (one member id) are preferred: they mean
-/// the same for a dynamic member, and librdkafka's mock cluster parses later versions as
-/// version 0.
+/// LeaveGroup for `member_id` (see [`LEAVE_GROUP_VERSION`]).
 pub async fn leave_group(
     conn: &mut Connection,
     config: &MembershipConfig,
     member_id: &str,
 ) -> Result<(), GroupError> {
-    let version = match conn.version(ApiKey::LeaveGroup, Some(2)) {
-        Ok(v) => v,
-        Err(_) => conn.version(ApiKey::LeaveGroup, None)?,
-    };
+    let version = conn.preferred_version(ApiKey::LeaveGroup, LEAVE_GROUP_VERSION)?;
     let group = GroupId(StrBytes::from_string(config.group_id.clone()));
     let member = StrBytes::from_string(member_id.to_string());
     let request = if version >= 3 {
