@@ -20,3 +20,6 @@ pub mod tls;
 
 pub use config::{ConfigError, MembershipConfig, SaslCredentials, SaslMechanism, SecurityConfig};
 pub use member::{spawn, Generation, GroupHandler, GroupMember, JoinedMember};
+
+#[cfg(test)]
+mod fake_broker_tests;
