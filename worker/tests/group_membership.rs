@@ -49,6 +49,8 @@ struct Recorder {
     /// Part of the metadata, as a worker's config offset is: a new value asks for a
     /// rebalance.
     epoch: AtomicUsize,
+    /// How long `on_join_complete` takes (ms).
+    complete_delay_ms: AtomicUsize,
 }
 
 impl Recorder {
@@ -59,6 +61,7 @@ impl Recorder {
             leader_views: Mutex::new(Vec::new()),
             prepares: AtomicUsize::new(0),
             epoch: AtomicUsize::new(0),
+            complete_delay_ms: AtomicUsize::new(0),
         })
     }
 
@@ -113,6 +116,8 @@ impl GroupHandler for Recorder {
         protocol: &str,
         assignment: Bytes,
     ) {
+        let delay = self.complete_delay_ms.load(Ordering::SeqCst) as u64;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
         self.completions.lock().expect("lock").push(Completion {
             generation,
             member_id: member_id.to_string(),
@@ -378,6 +383,34 @@ async fn coordinator_errors_end_in_a_rejoin_on_mock_cluster() {
     })
     .await;
     assert!(!new_id.is_empty());
+    a.leave().await;
+    drop(mock);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_continue_while_a_callback_runs_on_mock_cluster() {
+    init_logs();
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let bootstrap = mock.bootstrap_servers();
+    let group = common::unique_name("membership-slow");
+    let short = [
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "500"),
+    ];
+    let ra = Recorder::new("a");
+    // on_join_complete takes longer than the session timeout: only heartbeats sent while
+    // it runs keep the member in the group.
+    ra.complete_delay_ms.store(9000, Ordering::SeqCst);
+    let a = spawn(config(&bootstrap, &group, "a", &short), ra.clone());
+    let one = [(&a, &ra)];
+    let g1 = wait_for_common_generation("a slow join", &one, 0, Duration::from_secs(60)).await;
+    let id = a.generation().expect("generation").1;
+    ra.complete_delay_ms.store(0, Ordering::SeqCst);
+    // Another session timeout later the member is still in the same generation with the
+    // same member id (an expired session would have been answered UNKNOWN_MEMBER_ID).
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    assert_eq!(a.generation(), Some((g1, id)));
+    assert_eq!(ra.completions.lock().expect("lock").len(), 1);
     a.leave().await;
     drop(mock);
 }
