@@ -127,7 +127,8 @@ impl GroupHandler for HerderGroupHandler {
             };
             view.member_id = member_id.to_string();
             view.leader_id = leader_id.to_string();
-            view.leader_url = (!received.leader_url.is_empty()).then(|| received.leader_url.clone());
+            view.leader_url =
+                (!received.leader_url.is_empty()).then(|| received.leader_url.clone());
             view.generation = generation;
             view.assignment = Some(merged);
         }

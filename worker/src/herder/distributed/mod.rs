@@ -50,8 +50,6 @@ pub(crate) enum Event {
     RevokeAll,
     /// A connector asked for task reconfiguration.
     Reconfigure(String),
-    /// Bring the running work in line with the assignment and configs.
-    Reconcile,
     /// Rejoin the group (a scheduled rebalance).
     Rejoin,
 }
@@ -301,7 +299,6 @@ impl DistributedHerder {
                     self.publish_task_configs(&name).await;
                 }
             }
-            Event::Reconcile => self.reconcile().await,
             Event::Rejoin => self.request_rejoin(),
         }
     }
@@ -331,7 +328,8 @@ impl DistributedHerder {
                         .map(|(id, _)| id)
                         .collect();
                     for id in tasks {
-                        self.statuses.delete_task(&id, &self.worker_id_str(), generation);
+                        self.statuses
+                            .delete_task(&id, &self.worker_id_str(), generation);
                     }
                     self.statuses
                         .delete_connector(&name, &self.worker_id_str(), generation);
@@ -427,11 +425,7 @@ impl DistributedHerder {
             return;
         };
         let mut running = self.running.lock().await;
-        let target_of = |name: &str| {
-            snapshot
-                .target_state(name)
-                .unwrap_or(TargetState::Started)
-        };
+        let target_of = |name: &str| snapshot.target_state(name).unwrap_or(TargetState::Started);
         // Desired connectors and tasks, with their configs.
         let mut want_connectors: BTreeMap<String, (Props, TargetState)> = BTreeMap::new();
         for name in &assignment.assigned.connectors {
@@ -641,15 +635,14 @@ impl DistributedHerder {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         let ttl = self.dist.key_ttl.as_millis() as i64;
-        let bits = self.dist.key_size_bits.unwrap_or(match self
-            .dist
-            .key_generation_algorithm
-            .as_str()
-        {
-            "HmacSHA384" => 384,
-            "HmacSHA512" => 512,
-            _ => 256,
-        });
+        let bits =
+            self.dist
+                .key_size_bits
+                .unwrap_or(match self.dist.key_generation_algorithm.as_str() {
+                    "HmacSHA384" => 384,
+                    "HmacSHA512" => 512,
+                    _ => 256,
+                });
         let current = lock(&self.session_key).clone();
         let valid = current.as_ref().is_some_and(|k| {
             k.algorithm == self.dist.key_generation_algorithm
@@ -746,7 +739,10 @@ async fn forward_worker_events(
     }
 }
 
-async fn run_loop(herder: std::sync::Weak<DistributedHerder>, mut rx: mpsc::UnboundedReceiver<Event>) {
+async fn run_loop(
+    herder: std::sync::Weak<DistributedHerder>,
+    mut rx: mpsc::UnboundedReceiver<Event>,
+) {
     while let Some(event) = rx.recv().await {
         let Some(herder) = herder.upgrade() else {
             return;

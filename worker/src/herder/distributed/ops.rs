@@ -191,7 +191,10 @@ impl Herder for DistributedHerder {
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
         task_state(&self.statuses, id).ok_or_else(|| {
-            HerderError::NotFound(format!("No status found for task {}-{}", id.connector, id.task))
+            HerderError::NotFound(format!(
+                "No status found for task {}-{}",
+                id.connector, id.task
+            ))
         })
     }
 

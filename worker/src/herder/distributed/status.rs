@@ -68,7 +68,8 @@ impl TopicStatusWriter {
 
 impl StatusListener for TopicStatusWriter {
     fn connector(&self, name: &str, state: State, trace: Option<&str>) {
-        self.store.put_connector_safe(name, self.status(state, trace));
+        self.store
+            .put_connector_safe(name, self.status(state, trace));
     }
 
     fn task(&self, id: &ConnectorTaskId, state: State, trace: Option<&str>) {
@@ -111,7 +112,10 @@ pub fn task_state(store: &KafkaStatusBackingStore, id: &ConnectorTaskId) -> Opti
 /// The cluster's view of the statuses of `tasks`, in task order; tasks without a status
 /// are left out, as Java does.
 pub fn task_states(store: &KafkaStatusBackingStore, tasks: &[ConnectorTaskId]) -> Vec<TaskState> {
-    tasks.iter().filter_map(|id| task_state(store, id)).collect()
+    tasks
+        .iter()
+        .filter_map(|id| task_state(store, id))
+        .collect()
 }
 
 #[cfg(test)]
@@ -130,9 +134,6 @@ mod tests {
         ] {
             assert_eq!(from_record_state(to_record_state(state)), state);
         }
-        assert_eq!(
-            from_record_state(StatusState::Destroyed),
-            State::Unassigned
-        );
+        assert_eq!(from_record_state(StatusState::Destroyed), State::Unassigned);
     }
 }

@@ -1,5 +1,6 @@
 //! The `sluice` command line: `sluice standalone WORKER.properties [CONNECTOR…]`, the same
-//! contract as `connect-standalone.sh`.
+//! contract as `connect-standalone.sh`, and `sluice distributed WORKER.properties`, that of
+//! `connect-distributed.sh` ([`distributed`]).
 //!
 //! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for an unusable worker config or
 //! connector file (the message names the file and the key), 3 when a connector fails to be
@@ -10,6 +11,8 @@
 //! A task stuck in blocking code never keeps the process alive: the worker abandons it after
 //! `task.shutdown.graceful.timeout.ms`, the async runtime is shut down without waiting for
 //! such threads, and a watchdog ends the process if the shutdown itself hangs.
+
+mod distributed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +58,12 @@ pub enum Command {
         /// recreate them at start (a Sluice addition; see `rest::config_dir`).
         #[arg(long, value_name = "DIR")]
         config_dir: Option<PathBuf>,
+    },
+    /// Runs a distributed worker (like connect-distributed.sh): it joins the worker group
+    /// `group.id` and keeps connectors, offsets and statuses in Kafka topics.
+    Distributed {
+        /// The worker properties file.
+        worker: PathBuf,
     },
     /// Applies a connector's transforms to JSON records on stdin, one per line.
     Transform(crate::tools::TransformArgs),
@@ -123,6 +132,9 @@ pub fn main() -> ExitCode {
             connectors,
             config_dir,
         } => runtime.block_on(run_standalone(worker, connectors, config_dir, log)),
+        Command::Distributed { worker } => {
+            runtime.block_on(distributed::run_distributed(worker, log))
+        }
     };
     // Dropping the runtime would wait for every blocking thread, including one a stuck task
     // abandoned: shut it down with a bound instead.

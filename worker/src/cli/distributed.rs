@@ -1,0 +1,180 @@
+//! `sluice distributed WORKER.properties`: the contract of `connect-distributed.sh`. The
+//! worker creates or checks the three internal topics, reads them, serves the REST API and
+//! joins the worker group named by `group.id`; connectors are created over REST.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicI32;
+use std::sync::Arc;
+
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
+use sluice_api::Props;
+use tracing::{error, info};
+
+use super::{
+    check_worker_plugins, spawn_exit_watchdog, wait_for_signal, StartupError, SHUTDOWN_MARGIN,
+};
+use crate::config::connector::{sink_config_def, source_config_def};
+use crate::config::distributed::DistributedConfig;
+use crate::config::kafka_clients::{client_config, ClientKind};
+use crate::config::worker::WorkerMode;
+use crate::config::WorkerConfig;
+use crate::distributed::membership::MembershipConfig;
+use crate::herder::distributed::status::TopicStatusWriter;
+use crate::herder::distributed::{DistributedHerder, DistributedParts};
+use crate::herder::Herder;
+use crate::logging;
+use crate::plugins::PluginRegistry;
+use crate::rest::{
+    AppState, ConnectorBaseConfigs, LoggerLevels, Readiness, RestConfig, RestServeError, RestServer,
+};
+use crate::runtime::status::StatusStore;
+use crate::runtime::worker::Worker;
+use crate::storage::config_kafka::KafkaConfigBackingStore;
+use crate::storage::internal_topics::{ensure_topic, InternalTopic};
+use crate::storage::status_kafka::KafkaStatusBackingStore;
+use crate::storage::{KafkaOffsetBackingStore, OffsetBackingStore};
+
+fn invalid(file: &std::path::Path, message: impl std::fmt::Display) -> StartupError {
+    StartupError::config(format!(
+        "Invalid configuration in {}: {message}",
+        file.display()
+    ))
+}
+
+fn storage_error(message: impl std::fmt::Display) -> StartupError {
+    StartupError {
+        code: 1,
+        message: message.to_string(),
+    }
+}
+
+/// Runs a distributed worker until SIGINT/SIGTERM.
+pub async fn run_distributed(
+    worker_file: PathBuf,
+    log: logging::LogHandle,
+) -> Result<(), StartupError> {
+    let props: Props = WorkerConfig::load_props(&worker_file, None)
+        .map_err(|e| StartupError::config(e.to_string()))?;
+    let config = WorkerConfig::parse_for(props.clone(), WorkerMode::Distributed)
+        .map_err(|e| invalid(&worker_file, e))?;
+    let dist = DistributedConfig::parse(&props).map_err(|e| invalid(&worker_file, e))?;
+    let registry = Arc::new(PluginRegistry::builtin());
+    check_worker_plugins(&worker_file, &config, &registry)?;
+    let rest_config =
+        RestConfig::from_props(&config.originals).map_err(|e| invalid(&worker_file, e))?;
+    let server = RestServer::bind(&rest_config).await.map_err(|e| match e {
+        RestServeError::Tls(e) => invalid(&worker_file, e),
+        e => StartupError {
+            code: 1,
+            message: format!("Could not start the REST server: {e}"),
+        },
+    })?;
+    let worker_id = server.worker_id();
+    let url = server.advertised_url();
+    info!(worker_id = %worker_id, url = %url, group = %dist.group_id, "Starting distributed worker.");
+
+    // The internal topics: created compacted when missing, checked when present.
+    let base = client_config(ClientKind::Admin, &config.originals, &Props::new(), &[]);
+    let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
+        base.create()
+            .map_err(|e| invalid(&worker_file, format!("bootstrap.servers: {e}")))?,
+    );
+    let offsets_topic = InternalTopic::offsets(
+        dist.offset_topic.clone(),
+        dist.offset_partitions,
+        dist.offset_replication_factor,
+    );
+    ensure_topic(&admin, &offsets_topic)
+        .await
+        .map_err(storage_error)?;
+    let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
+        KafkaOffsetBackingStore::start(&dist.offset_topic, &base)
+            .await
+            .map_err(storage_error)?,
+    );
+    let statuses = Arc::new(
+        KafkaStatusBackingStore::start(
+            &InternalTopic::status(
+                dist.status_topic.clone(),
+                dist.status_partitions,
+                dist.status_replication_factor,
+            ),
+            &base,
+            &admin,
+        )
+        .await
+        .map_err(storage_error)?,
+    );
+    let (updates_tx, config_updates) = tokio::sync::mpsc::unbounded_channel();
+    let configs = Arc::new(
+        KafkaConfigBackingStore::start(
+            &InternalTopic::config(dist.config_topic.clone(), dist.config_replication_factor),
+            &base,
+            &admin,
+            Arc::new(move |u| {
+                let _ = updates_tx.send(u);
+            }),
+        )
+        .await
+        .map_err(storage_error)?,
+    );
+
+    let generation = Arc::new(AtomicI32::new(-1));
+    let status = Arc::new(StatusStore::new(worker_id.clone()));
+    status.set_listener(Arc::new(TopicStatusWriter::new(
+        statuses.clone(),
+        worker_id.clone(),
+        generation.clone(),
+    )));
+    let config = Arc::new(config);
+    let (worker, worker_events) = Worker::new(config.clone(), registry.clone(), offsets, status);
+    let mut membership =
+        MembershipConfig::from_worker_props(&props).map_err(|e| invalid(&worker_file, e))?;
+    if config.client_id.is_empty() {
+        membership.client_id = format!("connect-{worker_id}");
+    }
+    let herder = DistributedHerder::start(DistributedParts {
+        worker,
+        worker_events,
+        dist,
+        url,
+        configs,
+        config_updates,
+        statuses,
+        generation,
+        membership,
+    });
+
+    let readiness = Readiness::starting();
+    let api_herder: Arc<dyn Herder> = herder.clone();
+    let state = AppState::new(api_herder, registry.clone())
+        .with_base_configs(ConnectorBaseConfigs {
+            source: source_config_def(),
+            sink: sink_config_def(),
+        })
+        .with_loggers(Arc::new(LoggerLevels::with_reload_handle(
+            &log.initial,
+            log.reload,
+        )))
+        .with_readiness(readiness.clone());
+    let (stop_rest, rest_stopped) = tokio::sync::oneshot::channel::<()>();
+    let rest = tokio::spawn(server.serve(state, async move {
+        let _ = rest_stopped.await;
+    }));
+    readiness.set_ready();
+    info!("Sluice distributed worker is ready.");
+
+    wait_for_signal().await;
+    info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");
+    spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
+    herder.shutdown().await;
+    let _ = stop_rest.send(());
+    match rest.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => error!(error = %e, "REST server failed."),
+        Err(e) => error!(error = %e, "REST server task failed."),
+    }
+    info!("Sluice stopped.");
+    Ok(())
+}
