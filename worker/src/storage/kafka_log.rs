@@ -26,7 +26,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -127,6 +128,27 @@ impl std::fmt::Debug for KafkaBasedLog {
     }
 }
 
+/// The log consumer's context: the end of a partition is how the log knows it has read
+/// everything (`enable.partition.eof`), not an error worth a log line; other client errors
+/// are logged as warnings (librdkafka retries them itself).
+pub struct LogConsumerContext;
+
+impl ClientContext for LogConsumerContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF)
+        {
+            return;
+        }
+        tracing::warn!(error = %error, reason, "Internal topic consumer error.");
+    }
+}
+
+impl ConsumerContext for LogConsumerContext {}
+
+/// The log's consumer.
+type LogConsumer = BaseConsumer<LogConsumerContext>;
+
 /// The consumer settings: `base` plus what the log needs (assign, no commits, no group).
 fn consumer_config(base: &ClientConfig) -> ClientConfig {
     let mut config = base.clone();
@@ -172,8 +194,8 @@ impl KafkaBasedLog {
         let producer: FutureProducer = producer_config(base)
             .create()
             .map_err(|e| client_error("producer", e))?;
-        let consumer: BaseConsumer = consumer_config(base)
-            .create()
+        let consumer: LogConsumer = consumer_config(base)
+            .create_with_context(LogConsumerContext)
             .map_err(|e| client_error("consumer", e))?;
         tracing::info!(topic = %topic, "Starting KafkaBasedLog");
         let consumer = {
@@ -324,7 +346,7 @@ impl Drop for KafkaBasedLog {
 }
 
 /// Looks up the topic's partitions and assigns all of them from the beginning.
-fn assign_all(consumer: BaseConsumer, topic: &str) -> Result<(BaseConsumer, Vec<i32>), LogError> {
+fn assign_all(consumer: LogConsumer, topic: &str) -> Result<(LogConsumer, Vec<i32>), LogError> {
     let metadata = consumer
         .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
         .map_err(|source| LogError::Fetch {
@@ -366,7 +388,7 @@ fn assign_all(consumer: BaseConsumer, topic: &str) -> Result<(BaseConsumer, Vec<
 /// The background reader: owns the consumer and the callback.
 struct Reader {
     topic: String,
-    consumer: BaseConsumer,
+    consumer: LogConsumer,
     partitions: Vec<i32>,
     /// The offset after the last record handed to the callback, per partition.
     positions: HashMap<i32, i64>,
@@ -634,8 +656,8 @@ mod tests {
                 .await
                 .unwrap_or_else(|(e, _)| panic!("{e}"));
         }
-        let consumer: BaseConsumer = consumer_config(&base)
-            .create()
+        let consumer: LogConsumer = consumer_config(&base)
+            .create_with_context(LogConsumerContext)
             .unwrap_or_else(|e| panic!("{e}"));
         let (consumer, partitions) =
             tokio::task::spawn_blocking(move || assign_all(consumer, "log-gap"))
