@@ -85,31 +85,33 @@ pub async fn run_distributed(
         dist.offset_partitions,
         dist.offset_replication_factor,
     );
-    ensure_topic(&admin, &offsets_topic)
-        .await
-        .map_err(storage_error)?;
+    let status_topic = InternalTopic::status(
+        dist.status_topic.clone(),
+        dist.status_partitions,
+        dist.status_replication_factor,
+    );
+    let config_topic =
+        InternalTopic::config(dist.config_topic.clone(), dist.config_replication_factor);
+    tokio::try_join!(
+        ensure_topic(&admin, &offsets_topic),
+        ensure_topic(&admin, &status_topic),
+        ensure_topic(&admin, &config_topic),
+    )
+    .map_err(storage_error)?;
     let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
         KafkaOffsetBackingStore::start(&dist.offset_topic, &base)
             .await
             .map_err(storage_error)?,
     );
     let statuses = Arc::new(
-        KafkaStatusBackingStore::start(
-            &InternalTopic::status(
-                dist.status_topic.clone(),
-                dist.status_partitions,
-                dist.status_replication_factor,
-            ),
-            &base,
-            &admin,
-        )
-        .await
-        .map_err(storage_error)?,
+        KafkaStatusBackingStore::start(&status_topic, &base, &admin)
+            .await
+            .map_err(storage_error)?,
     );
     let (updates_tx, config_updates) = tokio::sync::mpsc::unbounded_channel();
     let configs = Arc::new(
         KafkaConfigBackingStore::start(
-            &InternalTopic::config(dist.config_topic.clone(), dist.config_replication_factor),
+            &config_topic,
             &base,
             &admin,
             Arc::new(move |u| {
@@ -134,6 +136,7 @@ pub async fn run_distributed(
     if config.client_id.is_empty() {
         membership.client_id = format!("connect-{worker_id}");
     }
+    let readiness = Readiness::starting();
     let herder = DistributedHerder::start(DistributedParts {
         worker,
         worker_events,
@@ -144,9 +147,9 @@ pub async fn run_distributed(
         statuses,
         generation,
         membership,
+        readiness: readiness.clone(),
     });
 
-    let readiness = Readiness::starting();
     let api_herder: Arc<dyn Herder> = herder.clone();
     let state = AppState::new(api_herder, registry.clone())
         .with_base_configs(ConnectorBaseConfigs {
@@ -162,8 +165,7 @@ pub async fn run_distributed(
     let rest = tokio::spawn(server.serve(state, async move {
         let _ = rest_stopped.await;
     }));
-    readiness.set_ready();
-    info!("Sluice distributed worker is ready.");
+    info!("Sluice distributed worker started; it is ready once it has joined the group.");
 
     wait_for_signal().await;
     info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");

@@ -25,6 +25,9 @@ pub const STATUS_STORAGE_TOPIC_CONFIG: &str = "status.storage.topic";
 
 /// How long admin requests may take (Java's `default.api.timeout.ms` is 60 s).
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the cleanup-policy check waits for DescribeConfigs; a broker that does not
+/// answer it (librdkafka's mock cluster) only costs this much at start.
+const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One internal topic: its name, the worker property that names it, and how to create it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +145,20 @@ pub async fn ensure_topic(
     admin: &Arc<AdminClient<DefaultClientContext>>,
     topic: &InternalTopic,
 ) -> Result<bool, TopicError> {
-    let created = create_if_missing(admin, topic).await?;
+    if checked()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&topic.name)
+    {
+        return Ok(false);
+    }
+    // Look first: a broker without CreateTopics (librdkafka's mock cluster) still serves
+    // topics created beforehand, and an existing topic needs no create request.
+    let created = if partition_count(admin, &topic.name).await? > 0 {
+        false
+    } else {
+        create_if_missing(admin, topic).await?
+    };
     if created {
         tracing::info!(topic = %topic.name, partitions = topic.partitions, "Created internal topic");
     } else {
@@ -158,7 +174,19 @@ pub async fn ensure_topic(
             });
         }
     }
+    checked()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(topic.name.clone());
     Ok(created)
+}
+
+/// Topics this process already created or checked: the stores and the worker start-up
+/// check each topic once, not once per caller.
+fn checked() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static CHECKED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    CHECKED.get_or_init(Default::default)
 }
 
 async fn create_if_missing(
@@ -209,14 +237,17 @@ async fn check_cleanup_policy(
     admin: &AdminClient<DefaultClientContext>,
     topic: &InternalTopic,
 ) -> Result<(), TopicError> {
-    let options = AdminOptions::new().request_timeout(Some(ADMIN_TIMEOUT));
-    let results = admin
+    let options = AdminOptions::new().request_timeout(Some(DESCRIBE_TIMEOUT));
+    let results = match admin
         .describe_configs([&ResourceSpecifier::Topic(&topic.name)], &options)
         .await
-        .map_err(|source| TopicError::Describe {
-            topic: topic.name.clone(),
-            source,
-        })?;
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(topic = %topic.name, error = %e, "Could not describe the topic's configs to verify its cleanup policy; continuing.");
+            Vec::new()
+        }
+    };
     let value = results
         .into_iter()
         .find_map(|r| r.ok())
@@ -249,13 +280,14 @@ async fn partition_count(
     name: &str,
 ) -> Result<usize, TopicError> {
     let admin = admin.clone();
-    let owned = name.to_string();
     let describe = |source| TopicError::Describe {
         topic: name.to_string(),
         source,
     };
     let metadata = tokio::task::spawn_blocking(move || {
-        admin.inner().fetch_metadata(Some(&owned), ADMIN_TIMEOUT)
+        // Metadata of every topic: asking for one topic by name could make a broker with
+        // auto.create.topics.enable create it, with the wrong settings.
+        admin.inner().fetch_metadata(None, ADMIN_TIMEOUT)
     })
     .await
     .map_err(|_| describe(KafkaError::Canceled))?

@@ -68,9 +68,66 @@ pub fn unique_topic(prefix: &str, partitions: i32) -> String {
 }
 
 fn client_config() -> ClientConfig {
+    client_config_at(&bootstrap_servers())
+}
+
+fn client_config_at(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", bootstrap_servers());
+    config.set("bootstrap.servers", bootstrap);
     config
+}
+
+/// Every value of `topic` at the broker `bootstrap` (all partitions, from the beginning),
+/// read until the end offsets taken at the start; values as UTF-8 strings.
+pub fn read_all_values_at(bootstrap: &str, topic: &str) -> Vec<String> {
+    let consumer: BaseConsumer = client_config_at(bootstrap)
+        .set("group.id", unique_name("sluice-it-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .expect("consumer");
+    let partitions = super::wait::wait_for(
+        &format!("metadata of topic {topic}"),
+        Duration::from_secs(15),
+        || Some(partition_ids(&consumer, topic)).filter(|p| !p.is_empty()),
+    );
+    let mut assignment = TopicPartitionList::new();
+    let mut open = 0;
+    for p in &partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("watermarks of {topic}/{p}: {e}"));
+        if high > low {
+            open += 1;
+            assignment
+                .add_partition_offset(topic, *p, Offset::Beginning)
+                .expect("assignment");
+        }
+    }
+    if open == 0 {
+        return Vec::new();
+    }
+    consumer.assign(&assignment).expect("assign");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut out = Vec::new();
+    let mut ended = 0;
+    while ended < open {
+        assert!(
+            Instant::now() < deadline,
+            "timed out reading {topic} to its end"
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => ended += 1,
+            Some(Err(e)) => panic!("consuming {topic}: {e}"),
+            Some(Ok(m)) => out.push(
+                m.payload()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_else(|| "<null>".to_string()),
+            ),
+        }
+    }
+    out
 }
 
 /// Creates a topic (replication factor 1) and waits until its metadata shows every

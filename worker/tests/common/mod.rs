@@ -20,8 +20,8 @@ pub mod process;
 pub mod wait;
 
 pub use kafka::{
-    bootstrap_servers, consume, consume_values, create_topic, produce, produce_values, unique_name,
-    unique_topic, Consumed,
+    bootstrap_servers, consume, consume_values, create_topic, produce, produce_values,
+    read_all_values_at, unique_name, unique_topic, Consumed,
 };
 pub use process::{worker_properties, Sluice, TestDir};
 pub use wait::wait_until;

@@ -118,10 +118,19 @@ pub fn binary() -> &'static str {
 }
 
 fn command(args: &[&Path], dir: &TestDir, tag: &str) -> (Command, PathBuf, PathBuf) {
+    command_for("standalone", args, dir, tag)
+}
+
+fn command_for(
+    subcommand: &str,
+    args: &[&Path],
+    dir: &TestDir,
+    tag: &str,
+) -> (Command, PathBuf, PathBuf) {
     let stdout = dir.file(&format!("{tag}.stdout.log"));
     let stderr = dir.file(&format!("{tag}.stderr.log"));
     let mut cmd = Command::new(binary());
-    cmd.arg("standalone")
+    cmd.arg(subcommand)
         .args(args)
         .current_dir(dir.path())
         .stdin(Stdio::null())
@@ -145,6 +154,30 @@ impl Sluice {
         let mut args = vec![worker];
         args.extend_from_slice(connectors);
         let (mut cmd, stdout, stderr) = command(&args, dir, tag);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary()));
+        Sluice {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Starts `sluice distributed WORKER` in `dir`; `tag` names its log files (a restarted
+    /// worker appends to them).
+    pub fn distributed(dir: &TestDir, tag: &str, worker: &Path) -> Self {
+        let stdout = dir.file(&format!("{tag}.stdout.log"));
+        let stderr = dir.file(&format!("{tag}.stderr.log"));
+        let (mut cmd, _, _) = command_for("distributed", &[worker], dir, &format!("{tag}.tmp"));
+        let open = |p: &PathBuf| {
+            fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .expect("log file")
+        };
+        cmd.stdout(open(&stdout)).stderr(open(&stderr));
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary()));

@@ -106,6 +106,7 @@ pub struct DistributedHerder {
     cluster_id: OnceLock<String>,
     /// Itself, for tasks that outlive a call (task-config retries).
     me: std::sync::Weak<DistributedHerder>,
+    readiness: crate::rest::Readiness,
 }
 
 /// The pieces a distributed herder is built from (see [`DistributedHerder::start`]).
@@ -128,6 +129,9 @@ pub struct DistributedParts {
     pub generation: Arc<AtomicI32>,
     /// The group-membership settings.
     pub membership: MembershipConfig,
+    /// Set once the worker joined the group and applied its first assignment
+    /// (`GET /health` answers 503 until then).
+    pub readiness: crate::rest::Readiness,
 }
 
 fn lock<T>(m: &StdMutex<T>) -> MutexGuard<'_, T> {
@@ -156,6 +160,7 @@ impl DistributedHerder {
         let session_key = parts.configs.snapshot().session_key().cloned();
         let herder = Arc::new_cyclic(|me| DistributedHerder {
             me: me.clone(),
+            readiness: parts.readiness.clone(),
             ops: ConnectorOps::new(parts.worker.clone()),
             worker: parts.worker,
             dist: parts.dist,
@@ -388,6 +393,7 @@ impl DistributedHerder {
         if self.is_leader() {
             self.ensure_session_key().await;
         }
+        self.readiness.set_ready();
         if !received.revoked.is_empty() {
             // The second round of an incremental cooperative rebalance.
             self.request_rejoin();

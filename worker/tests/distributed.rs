@@ -1,0 +1,480 @@
+//! `sluice distributed`: worker processes forming a group, sharing connectors and tasks, and
+//! keeping every piece of state in the three internal topics.
+//!
+//! Which broker each test uses, and why:
+//! * Crash failover runs against librdkafka's mock cluster, hosted in this test process
+//!   (`rdkafka::mocking::MockCluster`): tansu 0.6.0 never reassigns the work of a member that
+//!   died without LeaveGroup (survivors rejoin into the same generation with the old
+//!   assignment), while the mock cluster expires the member after its session timeout and
+//!   rebalances, as Kafka does.
+//! * Persistence (every worker restarted, state restored from the topics alone), graceful
+//!   leave, cluster-wide operations and topics pre-loaded in Java's format run against the
+//!   real broker (tansu, `SLUICE_BOOTSTRAP_SERVERS`): the mock cluster keeps nothing on disk
+//!   and has no CreateTopics.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rdkafka::mocking::MockCluster;
+use serde_json::{json, Value};
+
+use common::kafka::read_all_values_at;
+use common::wait::wait_for;
+use common::{bootstrap_servers, create_topic, produce, unique_name, wait_until, Sluice, TestDir};
+
+const START: Duration = Duration::from_secs(90);
+const SETTLE: Duration = Duration::from_secs(120);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One worker of a test cluster: its properties file, port and process.
+struct Node {
+    tag: String,
+    port: u16,
+    props: PathBuf,
+    process: Option<Sluice>,
+}
+
+impl Node {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn worker_id(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn start(&mut self, dir: &TestDir) {
+        self.process = Some(Sluice::distributed(dir, &self.tag, &self.props));
+        // `/health` answers 200 once the worker joined the group.
+        let url = self.url("/health");
+        wait_until(&format!("{} to join its group", self.tag), START, || {
+            reqwest::blocking::get(&url).is_ok_and(|r| r.status().is_success())
+        });
+    }
+
+    fn logs(&self) -> String {
+        self.process.as_ref().map(Sluice::logs).unwrap_or_default()
+    }
+}
+
+/// A cluster of `n` workers in one group, over the broker at `bootstrap`.
+struct Cluster {
+    dir: TestDir,
+    nodes: Vec<Node>,
+}
+
+impl Cluster {
+    fn new(bootstrap: &str, prefix: &str, n: usize, extra: &[(&str, &str)]) -> Self {
+        let dir = TestDir::new();
+        let group = unique_name(prefix);
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let port = free_port();
+            let port_s = port.to_string();
+            let listener = format!("http://127.0.0.1:{port}");
+            let mut pairs: Vec<(&str, &str)> = vec![
+                ("bootstrap.servers", bootstrap),
+                ("group.id", &group),
+                ("config.storage.topic", "configs"),
+                ("offset.storage.topic", "offsets"),
+                ("status.storage.topic", "status"),
+                ("config.storage.replication.factor", "1"),
+                ("offset.storage.replication.factor", "1"),
+                ("status.storage.replication.factor", "1"),
+                ("offset.storage.partitions", "3"),
+                ("status.storage.partitions", "2"),
+                (
+                    "key.converter",
+                    "org.apache.kafka.connect.storage.StringConverter",
+                ),
+                (
+                    "value.converter",
+                    "org.apache.kafka.connect.storage.StringConverter",
+                ),
+                ("listeners", &listener),
+                ("rest.advertised.host.name", "127.0.0.1"),
+                ("rest.advertised.port", &port_s),
+                ("heartbeat.interval.ms", "1000"),
+                ("session.timeout.ms", "6000"),
+                ("scheduled.rebalance.max.delay.ms", "2000"),
+                ("offset.flush.interval.ms", "500"),
+                ("task.shutdown.graceful.timeout.ms", "5000"),
+            ];
+            for (k, v) in extra {
+                pairs.retain(|(key, _)| key != k);
+                pairs.push((k, v));
+            }
+            // Topic names carry the group's unique name.
+            let topics: Vec<(String, String)> = ["configs", "offsets", "status"]
+                .iter()
+                .map(|t| (t.to_string(), format!("{group}-{t}")))
+                .collect();
+            let owned: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| {
+                    let v = topics
+                        .iter()
+                        .find(|(t, _)| t == v)
+                        .map_or(v.to_string(), |(_, name)| name.clone());
+                    (k.to_string(), v)
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let props = dir.properties(&format!("worker{i}.properties"), &refs);
+            nodes.push(Node {
+                tag: format!("worker{i}"),
+                port,
+                props,
+                process: None,
+            });
+        }
+        Cluster { dir, nodes }
+    }
+
+    fn group_topics(&self) -> String {
+        // Every node has the same group; read it back from the first file.
+        let text = std::fs::read_to_string(&self.nodes[0].props).expect("props");
+        text.lines()
+            .find_map(|l| l.strip_prefix("group.id="))
+            .expect("group.id")
+            .to_string()
+    }
+
+    fn start_all(&mut self) {
+        for node in &mut self.nodes {
+            node.start(&self.dir);
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("===== {} =====\n{}", n.tag, n.logs()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn get(url: &str) -> (u16, Value) {
+    let r = reqwest::blocking::get(url).unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn send(method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = client.request(method.clone(), url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn file_source(name: &str, file: &std::path::Path, topic: &str) -> Value {
+    json!({
+        "name": name,
+        "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": file.to_string_lossy(),
+            "topic": topic,
+            "tasks.max": "1",
+        }
+    })
+}
+
+/// The connector's status as seen by `node`, when the connector and its one task run.
+fn running_on(node: &Node, name: &str) -> Option<(String, String)> {
+    let (code, status) = get(&node.url(&format!("/connectors/{name}/status")));
+    if code != 200 || status["connector"]["state"] != "RUNNING" {
+        return None;
+    }
+    let task = status["tasks"].as_array()?.first()?.clone();
+    if task["state"] != "RUNNING" {
+        return None;
+    }
+    Some((
+        status["connector"]["worker_id"].as_str()?.to_string(),
+        task["worker_id"].as_str()?.to_string(),
+    ))
+}
+
+fn lines(prefix: &str, range: std::ops::Range<usize>) -> String {
+    range.map(|i| format!("{prefix}-{i}\n")).collect()
+}
+
+fn expected(prefix: &str, range: std::ops::Range<usize>) -> BTreeSet<String> {
+    range.map(|i| format!("{prefix}-{i}")).collect()
+}
+
+fn missing(bootstrap: &str, topic: &str, want: &BTreeSet<String>) -> Vec<String> {
+    let seen: BTreeSet<String> = read_all_values_at(bootstrap, topic).into_iter().collect();
+    want.difference(&seen).cloned().collect()
+}
+
+#[test]
+fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_cluster() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let mut cluster = Cluster::new(&bootstrap, "dist-crash", 3, &[]);
+    let group = cluster.group_topics();
+    // The mock cluster has no CreateTopics: its topics are made here.
+    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2)] {
+        mock.create_topic(&format!("{group}-{t}"), p, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = format!("{group}-out");
+    mock.create_topic(&out, 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    cluster.start_all();
+
+    // Three connectors, each created through a different worker (followers forward).
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let file = cluster
+            .dir
+            .write(&format!("in{i}.txt"), &lines(&format!("c{i}"), 0..50));
+        let (code, body) = send(
+            "POST",
+            &cluster.nodes[i].url("/connectors"),
+            Some(file_source(&format!("c{i}"), &file, &out)),
+        );
+        assert_eq!(code, 201, "create c{i} through worker {i}: {body}");
+        files.push(file);
+    }
+    let placement = wait_for("every connector and task RUNNING", SETTLE, || {
+        (0..3)
+            .map(|i| running_on(&cluster.nodes[0], &format!("c{i}")))
+            .collect::<Option<Vec<_>>>()
+    });
+    let workers: BTreeSet<&String> = placement.iter().flat_map(|(c, t)| [c, t]).collect();
+    assert!(
+        workers.len() >= 2,
+        "work spread over the workers: {placement:?}"
+    );
+    // Every worker answers with the same cluster view.
+    for node in &cluster.nodes {
+        let (_, list) = get(&node.url("/connectors"));
+        assert_eq!(list, json!(["c0", "c1", "c2"]), "{}", node.tag);
+    }
+
+    // SIGKILL the worker that runs the task of c0.
+    let victim_id = placement[0].1.clone();
+    let victim = cluster
+        .nodes
+        .iter()
+        .position(|n| n.worker_id() == victim_id)
+        .expect("the victim is one of ours");
+    cluster.nodes[victim]
+        .process
+        .as_mut()
+        .expect("running")
+        .kill();
+    let survivor = (victim + 1) % 3;
+    wait_until(
+        "the killed worker's tasks RUNNING on survivors",
+        SETTLE,
+        || {
+            (0..3).all(|i| {
+                running_on(&cluster.nodes[survivor], &format!("c{i}"))
+                    .is_some_and(|(c, t)| c != victim_id && t != victim_id)
+            })
+        },
+    );
+    // No source record lost: lines written before and after the crash all arrive.
+    for (i, file) in files.iter().enumerate() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(file)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, lines(&format!("c{i}"), 50..80).as_bytes())
+            })
+            .expect("append");
+    }
+    let mut want = BTreeSet::new();
+    for i in 0..3 {
+        want.extend(expected(&format!("c{i}"), 0..80));
+    }
+    wait_until("every line in the output topic", SETTLE, || {
+        missing(&bootstrap, &out, &want).is_empty()
+    });
+
+    // The restarted worker rejoins and gets work back.
+    cluster.nodes[victim].start(&cluster.dir);
+    wait_until("the restarted worker runs something again", SETTLE, || {
+        (0..3).all(|i| running_on(&cluster.nodes[victim], &format!("c{i}")).is_some())
+            && (0..3).any(|i| {
+                running_on(&cluster.nodes[victim], &format!("c{i}"))
+                    .is_some_and(|(c, t)| c == victim_id || t == victim_id)
+            })
+    });
+    drop(cluster);
+}
+
+#[test]
+fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
+    let bootstrap = bootstrap_servers();
+    let mut cluster = Cluster::new(&bootstrap, "dist-restart", 2, &[]);
+    let group = cluster.group_topics();
+    let out = format!("{group}-out");
+    create_topic(&out, 1);
+    cluster.start_all();
+    let nodes = &cluster.nodes;
+
+    let file_a = cluster.dir.write("a.txt", &lines("a", 0..40));
+    let file_b = cluster.dir.write("b.txt", &lines("b", 0..5));
+    // Created through the second worker: a follower forwards it to the leader.
+    let (code, body) = send(
+        "POST",
+        &nodes[1].url("/connectors"),
+        Some(file_source("a", &file_a, &out)),
+    );
+    assert_eq!(code, 201, "{body}\n{}", cluster.logs());
+    let (code, body) = send(
+        "POST",
+        &nodes[0].url("/connectors"),
+        Some(file_source("b", &file_b, &out)),
+    );
+    assert_eq!(code, 201, "{body}");
+    // A duplicate is refused cluster-wide.
+    let (code, _) = send(
+        "POST",
+        &nodes[1].url("/connectors"),
+        Some(file_source("a", &file_a, &out)),
+    );
+    assert_eq!(code, 409);
+    wait_until("a and b RUNNING", SETTLE, || {
+        running_on(&nodes[0], "a").is_some() && running_on(&nodes[1], "b").is_some()
+    });
+    wait_until("a's lines in the topic", SETTLE, || {
+        missing(&bootstrap, &out, &expected("a", 0..40)).is_empty()
+    });
+
+    // Pause through one worker, seen on the other.
+    let (code, _) = send("PUT", &nodes[1].url("/connectors/a/pause"), None);
+    assert_eq!(code, 202);
+    wait_until("a PAUSED", SETTLE, || {
+        let (_, s) = get(&nodes[0].url("/connectors/a/status"));
+        s["connector"]["state"] == "PAUSED" && s["tasks"][0]["state"] == "PAUSED"
+    });
+    // Stop b: STOPPED, no tasks.
+    let (code, body) = send("PUT", &nodes[1].url("/connectors/b/stop"), None);
+    assert_eq!(code, 204, "{body}");
+    wait_until("b STOPPED without tasks", SETTLE, || {
+        let (_, s) = get(&nodes[0].url("/connectors/b/status"));
+        s["connector"]["state"] == "STOPPED" && s["tasks"] == json!([])
+    });
+    // Create and delete c.
+    let (code, _) = send(
+        "POST",
+        &nodes[0].url("/connectors"),
+        Some(file_source("c", &file_b, &out)),
+    );
+    assert_eq!(code, 201);
+    let (code, body) = send("DELETE", &nodes[1].url("/connectors/c"), None);
+    assert_eq!(code, 204, "{body}");
+    wait_until("c gone everywhere", SETTLE, || {
+        nodes.iter().all(|n| get(&n.url("/connectors/c")).0 == 404)
+    });
+
+    // Every worker stops; the cluster restarts from the topics alone.
+    for node in &mut cluster.nodes {
+        node.process.as_mut().expect("running").terminate();
+    }
+    cluster.start_all();
+    let nodes = &cluster.nodes;
+    wait_until("a PAUSED and b STOPPED after the restart", SETTLE, || {
+        let (_, a) = get(&nodes[1].url("/connectors/a/status"));
+        let (_, b) = get(&nodes[1].url("/connectors/b/status"));
+        a["connector"]["state"] == "PAUSED" && b["connector"]["state"] == "STOPPED"
+    });
+    let (_, list) = get(&nodes[0].url("/connectors"));
+    assert_eq!(list, json!(["a", "b"]));
+    // Resume a: it continues from its committed offset (nothing read twice).
+    let (code, _) = send("PUT", &nodes[0].url("/connectors/a/resume"), None);
+    assert_eq!(code, 202);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file_a)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines("a", 40..60).as_bytes()))
+        .expect("append");
+    wait_until("a's new lines in the topic", SETTLE, || {
+        missing(&bootstrap, &out, &expected("a", 0..60)).is_empty()
+    });
+    let values = read_all_values_at(&bootstrap, &out);
+    let a_count = values.iter().filter(|v| v.starts_with("a-")).count();
+    assert_eq!(a_count, 60, "each line of a once: {values:?}");
+}
+
+#[test]
+fn a_cluster_starts_connectors_from_topics_written_in_java_s_format() {
+    let bootstrap = bootstrap_servers();
+    let mut cluster = Cluster::new(&bootstrap, "dist-java", 1, &[]);
+    let group = cluster.group_topics();
+    let out = format!("{group}-out");
+    create_topic(&out, 1);
+    create_topic(&format!("{group}-configs"), 1);
+    create_topic(&format!("{group}-offsets"), 3);
+    let file = cluster.dir.write("java.txt", &lines("j", 0..30));
+    let path = file.to_string_lossy().to_string();
+    // The byte offset after the first 10 lines ("j-0\n" … "j-9\n": 10 × 4 bytes).
+    let position = 40;
+    // Records exactly as a Java worker writes them (JsonConverter, schemas disabled).
+    let connector = format!(
+        r#"{{"properties":{{"connector.class":"org.apache.kafka.connect.file.FileStreamSourceConnector","file":"{path}","topic":"{out}","tasks.max":"1","name":"jsrc"}}}}"#
+    );
+    let task = format!(
+        r#"{{"properties":{{"task.class":"org.apache.kafka.connect.file.FileStreamSourceTask","file":"{path}","topic":"{out}","batch.size":"2000"}}}}"#
+    );
+    produce(
+        &format!("{group}-configs"),
+        &[
+            (Some(b"connector-jsrc"), Some(connector.as_bytes())),
+            (Some(b"task-jsrc-0"), Some(task.as_bytes())),
+            (Some(b"commit-jsrc"), Some(br#"{"tasks":1}"#)),
+        ],
+    );
+    let key = format!(r#"["jsrc",{{"filename":"{path}"}}]"#);
+    let value = format!(r#"{{"position":{position}}}"#);
+    produce(
+        &format!("{group}-offsets"),
+        &[(Some(key.as_bytes()), Some(value.as_bytes()))],
+    );
+    cluster.start_all();
+    let node = &cluster.nodes[0];
+    wait_until("jsrc RUNNING", SETTLE, || {
+        running_on(node, "jsrc").is_some()
+    });
+    wait_until("lines after the stored offset", SETTLE, || {
+        missing(&bootstrap, &out, &expected("j", 10..30)).is_empty()
+    });
+    let values = read_all_values_at(&bootstrap, &out);
+    assert!(
+        !values.iter().any(|v| expected("j", 0..10).contains(v)),
+        "lines before the Java offset were not read again: {values:?}"
+    );
+    let (_, offsets) = get(&node.url("/connectors/jsrc/offsets"));
+    assert_eq!(
+        offsets["offsets"][0]["partition"],
+        json!({"filename": path}),
+        "{offsets}"
+    );
+}
