@@ -368,6 +368,28 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         missing(&bootstrap, &out, &expected("a", 0..40)).is_empty()
     });
 
+    // Restarts reach the worker that runs the connector, whichever worker gets them.
+    for node in nodes {
+        let (code, body) = send(
+            "POST",
+            &node.url("/connectors/a/restart?includeTasks=true"),
+            None,
+        );
+        assert_eq!(code, 202, "{}: {body}", node.tag);
+        assert_eq!(body["connector"]["state"], "RESTARTING", "{body}");
+        assert_eq!(body["tasks"][0]["state"], "RESTARTING", "{body}");
+        wait_until("a RUNNING after the restart", SETTLE, || {
+            running_on(&nodes[0], "a").is_some()
+        });
+        let (code, body) = send("POST", &node.url("/connectors/a/tasks/0/restart"), None);
+        assert_eq!(code, 204, "{}: {body}", node.tag);
+        let (code, body) = send("POST", &node.url("/connectors/a/restart"), None);
+        assert_eq!(code, 204, "{}: {body}", node.tag);
+    }
+    wait_until("a RUNNING after the restarts", SETTLE, || {
+        running_on(&nodes[1], "a").is_some()
+    });
+
     // Pause through one worker, seen on the other.
     let (code, _) = send("PUT", &nodes[1].url("/connectors/a/pause"), None);
     assert_eq!(code, 202);
