@@ -1,6 +1,6 @@
 //! The `sluice` command line: `sluice standalone WORKER.properties [CONNECTOR…]`, the same
 //! contract as `connect-standalone.sh`, and `sluice distributed WORKER.properties`, that of
-//! `connect-distributed.sh` ([`distributed`]).
+//! `connect-distributed.sh` (`cli/distributed.rs`).
 //!
 //! Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for an unusable worker config or
 //! connector file (the message names the file and the key), 3 when a connector fails to be

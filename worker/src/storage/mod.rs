@@ -13,7 +13,9 @@
 //! * [`internal_topics`]: creating and checking the internal topics.
 //! * [`java_serialization`]: the Java serialization codec of the offsets file.
 //! * [`config_records`] / [`status_records`]: the byte-exact codecs of the config-topic and
-//!   status-topic records (pure; no Kafka I/O yet).
+//!   status-topic records (pure).
+//! * [`config_kafka`] / [`status_kafka`]: the config and status stores of distributed mode
+//!   (Java's `KafkaConfigBackingStore` and `KafkaStatusBackingStore`) on the log.
 
 pub mod config_kafka;
 pub mod config_records;

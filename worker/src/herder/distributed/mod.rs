@@ -1,4 +1,4 @@
-//! [`DistributedHerder`]: the [`Herder`] of `sluice distributed` (Java's `DistributedHerder`).
+//! [`DistributedHerder`]: the [`Herder`](crate::herder::Herder) of `sluice distributed` (Java's `DistributedHerder`).
 //!
 //! * Connector configs, task configs and target states live in the config topic
 //!   ([`KafkaConfigBackingStore`]); statuses in the status topic; source offsets in the
@@ -7,7 +7,7 @@
 //!   the leader assigns connectors and tasks ([`crate::distributed::assignor`]).
 //! * One loop applies, one at a time, each completed assignment and each change read from
 //!   the config topic: it brings what this worker runs in line with its assignment and the
-//!   latest configs ([`DistributedHerder::reconcile`]).
+//!   latest configs (`DistributedHerder::reconcile`).
 //! * Writes only the leader may make answer [`HerderError::NotLeader`] elsewhere, which the
 //!   REST layer forwards to the leader's URL.
 
