@@ -310,3 +310,98 @@ impl ConnectorOps {
         ))
     }
 }
+
+const FRAMEWORK_MANAGED: &str = "The Connect framework-managed offsets for this connector have been {} successfully. However, if this connector manages offsets externally, they will need to be manually {} in the system that the connector uses.";
+
+fn offsets_message(verb: &str) -> super::Message {
+    super::Message {
+        message: FRAMEWORK_MANAGED.replace("{}", verb),
+    }
+}
+
+/// The offsets endpoints, the same in both herders: source offsets in the worker's offset
+/// store, sink offsets in the connector's consumer group. The caller checks that the
+/// connector exists (and, to change offsets, that it is stopped).
+impl ConnectorOps {
+    /// `GET /connectors/{c}/offsets`.
+    pub async fn offsets(
+        &self,
+        name: &str,
+        config: &Props,
+    ) -> HerderResult<super::ConnectorOffsets> {
+        match self.kind_of(config) {
+            Some(ConnectorKind::Sink) => {
+                super::sink_offsets::list(self.worker.config(), name, config).await
+            }
+            _ => Ok(super::ConnectorOffsets {
+                offsets: self
+                    .worker
+                    .offsets()
+                    .connector_offsets(name)
+                    .into_iter()
+                    .map(|(partition, offset)| super::ConnectorOffset {
+                        partition,
+                        offset: Some(offset),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    /// `PATCH /connectors/{c}/offsets`.
+    pub async fn alter_offsets(
+        &self,
+        name: &str,
+        config: &Props,
+        offsets: super::ConnectorOffsets,
+    ) -> HerderResult<super::Message> {
+        if offsets.offsets.is_empty() {
+            return Err(HerderError::BadRequest(
+                "Partitions / offsets need to be provided for an alter offsets request".to_string(),
+            ));
+        }
+        match self.kind_of(config) {
+            Some(ConnectorKind::Sink) => {
+                super::sink_offsets::alter(self.worker.config(), name, config, offsets).await?;
+            }
+            _ => {
+                let mut batch = Vec::with_capacity(offsets.offsets.len());
+                for o in offsets.offsets {
+                    crate::storage::check_primitive(&o.partition, "source partition")
+                        .map_err(HerderError::BadRequest)?;
+                    if let Some(off) = &o.offset {
+                        crate::storage::check_primitive(off, "source offset")
+                            .map_err(HerderError::BadRequest)?;
+                    }
+                    batch.push((o.partition, o.offset));
+                }
+                crate::storage::put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+            }
+        }
+        Ok(offsets_message("altered"))
+    }
+
+    /// `DELETE /connectors/{c}/offsets`.
+    pub async fn reset_offsets(&self, name: &str, config: &Props) -> HerderResult<super::Message> {
+        match self.kind_of(config) {
+            Some(ConnectorKind::Sink) => {
+                super::sink_offsets::reset(self.worker.config(), name).await?;
+            }
+            _ => {
+                let batch = self
+                    .worker
+                    .offsets()
+                    .connector_offsets(name)
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect();
+                crate::storage::put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+            }
+        }
+        Ok(offsets_message("reset"))
+    }
+}

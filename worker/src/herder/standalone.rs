@@ -14,13 +14,11 @@ use super::connector_ops::ConnectorOps;
 use super::locks::ConnectorLocks;
 use super::sink_offsets;
 use super::{
-    ConfigInfos, ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorState,
-    ConnectorStateInfo, ConnectorTaskId, Created, Herder, HerderError, HerderResult, Message,
-    RestartRequest, State, TargetState, TaskInfo, TaskState,
+    ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo,
+    ConnectorTaskId, Created, Herder, HerderError, HerderResult, Message, RestartRequest, State,
+    TargetState, TaskInfo, TaskState,
 };
-use crate::config::connector::ConnectorKind;
 use crate::runtime::worker::{Worker, WorkerEvent};
-use crate::storage::{check_primitive, put_offsets};
 
 #[derive(Debug, Clone)]
 struct ConnectorEntry {
@@ -321,14 +319,6 @@ async fn handle_events(
     }
 }
 
-const FRAMEWORK_MANAGED: &str = "The Connect framework-managed offsets for this connector have been {} successfully. However, if this connector manages offsets externally, they will need to be manually {} in the system that the connector uses.";
-
-fn offsets_message(verb: &str) -> Message {
-    Message {
-        message: FRAMEWORK_MANAGED.replace("{}", verb),
-    }
-}
-
 #[async_trait]
 impl Herder for StandaloneHerder {
     fn worker_id(&self) -> String {
@@ -626,23 +616,7 @@ impl Herder for StandaloneHerder {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let config = self.connector_config(name).await?;
-        match self.ops.kind_of(&config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::list(self.worker.config(), name, &config).await
-            }
-            _ => Ok(ConnectorOffsets {
-                offsets: self
-                    .worker
-                    .offsets()
-                    .connector_offsets(name)
-                    .into_iter()
-                    .map(|(partition, offset)| ConnectorOffset {
-                        partition,
-                        offset: Some(offset),
-                    })
-                    .collect(),
-            }),
-        }
+        self.ops.offsets(name, &config).await
     }
 
     async fn alter_connector_offsets(
@@ -655,31 +629,7 @@ impl Herder for StandaloneHerder {
             .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         Self::require_stopped(name, &entry)?;
-        if offsets.offsets.is_empty() {
-            return Err(HerderError::BadRequest(
-                "Partitions / offsets need to be provided for an alter offsets request".to_string(),
-            ));
-        }
-        match self.ops.kind_of(&entry.config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::alter(self.worker.config(), name, &entry.config, offsets).await?;
-            }
-            _ => {
-                let mut batch = Vec::with_capacity(offsets.offsets.len());
-                for o in offsets.offsets {
-                    check_primitive(&o.partition, "source partition")
-                        .map_err(HerderError::BadRequest)?;
-                    if let Some(off) = &o.offset {
-                        check_primitive(off, "source offset").map_err(HerderError::BadRequest)?;
-                    }
-                    batch.push((o.partition, o.offset));
-                }
-                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
-            }
-        }
-        Ok(offsets_message("altered"))
+        self.ops.alter_offsets(name, &entry.config, offsets).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
@@ -688,24 +638,7 @@ impl Herder for StandaloneHerder {
             .entry(name)
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         Self::require_stopped(name, &entry)?;
-        match self.ops.kind_of(&entry.config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::reset(self.worker.config(), name).await?;
-            }
-            _ => {
-                let batch = self
-                    .worker
-                    .offsets()
-                    .connector_offsets(name)
-                    .into_iter()
-                    .map(|(p, _)| (p, None))
-                    .collect();
-                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
-            }
-        }
-        Ok(offsets_message("reset"))
+        self.ops.reset_offsets(name, &entry.config).await
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {

@@ -11,25 +11,15 @@ use tracing::info;
 
 use super::status::{connector_state, task_state, task_states};
 use super::{lock, plain, DistributedHerder};
-use crate::config::connector::ConnectorKind;
 use crate::herder::connector_ops::ConnectorOps;
 use crate::herder::sink_offsets;
 use crate::herder::{
-    ConfigInfos, ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorStateInfo,
-    ConnectorTaskId, Created, Herder, HerderError, HerderResult, Message, RestartRequest, State,
-    TargetState, TaskInfo, TaskState,
+    ConfigInfos, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, ConnectorTaskId, Created,
+    Herder, HerderError, HerderResult, Message, RestartRequest, State, TargetState, TaskInfo,
+    TaskState,
 };
 use crate::rest::signature::{verify_request, InternalRequestSignature};
 use crate::storage::config_kafka::to_config_props;
-use crate::storage::{check_primitive, put_offsets};
-
-const FRAMEWORK_MANAGED: &str = "The Connect framework-managed offsets for this connector have been {} successfully. However, if this connector manages offsets externally, they will need to be manually {} in the system that the connector uses.";
-
-fn offsets_message(verb: &str) -> Message {
-    Message {
-        message: FRAMEWORK_MANAGED.replace("{}", verb),
-    }
-}
 
 impl DistributedHerder {
     fn info_of(&self, name: &str, config: Props) -> ConnectorInfo {
@@ -340,23 +330,7 @@ impl Herder for DistributedHerder {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let config = self.stored_config(name)?;
-        match self.ops.kind_of(&config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::list(self.worker.config(), name, &config).await
-            }
-            _ => Ok(ConnectorOffsets {
-                offsets: self
-                    .worker
-                    .offsets()
-                    .connector_offsets(name)
-                    .into_iter()
-                    .map(|(partition, offset)| ConnectorOffset {
-                        partition,
-                        offset: Some(offset),
-                    })
-                    .collect(),
-            }),
-        }
+        self.ops.offsets(name, &config).await
     }
 
     async fn alter_connector_offsets(
@@ -367,55 +341,14 @@ impl Herder for DistributedHerder {
         self.require_leader("alter connector offsets")?;
         let _op = self.locks.lock(name).await;
         let config = self.require_stopped(name)?;
-        if offsets.offsets.is_empty() {
-            return Err(HerderError::BadRequest(
-                "Partitions / offsets need to be provided for an alter offsets request".to_string(),
-            ));
-        }
-        match self.ops.kind_of(&config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::alter(self.worker.config(), name, &config, offsets).await?;
-            }
-            _ => {
-                let mut batch = Vec::with_capacity(offsets.offsets.len());
-                for o in offsets.offsets {
-                    check_primitive(&o.partition, "source partition")
-                        .map_err(HerderError::BadRequest)?;
-                    if let Some(off) = &o.offset {
-                        check_primitive(off, "source offset").map_err(HerderError::BadRequest)?;
-                    }
-                    batch.push((o.partition, o.offset));
-                }
-                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
-            }
-        }
-        Ok(offsets_message("altered"))
+        self.ops.alter_offsets(name, &config, offsets).await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         self.require_leader("reset connector offsets")?;
         let _op = self.locks.lock(name).await;
         let config = self.require_stopped(name)?;
-        match self.ops.kind_of(&config) {
-            Some(ConnectorKind::Sink) => {
-                sink_offsets::reset(self.worker.config(), name).await?;
-            }
-            _ => {
-                let batch = self
-                    .worker
-                    .offsets()
-                    .connector_offsets(name)
-                    .into_iter()
-                    .map(|(p, _)| (p, None))
-                    .collect();
-                put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
-            }
-        }
-        Ok(offsets_message("reset"))
+        self.ops.reset_offsets(name, &config).await
     }
 
     async fn validate_connector_config(&self, config: Props) -> HerderResult<ConfigInfos> {
