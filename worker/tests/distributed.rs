@@ -500,3 +500,49 @@ fn a_cluster_starts_connectors_from_topics_written_in_java_s_format() {
         "{offsets}"
     );
 }
+
+#[test]
+fn the_eager_protocol_shares_work_on_the_mock_cluster() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let mut cluster = Cluster::new(
+        &bootstrap,
+        "dist-eager",
+        2,
+        &[("connect.protocol", "eager")],
+    );
+    let group = cluster.group_topics();
+    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
+        mock.create_topic(&format!("{group}-{t}"), p, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = format!("{group}-out");
+    cluster.start_all();
+    for i in 0..2 {
+        let file = cluster
+            .dir
+            .write(&format!("e{i}.txt"), &lines(&format!("e{i}"), 0..20));
+        let (code, body) = send(
+            "POST",
+            &cluster.nodes[i].url("/connectors"),
+            Some(file_source(&format!("e{i}"), &file, &out)),
+        );
+        assert_eq!(code, 201, "{body}");
+    }
+    let placement = wait_for("both connectors RUNNING", SETTLE, || {
+        (0..2)
+            .map(|i| running_on(&cluster.nodes[1], &format!("e{i}")))
+            .collect::<Option<Vec<_>>>()
+    });
+    let workers: BTreeSet<&String> = placement.iter().flat_map(|(c, t)| [c, t]).collect();
+    assert_eq!(
+        workers.len(),
+        2,
+        "both workers run something: {placement:?}"
+    );
+    let mut want = expected("e0", 0..20);
+    want.extend(expected("e1", 0..20));
+    wait_until("every line in the output topic", SETTLE, || {
+        missing(&bootstrap, &out, &want).is_empty()
+    });
+}

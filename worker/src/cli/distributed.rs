@@ -9,12 +9,12 @@ use std::sync::Arc;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 use sluice_api::Props;
-use tracing::{error, info};
+use tracing::info;
 
 use super::{
-    check_worker_plugins, spawn_exit_watchdog, wait_for_signal, StartupError, SHUTDOWN_MARGIN,
+    check_worker_plugins, spawn_exit_watchdog, wait_for_signal, ServingRest, StartupError,
+    SHUTDOWN_MARGIN,
 };
-use crate::config::connector::{sink_config_def, source_config_def};
 use crate::config::distributed::DistributedConfig;
 use crate::config::kafka_clients::{client_config, ClientKind};
 use crate::config::worker::WorkerMode;
@@ -25,9 +25,7 @@ use crate::herder::distributed::{DistributedHerder, DistributedParts};
 use crate::herder::Herder;
 use crate::logging;
 use crate::plugins::PluginRegistry;
-use crate::rest::{
-    AppState, ConnectorBaseConfigs, LoggerLevels, Readiness, RestConfig, RestServeError, RestServer,
-};
+use crate::rest::{Readiness, RestConfig, RestServeError, RestServer};
 use crate::runtime::status::StatusStore;
 use crate::runtime::worker::Worker;
 use crate::storage::config_kafka::KafkaConfigBackingStore;
@@ -151,32 +149,14 @@ pub async fn run_distributed(
     });
 
     let api_herder: Arc<dyn Herder> = herder.clone();
-    let state = AppState::new(api_herder, registry.clone())
-        .with_base_configs(ConnectorBaseConfigs {
-            source: source_config_def(),
-            sink: sink_config_def(),
-        })
-        .with_loggers(Arc::new(LoggerLevels::with_reload_handle(
-            &log.initial,
-            log.reload,
-        )))
-        .with_readiness(readiness.clone());
-    let (stop_rest, rest_stopped) = tokio::sync::oneshot::channel::<()>();
-    let rest = tokio::spawn(server.serve(state, async move {
-        let _ = rest_stopped.await;
-    }));
+    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness);
     info!("Sluice distributed worker started; it is ready once it has joined the group.");
 
     wait_for_signal().await;
     info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");
     spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
     herder.shutdown().await;
-    let _ = stop_rest.send(());
-    match rest.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => error!(error = %e, "REST server failed."),
-        Err(e) => error!(error = %e, "REST server task failed."),
-    }
+    rest.stop().await;
     info!("Sluice stopped.");
     Ok(())
 }

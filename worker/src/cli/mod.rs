@@ -247,20 +247,7 @@ pub async fn run_standalone(
         Some(dir) => Arc::new(PersistingHerder::new(herder.clone(), dir.clone())),
         None => herder.clone(),
     };
-    let state = AppState::new(api_herder, registry.clone())
-        .with_base_configs(ConnectorBaseConfigs {
-            source: source_config_def(),
-            sink: sink_config_def(),
-        })
-        .with_loggers(Arc::new(LoggerLevels::with_reload_handle(
-            &log.initial,
-            log.reload,
-        )))
-        .with_readiness(readiness.clone());
-    let (stop_rest, rest_stopped) = tokio::sync::oneshot::channel::<()>();
-    let rest = tokio::spawn(server.serve(state, async move {
-        let _ = rest_stopped.await;
-    }));
+    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness);
 
     let file_names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     for file in files {
@@ -271,7 +258,7 @@ pub async fn run_standalone(
             .unwrap_or_default();
         if !class.is_empty() && registry.find_connector(&class).is_none() {
             herder.shutdown().await;
-            let _ = stop_rest.send(());
+            rest.stop().await;
             return Err(StartupError {
                 code: 3,
                 message: format!(
@@ -285,7 +272,7 @@ pub async fn run_standalone(
             .await;
         if let Err(e) = result {
             herder.shutdown().await;
-            let _ = stop_rest.send(());
+            rest.stop().await;
             return Err(StartupError {
                 code: 3,
                 message: format!(
@@ -299,7 +286,7 @@ pub async fn run_standalone(
     if let Some(dir) = &config_dir {
         if let Err(e) = restore(&*herder, dir, &file_names).await {
             herder.shutdown().await;
-            let _ = stop_rest.send(());
+            rest.stop().await;
             return Err(StartupError {
                 code: 3,
                 message: e.to_string(),
@@ -313,14 +300,53 @@ pub async fn run_standalone(
     info!("Shutting down: stopping tasks, flushing and committing offsets.");
     spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
     herder.shutdown().await;
-    let _ = stop_rest.send(());
-    match rest.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => error!(error = %e, "REST server failed."),
-        Err(e) => error!(error = %e, "REST server task failed."),
-    }
+    rest.stop().await;
     info!("Sluice stopped.");
     Ok(())
+}
+
+/// The REST API of a running worker, served on its own task until [`ServingRest::stop`].
+struct ServingRest {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), RestServeError>>,
+}
+
+impl ServingRest {
+    /// Serves `herder` on `server`, with the base connector configs, the log levels and the
+    /// readiness of `/health`.
+    fn start(
+        server: RestServer,
+        herder: Arc<dyn Herder>,
+        registry: &Arc<PluginRegistry>,
+        log: logging::LogHandle,
+        readiness: &Readiness,
+    ) -> Self {
+        let state = AppState::new(herder, registry.clone())
+            .with_base_configs(ConnectorBaseConfigs {
+                source: source_config_def(),
+                sink: sink_config_def(),
+            })
+            .with_loggers(Arc::new(LoggerLevels::with_reload_handle(
+                &log.initial,
+                log.reload,
+            )))
+            .with_readiness(readiness.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.serve(state, async move {
+            let _ = stopped.await;
+        }));
+        ServingRest { stop, task }
+    }
+
+    /// Stops serving and waits for the server to drain.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(error = %e, "REST server failed."),
+            Err(e) => error!(error = %e, "REST server task failed."),
+        }
+    }
 }
 
 /// Ends the process with [`EXIT_SHUTDOWN_TIMED_OUT`] if it is still running `after` from now
