@@ -145,10 +145,11 @@ pub async fn ensure_topic(
     admin: &Arc<AdminClient<DefaultClientContext>>,
     topic: &InternalTopic,
 ) -> Result<bool, TopicError> {
+    let key = (topic.name.clone(), topic.property);
     if checked()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .contains(&topic.name)
+        .contains(&key)
     {
         return Ok(false);
     }
@@ -177,15 +178,16 @@ pub async fn ensure_topic(
     checked()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(topic.name.clone());
+        .insert(key);
     Ok(created)
 }
 
-/// Topics this process already created or checked: the stores and the worker start-up
-/// check each topic once, not once per caller.
-fn checked() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
-    static CHECKED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
-        std::sync::OnceLock::new();
+/// Topics this process already created or checked, with the worker property they serve:
+/// the stores and the worker start-up check each topic once, not once per caller.
+type Checked = std::sync::Mutex<std::collections::HashSet<(String, &'static str)>>;
+
+fn checked() -> &'static Checked {
+    static CHECKED: std::sync::OnceLock<Checked> = std::sync::OnceLock::new();
     CHECKED.get_or_init(Default::default)
 }
 

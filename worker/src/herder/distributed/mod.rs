@@ -221,24 +221,21 @@ impl DistributedHerder {
         }
     }
 
-    /// Stops every connector and task, leaves the group and flushes the status writes.
+    /// Leaves the group, stops every connector and task and flushes the status writes. The
+    /// member leaves first, so that no rebalance during the stop hands this worker work it
+    /// would only give back; the others wait `scheduled.rebalance.max.delay.ms` before they
+    /// take over its work, longer than the stop takes.
     pub async fn shutdown(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        {
-            let mut running = self.running.lock().await;
-            let ids: Vec<ConnectorTaskId> = running.tasks.keys().cloned().collect();
-            self.worker.stop_tasks(&ids).await;
-            for name in running.connectors.keys() {
-                self.ops.stop_instance(name).await;
-            }
-            running.tasks.clear();
-            running.connectors.clear();
-        }
-        self.worker.stop_all().await;
         let member = lock(&self.member).take();
         if let Some(member) = member {
             member.leave().await;
         }
+        {
+            let mut running = self.running.lock().await;
+            self.stop_everything(&mut running).await;
+        }
+        self.worker.stop_all().await;
         if let Err(e) = self.statuses.flush(Duration::from_secs(5)).await {
             warn!(error = %e, "Not every status write reached the status topic.");
         }
