@@ -260,6 +260,22 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         assert_eq!(code, 201, "create c{i} through worker {i}: {body}");
         files.push(file);
     }
+    // A sink copies the topic into a file: its consumer-group offsets must carry on.
+    let sink_file = cluster.dir.file("sink.txt");
+    let (code, body) = send(
+        "POST",
+        &cluster.nodes[2].url("/connectors"),
+        Some(json!({
+            "name": "sink",
+            "config": {
+                "connector.class": "FileStreamSink",
+                "file": sink_file.to_string_lossy(),
+                "topics": out,
+                "tasks.max": "1",
+            }
+        })),
+    );
+    assert_eq!(code, 201, "create the sink: {body}");
     let placement = wait_for("every connector and task RUNNING", SETTLE, || {
         (0..3)
             .map(|i| running_on(&cluster.nodes[0], &format!("c{i}")))
@@ -273,7 +289,7 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
     // Every worker answers with the same cluster view.
     for node in &cluster.nodes {
         let (_, list) = get(&node.url("/connectors"));
-        assert_eq!(list, json!(["c0", "c1", "c2"]), "{}", node.tag);
+        assert_eq!(list, json!(["c0", "c1", "c2", "sink"]), "{}", node.tag);
     }
 
     // SIGKILL the worker that runs the task of c0.
@@ -316,11 +332,20 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
     wait_until("every line in the output topic", SETTLE, || {
         missing(&bootstrap, &out, &want).is_empty()
     });
+    wait_until("every line in the sink's file", SETTLE, || {
+        let copied: BTreeSet<String> = std::fs::read_to_string(&sink_file)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        want.is_subset(&copied)
+    });
 
     // The restarted worker rejoins and gets work back.
     cluster.nodes[victim].start(&cluster.dir);
     wait_until("the restarted worker runs something again", SETTLE, || {
         (0..3).all(|i| running_on(&cluster.nodes[victim], &format!("c{i}")).is_some())
+            && running_on(&cluster.nodes[victim], "sink").is_some()
             && (0..3).any(|i| {
                 running_on(&cluster.nodes[victim], &format!("c{i}"))
                     .is_some_and(|(c, t)| c == victim_id || t == victim_id)

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use sluice_api::{
-    ConnectError, ConnectResult, ConnectorContext, PluginFactory, Props, SinkConnector,
-    SourceConnector,
+    ConnectError, ConnectResult, ConnectorContext, PluginFactory, Props, SinkConnector, SinkTask,
+    SourceConnector, SourceTask,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -38,6 +38,12 @@ const TASK_CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 pub enum WorkerEvent {
     /// `ConnectorContext::request_task_reconfiguration`.
     Reconfigure(String),
+}
+
+/// A task object about to run.
+enum NewTask {
+    Source(Box<dyn SourceTask>),
+    Sink(Box<dyn SinkTask>),
 }
 
 enum Instance {
@@ -368,8 +374,8 @@ impl Worker {
             TargetState::Paused => TaskTarget::Paused,
             _ => TaskTarget::Running,
         };
-        let mut sink_errors = if self.connector_kind_of(&id.connector) == Some(ConnectorKind::Sink)
-        {
+        let task = self.create_task(id, connector_props)?;
+        let mut sink_errors = if matches!(task, NewTask::Sink(_)) {
             let config = error_config(ConnectorKind::Sink)?;
             let reporter_converters = if config.has_reporters() {
                 Some(
@@ -401,18 +407,8 @@ impl Worker {
         };
         let (control, rx) = watch::channel(initial);
         let join = {
-            let mut connectors = self.connectors();
-            let Some(instance) = connectors.get_mut(&id.connector) else {
-                return Err(TaskError::Task {
-                    call: "create task",
-                    error: ConnectError::connect(format!(
-                        "Connector {} is not running",
-                        id.connector
-                    )),
-                });
-            };
-            match instance {
-                Instance::Source(c) => {
+            match task {
+                NewTask::Source(task) => {
                     let config = error_config(ConnectorKind::Source)?;
                     let mut reporters = Reporters::default();
                     if config.log_enable {
@@ -421,7 +417,7 @@ impl Worker {
                     }
                     let run = SourceTaskRun {
                         id: id.clone(),
-                        task: c.create_task(),
+                        task,
                         task_config: task_props.clone(),
                         converters,
                         transforms,
@@ -440,7 +436,7 @@ impl Worker {
                     };
                     tokio::spawn(run_source_task(run, rx))
                 }
-                Instance::Sink(c) => {
+                NewTask::Sink(task) => {
                     let errors = sink_errors.take().ok_or_else(|| TaskError::Task {
                         call: "error handling configuration",
                         error: ConnectError::connect("sink error handling already built"),
@@ -457,7 +453,7 @@ impl Worker {
                         .filter(|s| !s.is_empty());
                     let run = SinkTaskRun {
                         id: id.clone(),
-                        task: c.create_task(),
+                        task,
                         task_config: task_props.clone(),
                         topics,
                         topics_regex: regex,
@@ -485,10 +481,38 @@ impl Worker {
         Ok(())
     }
 
-    fn connector_kind_of(&self, connector: &str) -> Option<ConnectorKind> {
-        match self.connectors().get(connector)? {
-            Instance::Source(_) => Some(ConnectorKind::Source),
-            Instance::Sink(_) => Some(ConnectorKind::Sink),
+    /// A new task object: from the connector instance when it runs on this worker, else from
+    /// a fresh, unstarted instance of its class (in distributed mode a task often runs on
+    /// another worker than its connector, as Java instantiates `task.class` on its own).
+    fn create_task(
+        &self,
+        id: &ConnectorTaskId,
+        connector_props: &Props,
+    ) -> Result<NewTask, TaskError> {
+        let local = {
+            let connectors = self.connectors();
+            match connectors.get(&id.connector) {
+                Some(Instance::Source(c)) => Some(NewTask::Source(c.create_task())),
+                Some(Instance::Sink(c)) => Some(NewTask::Sink(c.create_task())),
+                None => None,
+            }
+        };
+        if let Some(task) = local {
+            return Ok(task);
+        }
+        let class = connector_props
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        match self.registry.find_connector(&class).map(|p| p.factory) {
+            Some(PluginFactory::Source(make)) => Ok(NewTask::Source(make().create_task())),
+            Some(PluginFactory::Sink(make)) => Ok(NewTask::Sink(make().create_task())),
+            _ => Err(TaskError::Task {
+                call: "create task",
+                error: ConnectError::connect(format!(
+                    "Failed to find any class that implements Connector and which name matches {class}"
+                )),
+            }),
         }
     }
 

@@ -228,7 +228,8 @@ impl Connection {
             .map_err(|e| self.protocol(format!("{api:?} v{version}: {e}")))
     }
 
-    fn protocol(&self, reason: String) -> ConnectionError {
+    /// A protocol error of this connection.
+    pub(crate) fn protocol(&self, reason: String) -> ConnectionError {
         ConnectionError::Protocol {
             addr: self.addr.clone(),
             reason,
@@ -236,7 +237,7 @@ impl Connection {
     }
 
     /// Sends one request and returns the response body (after the response header).
-    async fn round_trip<Req: Encodable>(
+    pub(crate) async fn round_trip<Req: Encodable>(
         &mut self,
         api: ApiKey,
         version: i16,

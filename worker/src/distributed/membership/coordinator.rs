@@ -21,7 +21,7 @@ use kafka_protocol::messages::{
     HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
     SyncGroupRequest, SyncGroupResponse,
 };
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::protocol::{Decodable, StrBytes};
 
 use super::config::MembershipConfig;
 use super::connection::{Connection, ConnectionError};
@@ -356,18 +356,34 @@ pub async fn sync_group(
             .with_protocol_type(Some(StrBytes::from_static_str(PROTOCOL_TYPE)))
             .with_protocol_name(Some(StrBytes::from_string(joined.protocol.clone())));
     }
-    let response: SyncGroupResponse = conn
-        .send(
+    let mut body = conn
+        .round_trip(
             ApiKey::SyncGroup,
             version,
             &request,
             rebalance_request_timeout(config),
         )
         .await?;
+    // A failed SyncGroup may carry a null assignment, which the response type cannot hold
+    // (librdkafka's mock cluster sends one): the error code comes first.
+    if let Some(code) = sync_group_error_code(&body, version) {
+        if let Some(e) = GroupError::broker(ApiKey::SyncGroup, code, None) {
+            return Err(e);
+        }
+    }
+    let response = SyncGroupResponse::decode(&mut body, version)
+        .map_err(|e| conn.protocol(format!("SyncGroup v{version}: {e}")))?;
     if let Some(e) = GroupError::broker(ApiKey::SyncGroup, response.error_code, None) {
         return Err(e);
     }
     Ok(response.assignment)
+}
+
+/// The error code of a SyncGroup response body: after `throttle_time_ms` from version 1 on.
+fn sync_group_error_code(body: &[u8], version: i16) -> Option<i16> {
+    let at = if version >= 1 { 4 } else { 0 };
+    body.get(at..at + 2)
+        .map(|b| i16::from_be_bytes([b[0], b[1]]))
 }
 
 /// Heartbeat for `generation_id` and `member_id`.
@@ -474,5 +490,21 @@ mod tests {
             source: std::io::Error::other("reset"),
         });
         assert_eq!(conn_err.recovery(), Recovery::Rediscover);
+    }
+}
+
+#[cfg(test)]
+mod sync_group_tests {
+    use super::sync_group_error_code;
+
+    #[test]
+    fn the_error_code_is_read_before_a_null_assignment() {
+        // v3: throttle_time_ms 5, REBALANCE_IN_PROGRESS (27), null assignment (-1).
+        let body = [0, 0, 0, 5, 0x00, 0x1b, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(sync_group_error_code(&body, 3), Some(27));
+        // v0: no throttle time; ILLEGAL_GENERATION (22).
+        assert_eq!(sync_group_error_code(&[0x00, 0x16], 0), Some(22));
+        // Too short to hold one.
+        assert_eq!(sync_group_error_code(&[0, 0], 1), None);
     }
 }
