@@ -363,8 +363,8 @@ def fmt_ms(v):
 
 def table(a):
     rows = [json.load(open(f)) for f in a.results]
-    print("| Broker | Connectors (tasks) | Start → balanced | /health → balanced | Worker 3: starting → joined (→ 2nd join) | Plain consumer: fresh group / 2nd member | Unmoved tasks: normal gap median / max → max gap during rebalance | Moved tasks: max gap | Max latency during rebalance (unmoved / moved) | Tasks not RUNNING (before or after) | Cores, load avg |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| Broker | Connectors (tasks) | Start → balanced | /health → balanced | Worker 3: process start → group member starting | Worker 3: member starting → joined (→ 2nd join) | Plain consumer: fresh group / 2nd member | Unmoved tasks: normal gap median / max → max gap during rebalance | Moved tasks: max gap | Max latency during rebalance (unmoved / moved) | Tasks not RUNNING (before or after) | Cores, load avg |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         g = r.get("gaps") or {}
         un = [v for v in g.values() if not v["moved"] and v.get("running", True)]
@@ -390,10 +390,11 @@ def table(a):
             if len(joins) > 1:
                 join_txt += f" (→ {joins[1] - st:.2f} s)"
         bl = r.get("baseline") or {}
-        print("| {} | {} ({}) | {} | {} | {} | {} / {} | {} / {} → {} | {} ({} moved) | {} / {} | {} | {} cores, {} |".format(
+        print("| {} | {} ({}) | {} | {} | {} | {} | {} / {} | {} / {} → {} | {} ({} moved) | {} / {} | {} | {} cores, {} |".format(
             r["broker"], r["connectors"], r["connectors"],
             fmt_s(bal - start if bal and start else None),
             fmt_s(bal - health if bal and health else None),
+            fmt_s(st - start if st and start else None),
             join_txt,
             fmt_s(bl.get("fresh_group_join_s")), fmt_s(bl.get("second_member_join_s")),
             fmt_ms(med(un, "normal_gap_median_ms")), fmt_ms(mx(un, "normal_gap_max_ms")),
