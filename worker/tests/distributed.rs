@@ -351,6 +351,34 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
                     .is_some_and(|(c, t)| c == victim_id || t == victim_id)
             })
     });
+
+    // All three stop and start again: everything comes back from the topics alone, and
+    // the sources continue from their offsets.
+    for node in &mut cluster.nodes {
+        node.process.as_mut().expect("running").terminate();
+    }
+    cluster.start_all();
+    wait_until(
+        "every connector RUNNING after a full restart",
+        SETTLE,
+        || {
+            (0..3).all(|i| running_on(&cluster.nodes[1], &format!("c{i}")).is_some())
+                && running_on(&cluster.nodes[1], "sink").is_some()
+        },
+    );
+    for (i, file) in files.iter().enumerate() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(file)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, lines(&format!("c{i}"), 80..90).as_bytes())
+            })
+            .expect("append");
+        want.extend(expected(&format!("c{i}"), 80..90));
+    }
+    wait_until("the lines written after the restart", SETTLE, || {
+        missing(&bootstrap, &out, &want).is_empty()
+    });
     drop(cluster);
 }
 
