@@ -253,8 +253,13 @@ impl Herder for DistributedHerder {
                 id.connector, id.task
             )));
         }
+        let assigned = self
+            .view()
+            .assignment
+            .as_ref()
+            .is_some_and(|a| a.assigned.tasks.contains(id));
         let mut running = self.running.lock().await;
-        if !running.tasks.contains_key(id) {
+        if !running.tasks.contains_key(id) && !assigned {
             drop(running);
             return Err(self.not_owner(&format!("{}-{}", id.connector, id.task), "restart task"));
         }
