@@ -52,6 +52,9 @@ pub(crate) enum Event {
     Reconfigure(String),
     /// Rejoin the group (a scheduled rebalance).
     Rejoin,
+    /// Bring the running work in line with the assignment and configs again (a periodic
+    /// check: work whose configs were not read yet when it was assigned starts then).
+    Reconcile,
 }
 
 /// The group as this worker last saw it.
@@ -186,6 +189,7 @@ impl DistributedHerder {
         tokio::spawn(forward_config_updates(parts.config_updates, events.clone()));
         tokio::spawn(forward_worker_events(parts.worker_events, events));
         tokio::spawn(run_loop(Arc::downgrade(&herder), rx));
+        tokio::spawn(reconcile_periodically(herder.events.clone()));
         let member = membership::spawn(parts.membership, group::handler(&herder));
         *lock(&herder.member) = Some(member);
         herder
@@ -302,6 +306,7 @@ impl DistributedHerder {
                 }
             }
             Event::Rejoin => self.request_rejoin(),
+            Event::Reconcile => self.reconcile().await,
         }
     }
 
@@ -504,7 +509,12 @@ impl DistributedHerder {
                 }
                 None => {
                     if let Err(e) = self.ops.start_instance(name, config, *target).await {
+                        // Kept as attempted (FAILED in its status): it is not started again
+                        // until restarted or reconfigured, as in Java.
                         warn!(connector = %name, error = %e, "Connector failed to start.");
+                        running
+                            .connectors
+                            .insert(name.clone(), (config.clone(), *target));
                         continue;
                     }
                     running
@@ -714,6 +724,21 @@ impl DistributedHerder {
         }
         drop(running);
         self.reconcile().await;
+    }
+}
+
+/// How often the herder's loop checks that what runs matches the assignment and configs.
+const RECONCILE_INTERVAL: Duration = Duration::from_secs(5);
+
+async fn reconcile_periodically(events: mpsc::UnboundedSender<Event>) {
+    let mut tick = tokio::time::interval(RECONCILE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if events.send(Event::Reconcile).is_err() {
+            return;
+        }
     }
 }
 
