@@ -98,6 +98,11 @@ impl GroupHandler for Recorder {
         _protocol: &str,
         members: &[JoinedMember],
     ) -> BTreeMap<String, Bytes> {
+        // librdkafka's mock cluster completes a sync as soon as the leader's SyncGroup
+        // arrives and answers a follower's later SyncGroup with INVALID_REQUEST (a real
+        // broker hands it the stored assignment). A leader that assigns instantly can win
+        // that race every round under load; a real leader reads the config topic first.
+        tokio::time::sleep(Duration::from_millis(LEADER_ASSIGN_MS)).await;
         self.leader_views
             .lock()
             .expect("lock")
@@ -127,6 +132,9 @@ impl GroupHandler for Recorder {
         });
     }
 }
+
+/// How long the test leader takes to assign (see `Recorder::assign`).
+const LEADER_ASSIGN_MS: u64 = 200;
 
 fn expected_assignment(m: &JoinedMember) -> Bytes {
     Bytes::from(format!(
