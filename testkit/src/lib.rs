@@ -6,7 +6,9 @@
 //!   `mapper_parsing_exception`, rejections and version conflicts). Start it in-process with
 //!   [`es::EsTestServer::start`], or run the `es-test-server` binary and drive its faults
 //!   through the `/_testkit/*` admin endpoints.
+//! * [`postgres`]: the real PostgreSQL of the JDBC tests, with a fresh schema per test.
 
 pub mod es;
+pub mod postgres;
 
 pub use es::{EsTestServer, ItemFault, ServerStats};
