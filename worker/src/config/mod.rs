@@ -5,6 +5,7 @@
 pub mod connector;
 pub mod distributed;
 pub mod env;
+pub mod jaas;
 pub mod kafka_clients;
 pub mod props_file;
 pub mod worker;
