@@ -8,6 +8,7 @@ pub mod env;
 pub mod jaas;
 pub mod kafka_clients;
 pub mod props_file;
+pub mod providers;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -134,6 +134,15 @@ impl ConnectorOps {
     /// Validates a config; also gives the connector kind when the class was found. The
     /// connector's own `validate` runs on the blocking pool under the call cap.
     pub async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+        // As Java's herder, the connector validates its config with provider references
+        // resolved (password-type keys are shown as [hidden] in the result).
+        let resolved = self
+            .worker
+            .config()
+            .config_providers
+            .transform(config)
+            .map_err(|e| HerderError::BadRequest(e.message))?;
+        let config = &resolved;
         let class = match config.get(connector::CONNECTOR_CLASS) {
             Some(c) => c.clone(),
             None => {

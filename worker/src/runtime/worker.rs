@@ -177,6 +177,17 @@ impl Worker {
         target: TargetState,
     ) -> ConnectResult<()> {
         let _span = tracing::info_span!("connector", connector = %name).entered();
+        // `${provider:path:key}` references are resolved at each start, never stored.
+        let props = &match self.config.config_providers.transform(props) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = ConnectError::Config(e);
+                warn!(error = %e, "Connector config references could not be resolved.");
+                self.status
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                return Err(e);
+            }
+        };
         let class = props.get("connector.class").cloned().unwrap_or_default();
         let made = panics::catch_unwind_sync(|| {
             match self.registry.find_connector(&class).map(|p| p.factory) {
@@ -314,6 +325,8 @@ impl Worker {
                 configs.len()
             )));
         }
+        // No resolved secret reaches the stored task configs.
+        let configs = crate::config::providers::reverse_transform(props, configs);
         Ok(configs
             .into_iter()
             .map(|mut c| {
@@ -358,6 +371,18 @@ impl Worker {
         target: TargetState,
     ) -> Result<(), TaskError> {
         let build = |call: &'static str| move |error| TaskError::Task { call, error };
+        // `${provider:path:key}` references are resolved at each start, never stored.
+        let resolve = |props: &Props| {
+            self.config
+                .config_providers
+                .transform(props)
+                .map_err(|e| TaskError::Task {
+                    call: "config provider resolution",
+                    error: ConnectError::Config(e),
+                })
+        };
+        let connector_props = &resolve(connector_props)?;
+        let task_props = &resolve(task_props)?;
         let converters = RecordConverters::build(&self.registry, &self.config, connector_props)
             .map_err(build("converter configuration"))?;
         let transforms = Transforms::build(&self.registry, connector_props)
