@@ -1,6 +1,7 @@
-//! `sasl.jaas.config`: one JAAS login module entry, parsed as Java's `JaasConfig` parses it.
-//! The worker's Kafka clients and the group-membership client read their SASL username and
-//! password from it.
+//! JAAS configurations: `sasl.jaas.config` (one login module entry, parsed as Java's
+//! `JaasConfig` parses it), from which the worker's Kafka clients and the group-membership
+//! client read their SASL username and password; and JAAS files with named sections, which
+//! configure the REST API's basic authentication.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,52 @@ pub struct JaasEntry {
 pub fn parse_jaas(text: &str) -> Result<JaasEntry, String> {
     let tokens = jaas_tokens(text)?;
     let mut it = tokens.into_iter().peekable();
+    let entry = parse_entry(&mut it)?;
+    if it.next().is_some() {
+        return Err("exactly one login module entry is expected".to_string());
+    }
+    Ok(entry)
+}
+
+/// Parses a JAAS login configuration file (the file `java.security.auth.login.config`
+/// names): sections `Name { <entry>; ... };`, with `//` and `/* */` comments. Returns the
+/// entries of each section by name.
+pub fn parse_jaas_file(text: &str) -> Result<BTreeMap<String, Vec<JaasEntry>>, String> {
+    let tokens = jaas_tokens(&strip_comments(text))?;
+    let mut it = tokens.into_iter().peekable();
+    let mut sections = BTreeMap::new();
+    while let Some(token) = it.next() {
+        let JaasToken::Word(name) = token else {
+            return Err("a section name is expected".to_string());
+        };
+        if it.next() != Some(JaasToken::Open) {
+            return Err(format!("section {name}: '{{' is expected after its name"));
+        }
+        let mut entries = Vec::new();
+        loop {
+            match it.peek() {
+                Some(JaasToken::Close) => {
+                    it.next();
+                    break;
+                }
+                None => return Err(format!("section {name}: '}}' is missing")),
+                Some(_) => {
+                    entries.push(parse_entry(&mut it).map_err(|e| format!("section {name}: {e}"))?)
+                }
+            }
+        }
+        if it.next() != Some(JaasToken::Semicolon) {
+            return Err(format!("section {name}: '}};' is expected at its end"));
+        }
+        sections.insert(name, entries);
+    }
+    Ok(sections)
+}
+
+/// One `<LoginModule> <flag> [name=value ...];` entry from the tokens.
+fn parse_entry(
+    it: &mut std::iter::Peekable<std::vec::IntoIter<JaasToken>>,
+) -> Result<JaasEntry, String> {
     let login_module = match it.next() {
         Some(JaasToken::Word(w)) => w,
         _ => return Err("the login module class name is missing".to_string()),
@@ -52,14 +99,53 @@ pub fn parse_jaas(text: &str) -> Result<JaasEntry, String> {
             _ => return Err("the entry must end with ';'".to_string()),
         }
     }
-    if it.next().is_some() {
-        return Err("exactly one login module entry is expected".to_string());
-    }
     Ok(JaasEntry {
         login_module,
         flag,
         options,
     })
+}
+
+/// Removes `//` line comments and `/* */` block comments outside double quotes.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '\\' if quoted => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '/' if !quoted && chars.peek() == Some(&'/') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if !quoted && chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for n in chars.by_ref() {
+                    if prev == '*' && n == '/' {
+                        break;
+                    }
+                    prev = n;
+                }
+                out.push(' ');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +154,8 @@ enum JaasToken {
     Quoted(String),
     Equals,
     Semicolon,
+    Open,
+    Close,
 }
 
 fn jaas_tokens(text: &str) -> Result<Vec<JaasToken>, String> {
@@ -85,6 +173,14 @@ fn jaas_tokens(text: &str) -> Result<Vec<JaasToken>, String> {
             ';' => {
                 chars.next();
                 tokens.push(JaasToken::Semicolon);
+            }
+            '{' => {
+                chars.next();
+                tokens.push(JaasToken::Open);
+            }
+            '}' => {
+                chars.next();
+                tokens.push(JaasToken::Close);
             }
             '"' => {
                 chars.next();
@@ -105,7 +201,7 @@ fn jaas_tokens(text: &str) -> Result<Vec<JaasToken>, String> {
             _ => {
                 let mut word = String::new();
                 while let Some(&ch) = chars.peek() {
-                    if ch.is_whitespace() || ch == '=' || ch == ';' || ch == '"' {
+                    if ch.is_whitespace() || matches!(ch, '=' | ';' | '"' | '{' | '}') {
                         break;
                     }
                     word.push(ch);
@@ -148,5 +244,27 @@ mod tests {
         assert!(parse_jaas("Module required username=\"u;").is_err());
         assert!(parse_jaas("Module required username;").is_err());
         assert!(parse_jaas("A required; B required;").is_err());
+    }
+
+    #[test]
+    fn jaas_files_have_named_sections_and_comments() {
+        let file = r#"
+            // The REST API's users.
+            KafkaConnect {
+              org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required
+              file="/etc/kafka/connect.password"; /* one entry */
+            };
+            Other { a.B optional; c.D required x=1; };
+        "#;
+        let sections = parse_jaas_file(file).expect("file");
+        let connect = &sections["KafkaConnect"];
+        assert_eq!(connect.len(), 1);
+        assert_eq!(
+            connect[0].options.get("file").map(String::as_str),
+            Some("/etc/kafka/connect.password")
+        );
+        assert_eq!(sections["Other"].len(), 2);
+        assert!(parse_jaas_file("KafkaConnect { a.B required; }").is_err());
+        assert!(parse_jaas_file("KafkaConnect a.B required; };").is_err());
     }
 }

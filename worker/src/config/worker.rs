@@ -173,6 +173,31 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                crate::rest::basic_auth::REST_EXTENSION_CLASSES,
+                ConfigType::List,
+                Importance::Low,
+                "Comma-separated names of ConnectRestExtension classes. Sluice has one: \
+                 org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension \
+                 (HTTP basic authentication of the REST API with the users of a credentials file \
+                 named by the JAAS file of java.security.auth.login.config); any other is refused.",
+            )
+            .default(""),
+        )
+        .define(
+            ConfigKey::new(
+                crate::rest::basic_auth::JAAS_CONFIG,
+                ConfigType::String,
+                Importance::Low,
+                "The JAAS file of the REST API's basic authentication (Java reads it from the \
+                 JVM option -Djava.security.auth.login.config, which Sluice also reads from \
+                 KAFKA_OPTS). Its KafkaConnect section names the credentials file with \
+                 org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule \
+                 required file=\"…\";",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
                 LISTENERS,
                 ConfigType::List,
                 Importance::Low,
