@@ -69,6 +69,9 @@ pub enum Command {
     Transform(crate::tools::TransformArgs),
     /// Runs one converter on stdin: bytes to Connect data (`--to-connect`) or back.
     Convert(crate::tools::ConvertArgs),
+    /// Validates a connector config offline, as `PUT /connector-plugins/{class}/config/validate`
+    /// does: exit 0 valid, 1 invalid, 2 unreadable.
+    Validate(crate::tools::ValidateArgs),
 }
 
 /// How long past `task.shutdown.graceful.timeout.ms` the shutdown may take (abandoned tasks
@@ -127,6 +130,11 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => return ExitCode::from(crate::tools::transform::run(&args)),
         Command::Convert(args) => return ExitCode::from(crate::tools::convert::run(&args)),
+        Command::Validate(args) => {
+            let code = runtime.block_on(crate::tools::validate::run(&args));
+            runtime.shutdown_timeout(RUNTIME_SHUTDOWN_WAIT);
+            return ExitCode::from(code);
+        }
         Command::Standalone {
             worker,
             connectors,
