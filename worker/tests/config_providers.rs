@@ -34,7 +34,13 @@ fn provider_references_resolve_at_start_and_never_show_resolved() {
     std::env::set_var(&env_var, &topic);
 
     let store = dir.file("connectors");
-    let args = [Path::new("--config-dir"), store.as_path()];
+    // JSON log lines, checked below for the connector context.
+    let args = [
+        Path::new("--config-dir"),
+        store.as_path(),
+        Path::new("--log-format"),
+        Path::new("json"),
+    ];
     let w = RestWorker::start(
         &dir,
         "worker",
@@ -119,7 +125,19 @@ fn provider_references_resolve_at_start_and_never_show_resolved() {
     }
     let mut w = w;
     assert!(w.sluice.terminate().success());
-    shown.push_str(&w.sluice.logs());
+    let logs = w.sluice.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["connector"] == name.as_str() && l["task"] == 0),
+        "a JSON log line for the task carries connector and task:\n{logs}"
+    );
+    shown.push_str(&logs);
     assert!(
         !shown.contains(&secret),
         "the resolved secret leaked into REST output, the config dir or the logs"

@@ -40,6 +40,9 @@ use crate::storage::{FileOffsetBackingStore, OffsetBackingStore};
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "A Kafka Connect compatible worker.")]
 pub struct Cli {
+    /// Log line format: human (default) or json; also `SLUICE_LOG_FORMAT`.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<logging::LogFormat>,
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
@@ -109,7 +112,14 @@ impl StartupError {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log = match logging::init() {
+    let format = match logging::LogFormat::resolve(cli.log_format) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let log = match logging::init(format) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("{e}");
