@@ -3,8 +3,10 @@
 //!
 //! The pieces both connectors share live here: the `jdbc:postgresql://` URL
 //! ([`url`]), the connection keys and a reconnecting connection ([`connection`]), and
-//! table identifiers with Confluent's quoting rules ([`identifier`]).
+//! table identifiers with Confluent's quoting rules ([`identifier`]), and `db.timezone`
+//! ([`zone`]).
 
 pub mod connection;
 pub mod identifier;
 pub mod url;
+pub mod zone;
