@@ -337,7 +337,11 @@ pub async fn validate_connector_config(
         config,
         &crate::runtime::transforms::RegistryResolver(registry),
     );
-    let base_def = config_def_for(kind).extend(&chain_def);
+    let mut base_def = config_def_for(kind).extend(&chain_def);
+    // A source connector using topic creation gets the keys of its groups (KIP-158).
+    if kind == ConnectorKind::Source && crate::runtime::topic_creation::used_by(config) {
+        base_def = base_def.extend(&crate::runtime::topic_creation::config_def(config));
+    }
     let mut base_results = base_def.validate(config);
     let mut extra: Vec<(String, String)> = Vec::new();
     if kind == ConnectorKind::Sink {

@@ -343,6 +343,47 @@ impl Worker {
             .collect())
     }
 
+    /// A source task's topic creation (KIP-158): `None` unless the worker allows it and the
+    /// connector has `topic.creation.*` keys.
+    fn topic_creator(
+        &self,
+        id: &ConnectorTaskId,
+        connector_props: &Props,
+    ) -> Result<Option<super::topic_creation::TopicCreator>, TaskError> {
+        use super::topic_creation::{enabled_by_worker, parse_groups, used_by, TopicCreator};
+        if !enabled_by_worker(&self.config.originals) || !used_by(connector_props) {
+            return Ok(None);
+        }
+        let fail = |error: ConnectError| TaskError::Task {
+            call: "topic creation",
+            error,
+        };
+        let groups = parse_groups(connector_props).map_err(|e| fail(ConnectError::Config(e)))?;
+        let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+            client_config(
+                ClientKind::Admin,
+                &self.config.originals,
+                connector_props,
+                &[
+                    (
+                        "client.id",
+                        format!("connector-adminclient-{}-{}", id.connector, id.task),
+                    ),
+                    (
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                    ),
+                ],
+            )
+            .create()
+            .map_err(|e| {
+                fail(ConnectError::connect(format!(
+                    "Failed to create admin client: {e}"
+                )))
+            })?;
+        Ok(Some(TopicCreator::new(groups, admin)))
+    }
+
     /// Starts one task. A failure to build it (converters, transformations, clients) is
     /// recorded as FAILED and returned.
     pub async fn start_task(
@@ -416,7 +457,13 @@ impl Worker {
                     ClientKind::Admin,
                     &self.config.originals,
                     connector_props,
-                    &[("client.id", "connector-dlq-adminclient-".to_string())],
+                    &[
+                        ("client.id", "connector-dlq-adminclient-".to_string()),
+                        (
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                        ),
+                    ],
                 ),
                 dlq_producer: client_config(
                     ClientKind::Producer,
@@ -440,6 +487,7 @@ impl Worker {
                         reporters.log =
                             Some(LogReporter::new(id.clone(), config.log_include_messages));
                     }
+                    let topic_creation = self.topic_creator(id, connector_props)?;
                     let run = SourceTaskRun {
                         id: id.clone(),
                         task,
@@ -458,6 +506,7 @@ impl Worker {
                         flush_timeout: self.config.offset_flush_timeout,
                         shutdown_timeout: self.config.task_shutdown_timeout,
                         errors: RetryWithToleranceOperator::new(id.clone(), config, reporters),
+                        topic_creation,
                     };
                     tokio::spawn(run_source_task(run, rx))
                 }
