@@ -7,4 +7,5 @@
 
 pub mod connection;
 pub mod identifier;
+pub mod source;
 pub mod url;
