@@ -32,6 +32,9 @@ pub enum QueryError {
     Connect(#[from] ConnectError),
 }
 
+/// What identifies a result column's mapping: name, type oid, typmod, table oid, column.
+type ColumnKey = (String, u32, i32, u32, i16);
+
 /// The open result of one execution.
 struct Running {
     fetch: Statement,
@@ -61,7 +64,7 @@ pub struct Querier {
     pub last_update: Option<tokio::time::Instant>,
     /// Failed executions in a row.
     pub retries: u32,
-    cached_columns: Option<(Vec<(String, u32, i32, u32, i16)>, RowMapping)>,
+    cached_columns: Option<(Vec<ColumnKey>, RowMapping)>,
 }
 
 impl Querier {
@@ -293,7 +296,7 @@ impl Querier {
         config: &SourceConfig,
         columns: &[tokio_postgres::Column],
     ) -> Result<RowMapping, QueryError> {
-        let key: Vec<(String, u32, i32, u32, i16)> = columns
+        let key: Vec<ColumnKey> = columns
             .iter()
             .map(|c| {
                 (
