@@ -791,3 +791,37 @@ async fn validate_reports_an_unreachable_database_and_a_bad_query() {
     assert_eq!(e[0].0, "query");
     assert!(e[0].1[0].ends_with("(SQLState: 42P01)"), "{e:?}");
 }
+
+#[tokio::test]
+async fn sql_errors_are_retried_query_retry_attempts_times_then_fail_the_task() {
+    let (c, s) = fresh_schema("src_retry").await;
+    exec(&c, &format!("CREATE TABLE \"{s}\".t (id int NOT NULL)")).await;
+    let cfg = table_props(
+        &s,
+        &["t"],
+        &[("mode", "bulk"), ("query.retry.attempts", "2")],
+    );
+    let mut task = start(cfg, Arc::default()).await.expect("start");
+    exec(&c, &format!("DROP TABLE \"{s}\".t")).await;
+    assert!(task
+        .poll()
+        .await
+        .expect("first failure is retried")
+        .is_empty());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let err = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the task never failed"
+        );
+        match task.poll().await {
+            Ok(r) => assert!(r.is_empty()),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(
+        err.starts_with("Failed to query table after retries: ERROR: relation"),
+        "{err}"
+    );
+    assert!(err.contains("(SQLSTATE 42P01)"), "{err}");
+}
