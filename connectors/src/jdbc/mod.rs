@@ -8,5 +8,6 @@
 
 pub mod connection;
 pub mod identifier;
+pub mod source;
 pub mod url;
 pub mod zone;
