@@ -91,6 +91,36 @@ impl DbZone {
         })
     }
 
+    /// A fixed offset, in seconds east of UTC (`+01:00` for 3600).
+    pub fn fixed(seconds_east: i32) -> DbZone {
+        let offset = FixedOffset::east_opt(seconds_east)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+        DbZone {
+            id: offset.to_string(),
+            rules: Rules::Fixed(offset),
+        }
+    }
+
+    /// The offset (seconds east of UTC) in force at an instant given in epoch seconds.
+    pub fn offset_at(&self, epoch_secs: i64) -> i32 {
+        match DateTime::from_timestamp(epoch_secs, 0) {
+            Some(instant) => self.offset_seconds_at(instant),
+            None => match self.rules {
+                Rules::Fixed(o) => o.local_minus_utc(),
+                Rules::Region(_) => 0,
+            },
+        }
+    }
+
+    /// [`Self::to_utc`] on seconds: the epoch seconds of a wall-clock time given as seconds
+    /// since 1970-01-01T00:00 local.
+    pub fn local_to_utc(&self, local_secs: i64) -> i64 {
+        match DateTime::from_timestamp(local_secs, 0) {
+            Some(naive) => self.to_utc(naive.naive_utc()).timestamp(),
+            None => local_secs - i64::from(self.offset_at(local_secs)),
+        }
+    }
+
     /// The id as written.
     pub fn id(&self) -> &str {
         &self.id

@@ -12,9 +12,9 @@ use sluice_api::{
     ValidatedKey, Validator,
 };
 
-use super::zone::Zone;
 use crate::jdbc::connection::{connection_keys, ConnectionConfig, DATABASE_GROUP};
 use crate::jdbc::identifier::QuoteMode;
+use crate::jdbc::zone::DbZone as Zone;
 
 /// `jdbc.credentials.provider.class`.
 pub const CREDENTIALS_PROVIDER_CLASS: &str = "jdbc.credentials.provider.class";
@@ -489,7 +489,7 @@ pub fn config_def() -> ConfigDef {
         key(DB_TIMEZONE, ConfigType::String, Importance::Medium,
             "Name of the JDBC timezone used in the connector when querying with time-based criteria. Defaults to UTC.")
             .default("UTC").validator(Validator::custom(|_, v| match v {
-                ConfigValue::String(s) if Zone::parse(s).is_none() => Err("Invalid time zone. See the list of valid time zones at https://docs.oracle.com/javase/8/docs/api/java/time/ZoneId.html#shortIds".into()),
+                ConfigValue::String(s) if Zone::parse(s).is_err() => Err("Invalid time zone. See the list of valid time zones at https://docs.oracle.com/javase/8/docs/api/java/time/ZoneId.html#shortIds".into()),
                 _ => Ok(()),
             }))
             .display(CONNECTOR_GROUP, 9, Width::Medium, "DB time zone"),
@@ -666,7 +666,7 @@ impl SourceConfig {
             table_poll_interval: ms(TABLE_POLL_INTERVAL_MS)?,
             topic_prefix: s(TOPIC_PREFIX).trim().to_string(),
             timestamp_delay_ms: p.get_long(TIMESTAMP_DELAY_INTERVAL_MS)?,
-            zone: Zone::parse(&s(DB_TIMEZONE)).unwrap_or(Zone::UTC),
+            zone: Zone::parse(&s(DB_TIMEZONE)).unwrap_or_default(),
             granularity: TimestampGranularity::parse(&s(TIMESTAMP_GRANULARITY))
                 .unwrap_or(TimestampGranularity::ConnectLogical),
             tables: p.get_list(TABLES),
@@ -959,7 +959,7 @@ mod tests {
         assert_eq!(c.quote, QuoteMode::Always);
         assert_eq!(c.numeric_mapping, NumericMapping::None);
         assert_eq!(c.query_retry_attempts, -1);
-        assert_eq!(c.zone, Zone::UTC);
+        assert_eq!(c.zone, Zone::utc());
         assert!(c.validate_non_null);
         assert_eq!(c.timestamp_initial, None);
         let def = config_def();

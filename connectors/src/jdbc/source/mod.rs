@@ -5,7 +5,8 @@
 //! * [`discovery`]: listing tables, the table filters, the split across tasks.
 //! * [`sql`]: the statement of each mode; [`params`]: how its parameters are bound.
 //! * [`offsets`]: source partitions and offset maps in Confluent's format.
-//! * [`types`]: PostgreSQL columns → Connect schemas and values; [`zone`]: `db.timezone`.
+//! * [`types`]: PostgreSQL columns → Connect schemas and values (`db.timezone` is
+//!   [`crate::jdbc::zone`]).
 //! * [`querier`]: one table or query being read; [`task`] and [`connector`]: the SPI.
 
 pub mod config;
@@ -17,7 +18,6 @@ pub mod querier;
 pub mod sql;
 pub mod task;
 pub mod types;
-pub mod zone;
 
 pub use connector::{JdbcSourceConnector, CLASS};
 pub use task::JdbcSourceTask;

@@ -8,7 +8,7 @@ use std::error::Error;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 
 use super::offsets::Instant;
-use super::zone::Zone;
+use crate::jdbc::zone::DbZone as Zone;
 
 /// Seconds from 1970-01-01 to PostgreSQL's epoch 2000-01-01.
 const PG_EPOCH_SECS: i64 = 946_684_800;
@@ -134,7 +134,7 @@ mod tests {
     fn timestamps_are_written_in_the_zone_for_timestamp_without_time_zone() {
         let p = TimestampParam {
             instant: Instant::from_millis(946_684_800_000 + 1500),
-            zone: Zone::Fixed(3600),
+            zone: Zone::fixed(3600),
         };
         let mut buf = bytes_like::Buf::new();
         p.to_sql(&Type::TIMESTAMPTZ, &mut buf).unwrap();

@@ -13,7 +13,7 @@ use tracing::warn;
 
 use super::config::{NumericMapping, TimestampGranularity};
 use super::offsets::Instant;
-use super::zone::Zone;
+use crate::jdbc::zone::DbZone as Zone;
 
 /// The schema parameter Confluent puts on decimals: the column's precision.
 pub const PRECISION_PARAMETER: &str = "connect.decimal.precision";
@@ -684,19 +684,19 @@ mod tests {
         let t = Instant::from_micros(1_474_661_402_123_456);
         use TimestampGranularity as G;
         assert_eq!(
-            timestamp_value(t, &Zone::UTC, G::ConnectLogical),
+            timestamp_value(t, &Zone::utc(), G::ConnectLogical),
             Value::Date(1_474_661_402_123)
         );
         assert_eq!(
-            timestamp_value(t, &Zone::UTC, G::MicrosLong),
+            timestamp_value(t, &Zone::utc(), G::MicrosLong),
             Value::Int64(1_474_661_402_123_456)
         );
         assert_eq!(
-            timestamp_value(t, &Zone::UTC, G::NanosString),
+            timestamp_value(t, &Zone::utc(), G::NanosString),
             Value::String("1474661402123456000".into())
         );
         assert_eq!(
-            timestamp_value(t, &Zone::Fixed(3600), G::MicrosIsoDatetimeString),
+            timestamp_value(t, &Zone::fixed(3600), G::MicrosIsoDatetimeString),
             Value::String("2016-09-23T21:10:02.123456".into())
         );
     }
