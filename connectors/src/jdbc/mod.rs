@@ -7,4 +7,5 @@
 
 pub mod connection;
 pub mod identifier;
+pub mod sink;
 pub mod url;
