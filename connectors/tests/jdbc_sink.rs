@@ -134,7 +134,12 @@ fn person(id: i32, name: &str, age: Option<i32>) -> (SchemaRef, Value) {
     (s, Value::Struct(v))
 }
 
-fn record(topic: &str, offset: i64, key: Option<(SchemaRef, Value)>, value: Option<(SchemaRef, Value)>) -> SinkRecord {
+fn record(
+    topic: &str,
+    offset: i64,
+    key: Option<(SchemaRef, Value)>,
+    value: Option<(SchemaRef, Value)>,
+) -> SinkRecord {
     let mut r = sink_record(topic, 0, offset);
     r.timestamp = Some(1_700_000_000_000);
     if let Some((s, v)) = key {
@@ -157,18 +162,27 @@ async fn insert_mode_auto_creates_the_table_and_writes_every_record() {
     let f = Fixture::new("sink_insert").await;
     let mut task = f.task(&[("auto.create", "true")], None).await;
     let records: Vec<_> = (0..2500)
-        .map(|i| record("people", i, None, Some(person(i as i32, &format!("n{i}"), Some(30)))))
+        .map(|i| {
+            record(
+                "people",
+                i,
+                None,
+                Some(person(i as i32, &format!("n{i}"), Some(30))),
+            )
+        })
         .collect();
     task.put(records).await.expect("put");
     assert_eq!(f.count("people").await, 2500);
     let cols = f
         .rows(
             "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
-             WHERE table_name = 'people' ORDER BY ordinal_position",
+             WHERE table_name = 'people' AND table_schema = current_schema() ORDER BY ordinal_position",
         )
         .await;
-    let cols: Vec<(String, String, String)> =
-        cols.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let cols: Vec<(String, String, String)> = cols
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     assert_eq!(
         cols,
         vec![
@@ -225,12 +239,11 @@ async fn upsert_with_record_key_and_tombstone_deletes() {
     let rows = f
         .rows("SELECT pk, name, age FROM kafka_p ORDER BY pk")
         .await;
-    let got: Vec<(i64, String, Option<i32>)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    assert_eq!(
-        got,
-        vec![(1, "a2".into(), Some(3)), (3, "c2".into(), None)]
-    );
+    let got: Vec<(i64, String, Option<i32>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(got, vec![(1, "a2".into(), Some(3)), (3, "c2".into(), None)]);
     // A second put updates in place.
     task.put(vec![record("p", 7, int_key(1), Some(person(1, "z", None)))])
         .await
@@ -251,7 +264,8 @@ async fn update_mode_with_record_value_keys() {
     let f = Fixture::new("sink_update").await;
     f.rows("CREATE TABLE people (id INT PRIMARY KEY, name TEXT NOT NULL, age INT)")
         .await;
-    f.rows("INSERT INTO people VALUES (1, 'a', 1), (2, 'b', 2)").await;
+    f.rows("INSERT INTO people VALUES (1, 'a', 1), (2, 'b', 2)")
+        .await;
     let mut task = f
         .task(
             &[
@@ -269,8 +283,10 @@ async fn update_mode_with_record_value_keys() {
     .await
     .expect("put");
     let rows = f.rows("SELECT id, name, age FROM people ORDER BY id").await;
-    let got: Vec<(i32, String, Option<i32>)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let got: Vec<(i32, String, Option<i32>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     assert_eq!(
         got,
         vec![(1, "a1".into(), Some(10)), (2, "b".into(), Some(2))]
@@ -339,9 +355,14 @@ async fn auto_evolve_adds_a_new_optional_field() {
     v.put("id", Value::Int32(2)).unwrap();
     v.put("name", Value::from("b")).unwrap();
     v.put("email", Value::from("b@x")).unwrap();
-    task.put(vec![record("t", 1, None, Some((wider.clone(), Value::Struct(v.clone()))))])
-        .await
-        .expect("put");
+    task.put(vec![record(
+        "t",
+        1,
+        None,
+        Some((wider.clone(), Value::Struct(v.clone()))),
+    )])
+    .await
+    .expect("put");
     let rows = f.rows("SELECT id, email FROM t ORDER BY id").await;
     let got: Vec<(i32, Option<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(got, vec![(1, None), (2, Some("b@x".into()))]);
@@ -414,7 +435,9 @@ async fn schemaless_records_fail_or_go_to_the_reporter() {
          (topic='t',partition=0,offset=5,timestamp=null) with a HashMap value and null value schema."
     );
     let reporter = Arc::new(Reporter::default());
-    let mut task = f.task(&[("auto.create", "true")], Some(reporter.clone())).await;
+    let mut task = f
+        .task(&[("auto.create", "true")], Some(reporter.clone()))
+        .await;
     task.put(vec![
         schemaless,
         record("t", 6, None, Some(person(1, "a", None))),
@@ -443,10 +466,38 @@ async fn a_killed_connection_is_retried() {
         .await
         .expect("terminate");
     assert_eq!(killed.len(), 1);
+    // The next put either finds the connection closed (reconnects at once) or fails on it
+    // (retriable); the worker delivers the same batch again until it goes through.
     let batch = vec![record("t", 1, None, Some(person(2, "b", None)))];
+    let mut retriable = 0;
+    loop {
+        match task.put(batch.clone()).await {
+            Ok(()) => break,
+            Err(e) => {
+                assert!(e.is_retriable(), "{e}");
+                retriable += 1;
+                assert!(retriable <= 3, "{e}");
+            }
+        }
+    }
+    assert_eq!(f.count("t").await, 2);
+}
+
+#[tokio::test]
+async fn a_transient_database_error_is_retried_with_the_same_batch() {
+    let f = Fixture::new("sink_transient").await;
+    f.rows("CREATE TABLE t (id INT PRIMARY KEY, name TEXT NOT NULL, age INT, CONSTRAINT young CHECK (age < 10))")
+        .await;
+    let mut task = f.task(&[("max.retries", "2")], None).await;
+    let batch = vec![
+        record("t", 0, None, Some(person(1, "a", Some(5)))),
+        record("t", 1, None, Some(person(2, "b", Some(50)))),
+    ];
     let e = task.put(batch.clone()).await.unwrap_err();
     assert!(e.is_retriable(), "{e}");
-    // The worker delivers the same batch again: it goes through on a new connection.
+    assert!(e.to_string().contains("SQLSTATE 23514"), "{e}");
+    assert_eq!(f.count("t").await, 0);
+    f.rows("ALTER TABLE t DROP CONSTRAINT young").await;
     task.put(batch).await.expect("retry");
     assert_eq!(f.count("t").await, 2);
 }
@@ -455,23 +506,40 @@ async fn a_killed_connection_is_retried() {
 async fn every_connect_type_is_written_and_read_back() {
     let f = Fixture::new("sink_types").await;
     let schema = SchemaBuilder::struct_()
-        .field("i8", schemas::int8()).unwrap()
-        .field("i16", schemas::int16()).unwrap()
-        .field("i32", schemas::int32()).unwrap()
-        .field("i64", schemas::int64()).unwrap()
-        .field("f32", schemas::float32()).unwrap()
-        .field("f64", schemas::float64()).unwrap()
-        .field("b", schemas::boolean()).unwrap()
-        .field("s", schemas::string()).unwrap()
-        .field("by", schemas::bytes()).unwrap()
-        .field("dec", logical::decimal(3).build_ref()).unwrap()
-        .field("d", logical::date().build_ref()).unwrap()
-        .field("t", logical::time().build_ref()).unwrap()
-        .field("ts", logical::timestamp().build_ref()).unwrap()
-        .field("arr", SchemaBuilder::array(schemas::string()).build_ref()).unwrap()
-        .field("iarr", SchemaBuilder::array(schemas::int64()).build_ref()).unwrap()
-        .field("micros", schemas::int64()).unwrap()
-        .field("nothing", schemas::optional_string()).unwrap()
+        .field("i8", schemas::int8())
+        .unwrap()
+        .field("i16", schemas::int16())
+        .unwrap()
+        .field("i32", schemas::int32())
+        .unwrap()
+        .field("i64", schemas::int64())
+        .unwrap()
+        .field("f32", schemas::float32())
+        .unwrap()
+        .field("f64", schemas::float64())
+        .unwrap()
+        .field("b", schemas::boolean())
+        .unwrap()
+        .field("s", schemas::string())
+        .unwrap()
+        .field("by", schemas::bytes())
+        .unwrap()
+        .field("dec", logical::decimal(3).build_ref())
+        .unwrap()
+        .field("d", logical::date().build_ref())
+        .unwrap()
+        .field("t", logical::time().build_ref())
+        .unwrap()
+        .field("ts", logical::timestamp().build_ref())
+        .unwrap()
+        .field("arr", SchemaBuilder::array(schemas::string()).build_ref())
+        .unwrap()
+        .field("iarr", SchemaBuilder::array(schemas::int64()).build_ref())
+        .unwrap()
+        .field("micros", schemas::int64())
+        .unwrap()
+        .field("nothing", schemas::optional_string())
+        .unwrap()
         .field(
             "dflt",
             SchemaBuilder::int32()
@@ -493,22 +561,38 @@ async fn every_connect_type_is_written_and_read_back() {
     v.put("b", Value::Boolean(true)).unwrap();
     v.put("s", Value::from("it's \"quoted\"")).unwrap();
     v.put("by", Value::Bytes(vec![0, 1, 255])).unwrap();
-    v.put("dec", Value::Decimal(BigDecimal::from_str("-12.345").unwrap())).unwrap();
+    v.put(
+        "dec",
+        Value::Decimal(BigDecimal::from_str("-12.345").unwrap()),
+    )
+    .unwrap();
     v.put("d", Value::Date(day * 86_400_000)).unwrap();
     v.put("t", Value::Date(3_723_004)).unwrap();
-    v.put("ts", Value::Date(day * 86_400_000 + 3_723_004)).unwrap();
-    v.put("arr", Value::Array(vec!["a,b".into(), "c\"d".into()])).unwrap();
-    v.put("iarr", Value::Array(vec![Value::Int64(1), Value::Int64(-2)])).unwrap();
-    v.put("micros", Value::Int64(1_000_000_000_123_456)).unwrap();
+    v.put("ts", Value::Date(day * 86_400_000 + 3_723_004))
+        .unwrap();
+    v.put("arr", Value::Array(vec!["a,b".into(), "c\"d".into()]))
+        .unwrap();
+    v.put(
+        "iarr",
+        Value::Array(vec![Value::Int64(1), Value::Int64(-2)]),
+    )
+    .unwrap();
+    v.put("micros", Value::Int64(1_000_000_000_123_456))
+        .unwrap();
     let mut task = f
         .task(
             &[("auto.create", "true"), ("timestamp.fields.list", "micros")],
             None,
         )
         .await;
-    task.put(vec![record("all", 0, None, Some((schema, Value::Struct(v))))])
-        .await
-        .expect("put");
+    task.put(vec![record(
+        "all",
+        0,
+        None,
+        Some((schema, Value::Struct(v))),
+    )])
+    .await
+    .expect("put");
     let r = &f
         .rows(
             "SELECT i8, i16, i32, i64, f32, f64, b, s, by, dec::text, d::text, t::text, ts::text, \
@@ -550,9 +634,19 @@ async fn db_timezone_writes_wall_clock_time_of_that_zone() {
     v.put("ts", Value::Date(day + 84_600_000)).unwrap();
     v.put("d", Value::Date(day)).unwrap();
     for (zone, date_zone, ts, d) in [
-        ("Europe/Berlin", "DB_TIMEZONE", "2022-01-09 00:30:00", "2022-01-08"),
+        (
+            "Europe/Berlin",
+            "DB_TIMEZONE",
+            "2022-01-09 00:30:00",
+            "2022-01-08",
+        ),
         ("-05:00", "UTC", "2022-01-08 18:30:00", "2022-01-08"),
-        ("America/New_York", "DB_TIMEZONE", "2022-01-08 18:30:00", "2022-01-07"),
+        (
+            "America/New_York",
+            "DB_TIMEZONE",
+            "2022-01-08 18:30:00",
+            "2022-01-07",
+        ),
     ] {
         let table = format!("z{}", zone.len());
         let mut task = f
@@ -566,9 +660,14 @@ async fn db_timezone_writes_wall_clock_time_of_that_zone() {
                 None,
             )
             .await;
-        task.put(vec![record("x", 0, None, Some((schema.clone(), Value::Struct(v.clone()))))])
-            .await
-            .expect("put");
+        task.put(vec![record(
+            "x",
+            0,
+            None,
+            Some((schema.clone(), Value::Struct(v.clone()))),
+        )])
+        .await
+        .expect("put");
         let r = &f
             .rows(&format!("SELECT ts::text, d::text FROM \"{table}\""))
             .await[0];
@@ -591,20 +690,30 @@ async fn uuid_and_jsonb_columns_take_strings() {
         .unwrap()
         .build_ref();
     let mut v = Struct::new(schema.clone());
-    v.put("id", Value::from("0e1b3d8e-4a3f-4c55-9d59-b1d7f0c1a2b3")).unwrap();
+    v.put("id", Value::from("0e1b3d8e-4a3f-4c55-9d59-b1d7f0c1a2b3"))
+        .unwrap();
     v.put("doc", Value::from("{\"a\": [1, 2]}")).unwrap();
     v.put("addr", Value::from("10.0.0.1")).unwrap();
     let mut task = f
         .task(
-            &[("insert.mode", "upsert"), ("pk.mode", "record_value"), ("pk.fields", "id")],
+            &[
+                ("insert.mode", "upsert"),
+                ("pk.mode", "record_value"),
+                ("pk.fields", "id"),
+            ],
             None,
         )
         .await;
     task.put(vec![record("c", 0, None, Some((schema, Value::Struct(v))))])
         .await
         .expect("put");
-    let r = &f.rows("SELECT id::text, doc->'a'->>1, host(addr) FROM c").await[0];
-    assert_eq!(r.get::<_, String>(0), "0e1b3d8e-4a3f-4c55-9d59-b1d7f0c1a2b3");
+    let r = &f
+        .rows("SELECT id::text, doc->'a'->>1, host(addr) FROM c")
+        .await[0];
+    assert_eq!(
+        r.get::<_, String>(0),
+        "0e1b3d8e-4a3f-4c55-9d59-b1d7f0c1a2b3"
+    );
     assert_eq!(r.get::<_, String>(1), "2");
     assert_eq!(r.get::<_, String>(2), "10.0.0.1");
 }
@@ -618,13 +727,23 @@ async fn quote_never_folds_names_to_lower_case() {
             None,
         )
         .await;
-    task.put(vec![record("TestTopic", 0, None, Some(person(1, "a", None)))])
-        .await
-        .expect("put");
+    task.put(vec![record(
+        "TestTopic",
+        0,
+        None,
+        Some(person(1, "a", None)),
+    )])
+    .await
+    .expect("put");
     assert_eq!(f.count("testtopic").await, 1);
     let mut quoted = f.task(&[("auto.create", "true")], None).await;
     quoted
-        .put(vec![record("TestTopic", 0, None, Some(person(1, "a", None)))])
+        .put(vec![record(
+            "TestTopic",
+            0,
+            None,
+            Some(person(1, "a", None)),
+        )])
         .await
         .expect("put");
     assert_eq!(f.count("TestTopic").await, 1);

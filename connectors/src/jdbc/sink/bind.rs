@@ -132,12 +132,10 @@ impl SqlValue {
                 Some(d) => d.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
                 None => us.to_string(),
             },
-            SqlValue::Date(days) => {
-                match DateTime::from_timestamp(i64::from(*days) * 86_400, 0) {
-                    Some(d) => d.format("%Y-%m-%d").to_string(),
-                    None => days.to_string(),
-                }
-            }
+            SqlValue::Date(days) => match DateTime::from_timestamp(i64::from(*days) * 86_400, 0) {
+                Some(d) => d.format("%Y-%m-%d").to_string(),
+                None => days.to_string(),
+            },
             SqlValue::Array(items) => {
                 let parts: Vec<String> = items
                     .iter()
@@ -274,7 +272,12 @@ impl BindSettings {
     }
 
     /// `bindField`: one Connect value as a parameter.
-    pub fn bind_field(&self, name: &str, schema: &Schema, value: &Value) -> Result<SqlValue, String> {
+    pub fn bind_field(
+        &self,
+        name: &str,
+        schema: &Schema,
+        value: &Value,
+    ) -> Result<SqlValue, String> {
         if value.is_null() {
             return Ok(SqlValue::Null);
         }
@@ -300,7 +303,11 @@ impl BindSettings {
                     Value::Int32(d) => i64::from(*d),
                     _ => return Err(mismatch()),
                 };
-                let days = if self.legacy() { legacy_day(days) } else { days };
+                let days = if self.legacy() {
+                    legacy_day(days)
+                } else {
+                    days
+                };
                 return if self.date_in_utc {
                     i32::try_from(days)
                         .map(SqlValue::Date)
@@ -439,11 +446,7 @@ impl BindSettings {
             PkMode::None => {}
             PkMode::Kafka => {
                 row.push(SqlValue::Text(record.topic.clone()));
-                row.push(
-                    record
-                        .kafka_partition
-                        .map_or(SqlValue::Null, SqlValue::I32),
-                );
+                row.push(record.kafka_partition.map_or(SqlValue::Null, SqlValue::I32));
                 row.push(record.kafka_offset().map_or(SqlValue::Null, SqlValue::I64));
             }
             PkMode::RecordKey => {
@@ -452,13 +455,13 @@ impl BindSettings {
                     .as_ref()
                     .ok_or("record key schema is missing")?;
                 if schema.schema_type.is_primitive() {
-                    let name = fields
-                        .key_field_names
-                        .first()
-                        .ok_or("no key column")?;
+                    let name = fields.key_field_names.first().ok_or("no key column")?;
                     row.push(self.bind_field(name, schema, &record.key)?);
                 } else {
-                    let key = record.key.as_struct().ok_or("The record key is not a Struct")?;
+                    let key = record
+                        .key
+                        .as_struct()
+                        .ok_or("The record key is not a Struct")?;
                     for name in &fields.key_field_names {
                         row.push(self.struct_field(key, name, true)?);
                     }
@@ -541,7 +544,10 @@ mod tests {
         assert_eq!(b(&schemas::int8(), Value::Int8(-2)), SqlValue::I16(-2));
         assert_eq!(b(&schemas::int32(), Value::Int32(7)), SqlValue::I32(7));
         assert_eq!(b(&schemas::int64(), Value::Int64(7)), SqlValue::I64(7));
-        assert_eq!(b(&schemas::string(), "x".into()), SqlValue::Text("x".into()));
+        assert_eq!(
+            b(&schemas::string(), "x".into()),
+            SqlValue::Text("x".into())
+        );
         assert_eq!(b(&schemas::optional_string(), Value::Null), SqlValue::Null);
         let dec = logical::decimal(2).build();
         assert_eq!(
@@ -553,11 +559,13 @@ mod tests {
         let ts = logical::timestamp().build();
         assert_eq!(b(&ts, Value::Date(1500)), SqlValue::Instant(1_500_000));
         assert_eq!(
-            s.bind_field("ts", &schemas::int64(), &Value::Int64(42)).unwrap(),
+            s.bind_field("ts", &schemas::int64(), &Value::Int64(42))
+                .unwrap(),
             SqlValue::Instant(42)
         );
         assert_eq!(
-            s.bind_field("ts", &schemas::string(), &"42".into()).unwrap(),
+            s.bind_field("ts", &schemas::string(), &"42".into())
+                .unwrap(),
             SqlValue::Instant(42)
         );
         let nanos = BindSettings {
@@ -580,7 +588,9 @@ mod tests {
             s.bind_field("f", &map, &Value::Map(vec![])).unwrap_err(),
             "Unsupported source data type: MAP"
         );
-        assert!(s.bind_field("f", &schemas::int32(), &Value::Int64(1)).is_err());
+        assert!(s
+            .bind_field("f", &schemas::int32(), &Value::Int64(1))
+            .is_err());
     }
 
     #[test]
@@ -594,7 +604,10 @@ mod tests {
             date_in_utc: false,
             ..settings()
         };
-        assert_eq!(zoned.declared("d", &logical::date().build()), Declared::Instant);
+        assert_eq!(
+            zoned.declared("d", &logical::date().build()),
+            Declared::Instant
+        );
         assert_eq!(
             zoned
                 .bind_field("d", &logical::date().build(), &Value::Date(86_400_000))

@@ -181,9 +181,13 @@ impl TableType {
     }
     /// Parses one entry case-insensitively.
     pub fn parse(s: &str) -> Option<TableType> {
-        [TableType::Table, TableType::PartitionedTable, TableType::View]
-            .into_iter()
-            .find(|t| t.jdbc_name().eq_ignore_ascii_case(s.trim()))
+        [
+            TableType::Table,
+            TableType::PartitionedTable,
+            TableType::View,
+        ]
+        .into_iter()
+        .find(|t| t.jdbc_name().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -370,7 +374,12 @@ pub fn config_def() -> ConfigDef {
              the record value are used, which must be a struct.",
         )
         .default("none")
-        .validator(enum_validator(&["NONE", "KAFKA", "RECORD_KEY", "RECORD_VALUE"]))
+        .validator(enum_validator(&[
+            "NONE",
+            "KAFKA",
+            "RECORD_KEY",
+            "RECORD_VALUE",
+        ]))
         .display(DATAMAPPING_GROUP, 2, Width::Medium, "Primary Key Mode"),
     );
     def.add(
@@ -432,7 +441,12 @@ pub fn config_def() -> ConfigDef {
         )
         .default("DB_TIMEZONE")
         .validator(enum_validator(&["DB_TIMEZONE", "UTC"]))
-        .display(DATAMAPPING_GROUP, 6, Width::Medium, "Time Zone used for Date"),
+        .display(
+            DATAMAPPING_GROUP,
+            6,
+            Width::Medium,
+            "Time Zone used for Date",
+        ),
     );
     def.add(
         key(
@@ -445,7 +459,12 @@ pub fn config_def() -> ConfigDef {
              here should be Long or String type and nested fields are not supported.",
         )
         .default("")
-        .display(DATAMAPPING_GROUP, 7, Width::Medium, "Timestamp Fields Whitelist"),
+        .display(
+            DATAMAPPING_GROUP,
+            7,
+            Width::Medium,
+            "Timestamp Fields Whitelist",
+        ),
     );
     def.add(
         key(
@@ -495,7 +514,12 @@ pub fn config_def() -> ConfigDef {
         )
         .default("record_value")
         .validator(Validator::NonEmptyString)
-        .display(DATAMAPPING_GROUP, 10, Width::Medium, "String Value Column Name"),
+        .display(
+            DATAMAPPING_GROUP,
+            10,
+            Width::Medium,
+            "String Value Column Name",
+        ),
     );
     def.add(
         key(
@@ -539,7 +563,12 @@ pub fn config_def() -> ConfigDef {
              is only applicable to SQL Server (ignored by this PostgreSQL sink).",
         )
         .default("true")
-        .display(DML_GROUP, 1, Width::Medium, "SQL Server - Use HOLDLOCK in MERGE"),
+        .display(
+            DML_GROUP,
+            1,
+            Width::Medium,
+            "SQL Server - Use HOLDLOCK in MERGE",
+        ),
     );
     def.add(
         key(
@@ -670,7 +699,11 @@ impl JdbcSinkConfig {
                 .filter_map(|t| TableType::parse(t))
                 .collect(),
             replace_null_with_default: c.get_bool(REPLACE_NULL_WITH_DEFAULT)?,
-            table_name_format: c.get_string(TABLE_NAME_FORMAT).unwrap_or("").trim().to_string(),
+            table_name_format: c
+                .get_string(TABLE_NAME_FORMAT)
+                .unwrap_or("")
+                .trim()
+                .to_string(),
             pk_mode,
             pk_fields: c.get_list(PK_FIELDS),
             fields_whitelist: c.get_list(FIELDS_WHITELIST).into_iter().collect(),
@@ -736,7 +769,10 @@ pub fn validate(props: &Props) -> (Vec<ValidatedKey>, Option<JdbcSinkConfig>) {
         Ok(c) => (results, Some(c)),
         Err(e) => {
             for err in e.errors {
-                let k = err.key.clone().unwrap_or_else(|| CONNECTION_URL.to_string());
+                let k = err
+                    .key
+                    .clone()
+                    .unwrap_or_else(|| CONNECTION_URL.to_string());
                 add_error(&mut results, &k, &err.message);
             }
             (results, None)

@@ -44,10 +44,7 @@ async fn check_connection(cfg: &JdbcSinkConfig) -> Vec<(String, String)> {
             )]
         }
     };
-    match client
-        .batch_execute(&cfg.db_zone.set_time_zone_sql())
-        .await
-    {
+    match client.batch_execute(&cfg.db_zone.set_time_zone_sql()).await {
         Ok(()) => Vec::new(),
         Err(e) => vec![(
             DB_TIMEZONE.to_string(),

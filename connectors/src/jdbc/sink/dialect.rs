@@ -271,7 +271,11 @@ impl Dialect {
 
     /// `writeColumnSpec`: name, type, then `DEFAULT <literal>`, ` NULL` or ` NOT NULL`.
     pub fn column_spec(&self, f: &SinkField, offsets: LiteralOffsets) -> Result<String, String> {
-        let mut s = format!("{} {}", self.col(&f.name), self.sql_type(&f.name, &f.schema)?);
+        let mut s = format!(
+            "{} {}",
+            self.col(&f.name),
+            self.sql_type(&f.name, &f.schema)?
+        );
         if let Some(d) = &f.schema.default {
             s.push_str(" DEFAULT ");
             s.push_str(&format_literal(&f.schema, d, offsets)?);
@@ -403,8 +407,8 @@ pub fn format_literal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jdbc::sink::structure::ColumnDefinition;
     use crate::jdbc::sink::config::TableType;
+    use crate::jdbc::sink::structure::ColumnDefinition;
     use sluice_api::{logical, schemas, SchemaBuilder, SchemaRef};
     use std::sync::Arc;
 
@@ -555,7 +559,10 @@ mod tests {
     fn value_type_casts() {
         let defn = defn_with_uuid();
         assert_eq!(Dialect::value_type_cast(Some(&defn), "id1"), "");
-        assert_eq!(Dialect::value_type_cast(Some(&defn), "uuidColumn"), "::uuid");
+        assert_eq!(
+            Dialect::value_type_cast(Some(&defn), "uuidColumn"),
+            "::uuid"
+        );
         assert_eq!(Dialect::value_type_cast(Some(&defn), "dateColumn"), "");
         assert_eq!(Dialect::value_type_cast(None, "uuidColumn"), "");
     }
@@ -578,12 +585,18 @@ mod tests {
             field("c4", schemas::optional_string(), false),
             field(
                 "c5",
-                logical::date().default_value(Value::Date(day)).unwrap().build_ref(),
+                logical::date()
+                    .default_value(Value::Date(day))
+                    .unwrap()
+                    .build_ref(),
                 false,
             ),
             field(
                 "c6",
-                logical::time().default_value(Value::Date(0)).unwrap().build_ref(),
+                logical::time()
+                    .default_value(Value::Date(0))
+                    .unwrap()
+                    .build_ref(),
                 false,
             ),
             field(
@@ -686,10 +699,7 @@ mod tests {
 
     #[test]
     fn should_map_data_types() {
-        let d = Dialect::new(
-            QuoteMode::Always,
-            ["ts".to_string()].into_iter().collect(),
-        );
+        let d = Dialect::new(QuoteMode::Always, ["ts".to_string()].into_iter().collect());
         let t = |s: SchemaRef| d.sql_type("f", &s).unwrap();
         assert_eq!(t(schemas::int8()), "SMALLINT");
         assert_eq!(t(schemas::int16()), "SMALLINT");
@@ -705,8 +715,14 @@ mod tests {
         assert_eq!(t(logical::date().build_ref()), "DATE");
         assert_eq!(t(logical::time().build_ref()), "TIME");
         assert_eq!(t(logical::timestamp().build_ref()), "TIMESTAMP");
-        assert_eq!(t(SchemaBuilder::array(schemas::int32()).build_ref()), "INT[]");
-        assert_eq!(t(SchemaBuilder::array(schemas::string()).build_ref()), "TEXT[]");
+        assert_eq!(
+            t(SchemaBuilder::array(schemas::int32()).build_ref()),
+            "INT[]"
+        );
+        assert_eq!(
+            t(SchemaBuilder::array(schemas::string()).build_ref()),
+            "TEXT[]"
+        );
         assert_eq!(d.sql_type("ts", &schemas::int64()).unwrap(), "TIMESTAMP");
         assert_eq!(d.sql_type("ts", &schemas::string()).unwrap(), "TIMESTAMP");
         let map = SchemaBuilder::map(schemas::string(), schemas::string()).build_ref();
@@ -722,9 +738,15 @@ mod tests {
         let o = LiteralOffsets::default();
         let lit = |s: &Schema, v: Value| format_literal(s, &v, o).unwrap();
         assert_eq!(lit(&Schema::of(Type::String), "a b".into()), "'a b'");
-        assert_eq!(lit(&Schema::of(Type::Boolean), Value::Boolean(false)), "FALSE");
+        assert_eq!(
+            lit(&Schema::of(Type::Boolean), Value::Boolean(false)),
+            "FALSE"
+        );
         assert_eq!(lit(&Schema::of(Type::Int16), Value::Int16(-3)), "-3");
-        assert_eq!(lit(&Schema::of(Type::Bytes), Value::Bytes(vec![1, 0xab])), "x'01AB'");
+        assert_eq!(
+            lit(&Schema::of(Type::Bytes), Value::Bytes(vec![1, 0xab])),
+            "x'01AB'"
+        );
         assert_eq!(
             lit(
                 &Schema::of(Type::Array),

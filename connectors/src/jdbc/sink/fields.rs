@@ -87,7 +87,10 @@ impl FieldsMetadata {
             PkMode::None => {}
             PkMode::Kafka => {
                 let names: Vec<String> = if rules.pk_fields.is_empty() {
-                    DEFAULT_KAFKA_PK_NAMES.iter().map(|s| s.to_string()).collect()
+                    DEFAULT_KAFKA_PK_NAMES
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
                 } else if rules.pk_fields.len() == 3 {
                     rules.pk_fields.to_vec()
                 } else {
@@ -267,11 +270,7 @@ mod tests {
     use sluice_api::SchemaBuilder;
     use std::sync::Arc;
 
-    fn rules<'a>(
-        mode: PkMode,
-        pk: &'a [String],
-        wl: &'a BTreeSet<String>,
-    ) -> FieldRules<'a> {
+    fn rules<'a>(mode: PkMode, pk: &'a [String], wl: &'a BTreeSet<String>) -> FieldRules<'a> {
         FieldRules {
             pk_mode: mode,
             pk_fields: pk,
@@ -283,8 +282,10 @@ mod tests {
     fn value_schema() -> SchemaRef {
         Arc::new(
             SchemaBuilder::struct_()
-                .field("name", schemas::string()).unwrap()
-                .field("age", schemas::optional_int32()).unwrap()
+                .field("name", schemas::string())
+                .unwrap()
+                .field("age", schemas::optional_int32())
+                .unwrap()
                 .build(),
         )
     }
@@ -374,16 +375,23 @@ mod tests {
         let wl = BTreeSet::new();
         let vs: SchemaRef = Arc::new(
             SchemaBuilder::struct_()
-                .field("field4", schemas::int64()).unwrap()
-                .field("field2", schemas::int64()).unwrap()
-                .field("field1", schemas::int64()).unwrap()
-                .field("field3", schemas::int64()).unwrap()
+                .field("field4", schemas::int64())
+                .unwrap()
+                .field("field2", schemas::int64())
+                .unwrap()
+                .field("field1", schemas::int64())
+                .unwrap()
+                .field("field3", schemas::int64())
+                .unwrap()
                 .build(),
         );
-        let pk = vec!["field4".to_string(), "field1".to_string(), "field3".to_string()];
-        let f =
-            FieldsMetadata::extract("t", rules(PkMode::RecordValue, &pk, &wl), None, Some(&vs))
-                .unwrap();
+        let pk = vec![
+            "field4".to_string(),
+            "field1".to_string(),
+            "field3".to_string(),
+        ];
+        let f = FieldsMetadata::extract("t", rules(PkMode::RecordValue, &pk, &wl), None, Some(&vs))
+            .unwrap();
         assert_eq!(f.key_field_names, vec!["field4", "field1", "field3"]);
         assert_eq!(f.non_key_field_names, vec!["field2"]);
         assert_eq!(names(&f), vec!["field4", "field2", "field1", "field3"]);
@@ -391,7 +399,10 @@ mod tests {
         let e =
             FieldsMetadata::extract("t", rules(PkMode::RecordValue, &bad, &wl), None, Some(&vs))
                 .unwrap_err();
-        assert!(e.ends_with("but record value schema does not contain field: nope"), "{e}");
+        assert!(
+            e.ends_with("but record value schema does not contain field: nope"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -413,7 +424,10 @@ mod tests {
             Some(&value_schema()),
         )
         .unwrap_err();
-        assert_eq!(e, "No fields found using key and value schemas for table: t");
+        assert_eq!(
+            e,
+            "No fields found using key and value schemas for table: t"
+        );
         let e = FieldsMetadata::extract(
             "t",
             rules(PkMode::None, &[], &wl),

@@ -158,7 +158,11 @@ impl DbStructure {
         table: &TableId,
         fields: &FieldsMetadata,
     ) -> Result<(), WriteError> {
-        if self.table_definition(client, config, table).await?.is_none() {
+        if self
+            .table_definition(client, config, table)
+            .await?
+            .is_none()
+        {
             if !config.auto_create {
                 return Err(WriteError::TableAlterOrCreate(format!(
                     "Table {table} is missing and auto-creation is disabled"
@@ -259,11 +263,7 @@ impl DbStructure {
 
 /// Fields without a column: matched by exact name, then ignoring case.
 pub fn missing_fields<'a>(fields: &'a [SinkField], defn: &TableDefinition) -> Vec<&'a SinkField> {
-    let lower: Vec<String> = defn
-        .columns
-        .iter()
-        .map(|c| c.name.to_lowercase())
-        .collect();
+    let lower: Vec<String> = defn.columns.iter().map(|c| c.name.to_lowercase()).collect();
     fields
         .iter()
         .filter(|f| defn.column(&f.name).is_none())

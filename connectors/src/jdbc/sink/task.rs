@@ -162,7 +162,10 @@ impl Running {
         sources: &[usize],
     ) -> ConnectResult<()> {
         self.writer.close();
-        warn!(records = prepared.len(), "Retrying write operation record by record.");
+        warn!(
+            records = prepared.len(),
+            "Retrying write operation record by record."
+        );
         for (p, &i) in prepared.iter().zip(sources) {
             match self.writer.write(std::slice::from_ref(p)).await {
                 Ok(()) => {}

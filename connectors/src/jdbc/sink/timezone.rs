@@ -63,7 +63,10 @@ impl Zone {
         if let Some((_, target)) = SHORT_IDS.iter().find(|(k, _)| *k == s) {
             return Zone::parse(target);
         }
-        if matches!(s, "Z" | "UTC" | "GMT" | "UT" | "Etc/UTC" | "Etc/GMT" | "UCT") {
+        if matches!(
+            s,
+            "Z" | "UTC" | "GMT" | "UT" | "Etc/UTC" | "Etc/GMT" | "UCT"
+        ) {
             return Some(Zone::Utc);
         }
         if s.starts_with('+') || s.starts_with('-') {
@@ -78,8 +81,8 @@ impl Zone {
         }
         let mut chars = s.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-        let rest_ok = s.len() >= 2
-            && chars.all(|c| c.is_ascii_alphanumeric() || "~/._+-".contains(c));
+        let rest_ok =
+            s.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "~/._+-".contains(c));
         (first_ok && rest_ok).then(|| Zone::Region(s.to_string()))
     }
 

@@ -29,7 +29,9 @@ fn coordinates(record: &SinkRecord) -> String {
         record
             .kafka_offset()
             .map_or("null".to_string(), |o| o.to_string()),
-        record.timestamp.map_or("null".to_string(), |t| t.to_string()),
+        record
+            .timestamp
+            .map_or("null".to_string(), |t| t.to_string()),
     )
 }
 

@@ -265,7 +265,10 @@ impl JdbcWriter {
                 None => {
                     tables.push(TableState {
                         table,
-                        buffer: TableBuffer::new(self.config.batch_size, self.config.delete_enabled),
+                        buffer: TableBuffer::new(
+                            self.config.batch_size,
+                            self.config.delete_enabled,
+                        ),
                         fields: None,
                         defn: None,
                     });
@@ -350,7 +353,11 @@ impl JdbcWriter {
         Ok(())
     }
 
-    async fn statement(&mut self, sql: String, types: Vec<Declared>) -> Result<Statement, WriteError> {
+    async fn statement(
+        &mut self,
+        sql: String,
+        types: Vec<Declared>,
+    ) -> Result<Statement, WriteError> {
         let key = (sql, types);
         if let Some(s) = self.statements.get(&key) {
             return Ok(s.clone());
@@ -450,7 +457,9 @@ impl JdbcWriter {
             }
         }
         if !deletes.is_empty() {
-            let sql = self.dialect.delete(&state.table, keys, Placeholders::Numbered);
+            let sql = self
+                .dialect
+                .delete(&state.table, keys, Placeholders::Numbered);
             let types = self.declared(&fields, keys);
             let stmt = self.statement(sql, types).await?;
             self.execute_each(&stmt, deletes.iter().map(|&i| &records[i].row))
@@ -467,9 +476,7 @@ impl JdbcWriter {
     ) -> Result<(), WriteError> {
         let client = self.client()?;
         let futures: Vec<_> = rows
-            .map(|row| {
-                client.execute_raw(stmt, row.iter().map(|v| v as &(dyn ToSql + Sync)))
-            })
+            .map(|row| client.execute_raw(stmt, row.iter().map(|v| v as &(dyn ToSql + Sync))))
             .collect();
         join_all(futures).await.map_err(|e| WriteError::sql(&e))
     }
