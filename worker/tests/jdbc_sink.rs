@@ -49,7 +49,7 @@ fn committed(group: &str, topic: &str) -> Option<i64> {
 fn json_records_are_upserted_and_deleted_and_offsets_committed() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (admin, schema) = rt.block_on(sluice_testkit::postgres::fresh_schema("worker_jdbc_sink"));
-    let topic = unique_topic("jdbc_sink", 1);
+    let topic = unique_topic("jdbc-sink", 1);
     let name = unique_name("jdbc-sink");
 
     let records = [
