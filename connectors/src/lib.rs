@@ -16,6 +16,7 @@ pub fn plugins() -> Vec<Plugin> {
     all.extend(file::plugins());
     all.extend(elasticsearch::plugins());
     all.extend(jdbc::source::plugins());
+    all.extend(jdbc::sink::plugins());
     all
 }
 

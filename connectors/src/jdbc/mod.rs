@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod identifier;
+pub mod sink;
 pub mod source;
 pub mod url;
 pub mod zone;

@@ -121,6 +121,22 @@ impl DbZone {
         }
     }
 
+    /// The offset in seconds east of UTC when it does not depend on the instant.
+    pub fn fixed_offset(&self) -> Option<i32> {
+        match self.rules {
+            Rules::Fixed(o) => Some(o.local_minus_utc()),
+            Rules::Region(_) => None,
+        }
+    }
+
+    /// The IANA region name (`America/Los_Angeles` for `PST`), for a region zone.
+    pub fn region(&self) -> Option<&'static str> {
+        match self.rules {
+            Rules::Fixed(_) => None,
+            Rules::Region(tz) => Some(tz.name()),
+        }
+    }
+
     /// The id as written.
     pub fn id(&self) -> &str {
         &self.id
