@@ -6,6 +6,7 @@
 //! table identifiers with Confluent's quoting rules ([`identifier`]), and `db.timezone`
 //! ([`zone`]).
 
+pub mod calendar;
 pub mod connection;
 pub mod identifier;
 pub mod sink;

@@ -1,13 +1,11 @@
-//! `db.timezone` values (Java `ZoneId`s) and the calendar arithmetic of
-//! `date.calendar.system=LEGACY`.
+//! `db.timezone` values (Java `ZoneId`s) as the sink applies them (the calendar arithmetic of
+//! `date.calendar.system=LEGACY` is [`crate::jdbc::calendar`]).
 //!
 //! Zone ids are parsed by [`crate::jdbc::zone::DbZone`]; the sink hands the zone to
 //! PostgreSQL as the session `TimeZone` (`PST` as `America/Los_Angeles`), and temporal values are sent as instants
 //! (`timestamptz`) that PostgreSQL's assignment casts turn into the wall-clock date, time or
 //! timestamp of that zone, which is what Confluent's driver writes for `timestamp`, `date` and
 //! `time` columns.
-
-use chrono::{Datelike, NaiveDate};
 
 use crate::jdbc::zone::DbZone;
 
@@ -73,46 +71,7 @@ impl Zone {
     }
 }
 
-/// The first day of the Gregorian calendar in Java's hybrid calendar (1582-10-15), in days
-/// since the epoch.
-pub const GREGORIAN_CUTOVER_DAY: i64 = -141_427;
-
-/// `date.calendar.system=LEGACY`: Java's legacy classes print a day before the cutover with its
-/// Julian calendar fields, which PostgreSQL then reads as a (proleptic) Gregorian date. Returns
-/// the day PostgreSQL ends up storing for epoch day `day`.
-pub fn legacy_day(day: i64) -> i64 {
-    if day >= GREGORIAN_CUTOVER_DAY {
-        return day;
-    }
-    // Julian calendar fields from the Julian day number.
-    let jdn = day + 2_440_588;
-    let c = jdn + 32_082;
-    let d = (4 * c + 3).div_euclid(1461);
-    let e = c - (1461 * d).div_euclid(4);
-    let m = (5 * e + 2).div_euclid(153);
-    let dom = e - (153 * m + 2).div_euclid(5) + 1;
-    let month = m + 3 - 12 * m.div_euclid(10);
-    let year = d - 4800 + m.div_euclid(10);
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).map(|d| d.num_days_from_ce());
-    let date = NaiveDate::from_ymd_opt(year as i32, month as u32, dom as u32)
-        // A Julian leap day the Gregorian calendar does not have: the driver's string is
-        // rejected by PostgreSQL; the day after is the closest it can store.
-        .or_else(|| NaiveDate::from_ymd_opt(year as i32, 3, 1));
-    match (date, epoch) {
-        (Some(date), Some(epoch)) => i64::from(date.num_days_from_ce() - epoch),
-        _ => day,
-    }
-}
-
-/// Applies [`legacy_day`] to an instant in epoch microseconds (the time of day is kept).
-pub fn legacy_micros(micros: i64) -> i64 {
-    const DAY: i64 = 86_400_000_000;
-    let day = micros.div_euclid(DAY);
-    if day >= GREGORIAN_CUTOVER_DAY {
-        return micros;
-    }
-    micros + (legacy_day(day) - day) * DAY
-}
+pub use crate::jdbc::calendar::{legacy_day, legacy_micros, GREGORIAN_CUTOVER_DAY};
 
 #[cfg(test)]
 mod tests {
@@ -150,17 +109,5 @@ mod tests {
             Zone::Region("Europe/Berlin".into()).set_time_zone_sql(),
             "SET TIME ZONE 'Europe/Berlin'"
         );
-    }
-
-    #[test]
-    fn legacy_calendar_shifts_days_before_the_cutover() {
-        // 1582-10-15 is the same day in both systems; the day before it is Julian 1582-10-04,
-        // which PostgreSQL reads as Gregorian 1582-10-04 (ten days earlier).
-        assert_eq!(legacy_day(GREGORIAN_CUTOVER_DAY), GREGORIAN_CUTOVER_DAY);
-        assert_eq!(
-            legacy_day(GREGORIAN_CUTOVER_DAY - 1),
-            GREGORIAN_CUTOVER_DAY - 11
-        );
-        assert_eq!(legacy_day(0), 0);
     }
 }

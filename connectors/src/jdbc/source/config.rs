@@ -416,7 +416,7 @@ pub fn config_def() -> ConfigDef {
             }))
             .display(db, 15, Width::Long, "Database Dialect"),
         key(DATE_CALENDAR_SYSTEM, ConfigType::String, Importance::Low,
-            "The time elapsed from epoch populated in the end table topic for DATE or TIMESTAMP type columns can have two different values based upon the Calendar used to interpret it. If LEGACY is used, it will use the hybrid Gregorian/Julian calendar which was the default in the older java date time APIs. However, if 'PROLEPTIC_GREGORIAN' is used, then it will use the proleptic gregorian calendar which extends the Gregorian rules backward indefinitely and does not apply the 1582 cutover. This matches the behavior of modern Java date/time APIs (java.time). This is defaulted to LEGACY for backward compatibility. Changing this configuration on an existing connector might lead to a drift in the kafka topic record values. (Sluice reads dates with the proleptic Gregorian calendar in both settings; they differ only for values before 1582-10-15.)")
+            "The time elapsed from epoch populated in the end table topic for DATE or TIMESTAMP type columns can have two different values based upon the Calendar used to interpret it. If LEGACY is used, it will use the hybrid Gregorian/Julian calendar which was the default in the older java date time APIs. However, if 'PROLEPTIC_GREGORIAN' is used, then it will use the proleptic gregorian calendar which extends the Gregorian rules backward indefinitely and does not apply the 1582 cutover. This matches the behavior of modern Java date/time APIs (java.time). This is defaulted to LEGACY for backward compatibility. Changing this configuration on an existing connector might lead to a drift in the kafka topic record values.")
             .default("LEGACY").validator(Validator::one_of(&["LEGACY", "PROLEPTIC_GREGORIAN"]))
             .display(db, 16, Width::Medium, "Date Calendar System"),
         // Mode group.
@@ -579,6 +579,9 @@ pub struct SourceConfig {
     pub zone: Zone,
     /// `timestamp.granularity`.
     pub granularity: TimestampGranularity,
+    /// `date.calendar.system=LEGACY`: days before 1582-10-15 are given Java's hybrid
+    /// calendar numbers ([`crate::jdbc::calendar::hybrid_day`]).
+    pub legacy_calendar: bool,
     /// `tables` (task configs only), as written.
     pub tables: Vec<String>,
     /// `tables.fetched` (task configs only).
@@ -669,6 +672,7 @@ impl SourceConfig {
             zone: Zone::parse(&s(DB_TIMEZONE)).unwrap_or_default(),
             granularity: TimestampGranularity::parse(&s(TIMESTAMP_GRANULARITY))
                 .unwrap_or(TimestampGranularity::ConnectLogical),
+            legacy_calendar: s(DATE_CALENDAR_SYSTEM) != "PROLEPTIC_GREGORIAN",
             tables: p.get_list(TABLES),
             tables_fetched: p.get_bool(TABLES_FETCHED)?,
         })

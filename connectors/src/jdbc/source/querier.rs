@@ -335,6 +335,7 @@ impl Querier {
             config.numeric_mapping,
             config.zone.clone(),
             config.granularity,
+            config.legacy_calendar,
         )?;
         self.cached_columns = Some((key, mapping.clone()));
         Ok(mapping)

@@ -229,6 +229,7 @@ pub struct RowMapping {
     pub columns: Vec<(usize, Kind)>,
     zone: Zone,
     granularity: TimestampGranularity,
+    legacy_calendar: bool,
 }
 
 /// One decoded row: the value and the instants of its timestamp fields (by field index), kept
@@ -249,6 +250,7 @@ impl RowMapping {
         mapping: NumericMapping,
         zone: Zone,
         granularity: TimestampGranularity,
+        legacy_calendar: bool,
     ) -> Result<RowMapping, ConnectError> {
         let mut builder = SchemaBuilder::struct_();
         if let Some(n) = schema_name {
@@ -272,6 +274,7 @@ impl RowMapping {
             columns: kept,
             zone,
             granularity,
+            legacy_calendar,
         })
     }
 
@@ -291,7 +294,11 @@ impl RowMapping {
                         decode_value(*kind, &raw.ty, raw.bytes, &self.zone, self.granularity)
                             .map_err(|e| ConnectError::data(format!("Column {name}: {e}")))?;
                     instants[field] = instant;
-                    v
+                    if self.legacy_calendar {
+                        to_hybrid_calendar(*kind, v)
+                    } else {
+                        v
+                    }
                 }
             };
             value.put_index(field, v);
@@ -325,6 +332,19 @@ type DecodeResult = Result<(Value, Option<Instant>), String>;
 
 fn get<'a, T: FromSql<'a>>(ty: &'a Type, raw: &'a [u8]) -> Result<T, String> {
     T::from_sql(ty, raw).map_err(|e| e.to_string())
+}
+
+/// `date.calendar.system=LEGACY`: a Date or Timestamp (Connect's logical forms) before
+/// 1582-10-15 gets the epoch millis Java's hybrid calendar gives the same calendar fields.
+fn to_hybrid_calendar(kind: Kind, v: Value) -> Value {
+    const DAY_MS: i64 = 86_400_000;
+    match (kind, v) {
+        (Kind::Date | Kind::Timestamp | Kind::TimestampTz, Value::Date(ms)) => {
+            let day = ms.div_euclid(DAY_MS);
+            Value::Date(ms + (crate::jdbc::calendar::hybrid_day(day) - day) * DAY_MS)
+        }
+        (_, v) => v,
+    }
 }
 
 fn decode_value(
@@ -698,6 +718,29 @@ mod tests {
         assert_eq!(
             timestamp_value(t, &Zone::fixed(3600), G::MicrosIsoDatetimeString),
             Value::String("2016-09-23T21:10:02.123456".into())
+        );
+    }
+
+    #[test]
+    fn legacy_calendar_gives_java_s_hybrid_millis_before_1582() {
+        const DAY_MS: i64 = 86_400_000;
+        // PostgreSQL's 0001-01-01 (proleptic day -719162) is Java's hybrid day -719164.
+        assert_eq!(
+            to_hybrid_calendar(Kind::Date, Value::Date(-719_162 * DAY_MS)),
+            Value::Date(-719_164 * DAY_MS)
+        );
+        assert_eq!(
+            to_hybrid_calendar(Kind::Timestamp, Value::Date(-719_162 * DAY_MS + 5)),
+            Value::Date(-719_164 * DAY_MS + 5)
+        );
+        assert_eq!(
+            to_hybrid_calendar(Kind::Date, Value::Date(0)),
+            Value::Date(0)
+        );
+        assert_eq!(
+            to_hybrid_calendar(Kind::Time, Value::Date(-5)),
+            Value::Date(-5),
+            "times have no calendar"
         );
     }
 }
