@@ -381,3 +381,27 @@ fn validate_resolves_references_with_the_worker_s_providers() {
     let out = cmd.env("SLUICE_VALIDATE_TASKS", "2").output().expect("run");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn the_jdbc_example_configs_validate_against_the_real_postgresql() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/jdbc");
+    for file in ["orders-source.properties", "orders-sink.properties"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "validate",
+                "--worker",
+                &root.join("worker.properties").to_string_lossy(),
+                &root.join(file).to_string_lossy(),
+            ])
+            .env("PGPASSWORD", "any")
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
