@@ -20,6 +20,14 @@ use crate::error::ConfigError;
 /// A raw configuration map, as written in `.properties` files or REST bodies.
 pub type Props = BTreeMap<String, String>;
 
+/// Props from `(key, value)` pairs (a later pair wins), as tests and examples write them.
+pub fn props_of(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// `ConfigDef.Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigType {

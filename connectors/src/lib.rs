@@ -6,6 +6,7 @@
 
 pub mod elasticsearch;
 pub mod file;
+pub(crate) mod isolated;
 pub mod jdbc;
 
 use sluice_api::Plugin;

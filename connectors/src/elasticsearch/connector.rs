@@ -175,40 +175,14 @@ fn check_connection_blocking(cfg: &EsSinkConfig) -> ConnectionFindings {
     let failed = |m: String| ConnectionFindings {
         errors: vec![(CONNECTION_URL.into(), m)],
     };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("es-validate".into())
-        .spawn(move || {
-            let findings = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => {
-                    let findings = rt.block_on(async {
-                        tokio::time::timeout(VALIDATION_TOTAL_CAP, check_connection(&cfg))
-                            .await
-                            .unwrap_or_else(|_| ConnectionFindings {
-                                errors: vec![(CONNECTION_URL.into(), total_cap_message())],
-                            })
-                    });
-                    // Do not wait for blocking work (a slow DNS lookup) left behind.
-                    rt.shutdown_background();
-                    findings
-                }
-                Err(e) => ConnectionFindings {
-                    errors: vec![(
-                        CONNECTION_URL.into(),
-                        format!("Failed to create client to verify connection. {e}"),
-                    )],
-                },
-            };
-            let _ = tx.send(findings);
-        });
-    if let Err(e) = spawned {
-        return failed(format!("Failed to create client to verify connection. {e}"));
+    let work = move || async move { check_connection(&cfg).await };
+    match crate::isolated::run_isolated("es-validate", VALIDATION_TOTAL_CAP, work) {
+        Ok(findings) => findings,
+        Err(crate::isolated::IsolatedError::TimedOut(_)) => failed(total_cap_message()),
+        Err(crate::isolated::IsolatedError::Start(e)) => {
+            failed(format!("Failed to create client to verify connection. {e}"))
+        }
     }
-    rx.recv_timeout(VALIDATION_TOTAL_CAP + Duration::from_secs(1))
-        .unwrap_or_else(|_| failed(total_cap_message()))
 }
 
 fn total_cap_message() -> String {

@@ -22,10 +22,7 @@ use sluice_api::{
 
 /// A props map.
 pub fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    sluice_api::config::props_of(pairs)
 }
 
 /// A sink record (offset 42, partition 3, timestamp 1483425001864) with the given value.

@@ -816,10 +816,7 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        sluice_api::config::props_of(pairs)
     }
 
     #[test]

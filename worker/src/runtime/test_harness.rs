@@ -23,10 +23,7 @@ use crate::storage::OffsetBackingStore;
 
 /// Props from pairs.
 pub fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    sluice_api::config::props_of(pairs)
 }
 
 /// A connector with one task that gets the connector's own props.

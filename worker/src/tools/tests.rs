@@ -13,10 +13,7 @@ use crate::plugins::PluginRegistry;
 use crate::runtime::transforms::RegistryResolver;
 
 fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    sluice_api::config::props_of(pairs)
 }
 
 fn record(topic: &str, value: &str) -> String {

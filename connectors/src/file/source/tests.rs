@@ -27,10 +27,7 @@ impl OffsetStorageReader for FixedOffsets {
 }
 
 fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    sluice_api::config::props_of(pairs)
 }
 
 async fn started(

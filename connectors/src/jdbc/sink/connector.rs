@@ -70,38 +70,15 @@ fn check_connection_blocking(cfg: &JdbcSinkConfig) -> Vec<(String, String)> {
             ),
         )]
     };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("jdbc-validate".into())
-        .spawn(move || {
-            let found = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => {
-                    let found = rt.block_on(async {
-                        tokio::time::timeout(VALIDATION_CAP, check_connection(&cfg))
-                            .await
-                            .unwrap_or_else(|_| timeout())
-                    });
-                    rt.shutdown_background();
-                    found
-                }
-                Err(e) => vec![(
-                    CONNECTION_URL.to_string(),
-                    format!("Could not connect to database. {e}"),
-                )],
-            };
-            let _ = tx.send(found);
-        });
-    if let Err(e) = spawned {
-        return vec![(
+    let work = move || async move { check_connection(&cfg).await };
+    match crate::isolated::run_isolated("jdbc-validate", VALIDATION_CAP, work) {
+        Ok(found) => found,
+        Err(crate::isolated::IsolatedError::TimedOut(_)) => timeout(),
+        Err(crate::isolated::IsolatedError::Start(e)) => vec![(
             CONNECTION_URL.to_string(),
             format!("Could not connect to database. {e}"),
-        )];
+        )],
     }
-    rx.recv_timeout(VALIDATION_CAP + Duration::from_secs(1))
-        .unwrap_or_else(|_| timeout())
 }
 
 impl Connector for JdbcSinkConnector {

@@ -52,31 +52,6 @@ fn add_error(results: &mut [ValidatedKey], key: &str, msg: String) {
     }
 }
 
-/// Runs `f` on a fresh current-thread runtime on its own thread (works inside and outside a
-/// Tokio runtime, never nests one), waiting at most `cap`.
-fn run_isolated<T: Send + 'static>(
-    cap: Duration,
-    f: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>> + Send + 'static,
-) -> Option<T> {
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("jdbc-source-validate".into())
-        .spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let out = rt.block_on(async move { tokio::time::timeout(cap, f()).await.ok() });
-                rt.shutdown_background();
-                let _ = tx.send(out);
-            }
-        });
-    if spawned.is_err() {
-        return None;
-    }
-    rx.recv().ok().flatten()
-}
-
 /// Connects once and prepares the query: `(key, message)` errors.
 async fn check_database(cfg: SourceConfig) -> Vec<(String, String)> {
     let client = match cfg.connection.connect_once().await {
@@ -155,8 +130,11 @@ impl Connector for JdbcSourceConnector {
         let Ok(cfg) = SourceConfig::parse(props) else {
             return results;
         };
-        let findings = run_isolated(VALIDATION_CAP, move || Box::pin(check_database(cfg)))
-            .unwrap_or_else(|| {
+        let findings =
+            crate::isolated::run_isolated("jdbc-source-validate", VALIDATION_CAP, move || {
+                check_database(cfg)
+            })
+            .unwrap_or_else(|_| {
                 vec![(
                     CONNECTION_URL.to_string(),
                     "Could not connect to database. The connection test did not finish in time."
