@@ -150,7 +150,7 @@ pub fn order_envelope(schema: &str, i: u64) -> String {
         i % 50_000,
         (i % 100_000) as f64 * 0.25 + 1.0,
         i % 100 + 1,
-        i % 2 == 0,
+        i.is_multiple_of(2),
         CREATED_BASE_MS + i as i64
     )
 }
