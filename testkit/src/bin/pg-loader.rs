@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::Message;
 use serde_json::Value;
 use sluice_testkit::jdbc_bench::{
@@ -172,6 +173,14 @@ impl Writer {
     }
 }
 
+/// Commits the consumer's positions; nothing new to commit is fine.
+fn commit(consumer: &BaseConsumer, mode: CommitMode) -> Result<(), BenchError> {
+    match consumer.commit_consumer_state(mode) {
+        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn run(args: Args) -> Result<(), BenchError> {
     let config: tokio_postgres::Config = sluice_testkit::postgres::libpq_url().parse()?;
     let (mut client, connection) = config.connect(tokio_postgres::NoTls).await?;
@@ -254,9 +263,9 @@ async fn run(args: Args) -> Result<(), BenchError> {
         }
         written += batch.len() as u64;
         batch.clear();
-        consumer.commit_consumer_state(CommitMode::Async)?;
+        commit(&consumer, CommitMode::Async)?;
     }
-    consumer.commit_consumer_state(CommitMode::Sync)?;
+    commit(&consumer, CommitMode::Sync)?;
     let secs = started.map_or(0.0, |s| s.elapsed().as_secs_f64());
     println!(
         "loader_rows={written} loader_secs={secs:.3} loader_rows_per_sec={:.0}",
