@@ -13,7 +13,7 @@
 //! multi-row `INSERT` (or `INSERT … ON CONFLICT (pk) DO UPDATE SET …` for upserts) in one
 //! transaction, then the consumer's offsets are committed. Stops after N rows and prints
 //! `loader_rows=… loader_secs=… loader_rows_per_sec=…` (from the first record to the last
-//! commit). The broker is `SLUICE_BOOTSTRAP_SERVERS`, PostgreSQL `SLUICE_TEST_POSTGRES_URL`.
+//! commit). The consumer reads ahead at most 4 MB, as Sluice's sink tasks do. The broker is `SLUICE_BOOTSTRAP_SERVERS`, PostgreSQL `SLUICE_TEST_POSTGRES_URL`.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -196,6 +196,8 @@ async fn run(args: Args) -> Result<(), BenchError> {
         .set("group.id", &group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        // The read-ahead Sluice's sink tasks use (its LIBRDKAFKA_CONSUMER_SETTINGS).
+        .set("queued.max.messages.kbytes", "4096")
         .create()?;
     consumer.subscribe(&[&args.topic])?;
     let table = format!("{}.{}", quote(&args.schema), quote(&args.table));
