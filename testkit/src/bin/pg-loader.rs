@@ -59,6 +59,9 @@ struct Args {
     /// Consumer group (default: pg-loader-<table>).
     #[arg(long)]
     group: Option<String>,
+    /// Give up after this long without a record (tansu takes ~20 s to join a group).
+    #[arg(long, default_value_t = 120)]
+    idle_timeout_secs: u64,
     /// Primary key field.
     #[arg(long, default_value = "id")]
     pk: String,
@@ -253,8 +256,12 @@ async fn run(args: Args) -> Result<(), BenchError> {
                 }
             }
             None if batch.is_empty() => {
-                if last_message.elapsed() > Duration::from_secs(60) {
-                    return Err(format!("no record for 60 s after {written} rows").into());
+                if last_message.elapsed() > Duration::from_secs(args.idle_timeout_secs) {
+                    return Err(format!(
+                        "no record for {} s after {written} rows",
+                        args.idle_timeout_secs
+                    )
+                    .into());
                 }
                 continue;
             }
