@@ -15,6 +15,8 @@ pub fn plugins() -> Vec<Plugin> {
     let mut all = Vec::new();
     all.extend(file::plugins());
     all.extend(elasticsearch::plugins());
+    all.extend(jdbc::source::plugins());
+    all.extend(jdbc::sink::plugins());
     all
 }
 

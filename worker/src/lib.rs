@@ -19,4 +19,5 @@ pub mod plugins;
 pub mod rest;
 pub mod runtime;
 pub mod storage;
+mod tls_files;
 pub mod tools;

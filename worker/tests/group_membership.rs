@@ -94,6 +94,7 @@ impl GroupHandler for Recorder {
 
     async fn assign(
         &self,
+        _generation: i32,
         _leader_id: &str,
         _protocol: &str,
         members: &[JoinedMember],

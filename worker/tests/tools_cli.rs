@@ -281,3 +281,103 @@ fn convert_exit_codes() {
         "{\"schema\":{\"type\":\"string\",\"optional\":true},\"value\":null}\n"
     );
 }
+
+#[test]
+fn validate_reports_every_key_and_exits_by_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.properties");
+    std::fs::write(
+        &good,
+        "name=src\nconnector.class=FileStreamSource\nfile=/tmp/in.txt\ntopic=t\n",
+    )
+    .expect("write");
+    let out = sluice(&["validate", &good.to_string_lossy()], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("topic ") && l.ends_with(" t")),
+        "{table}"
+    );
+    assert!(table.contains("0 error(s)"), "{table}");
+
+    // The validate endpoint's JSON, with the errors it would report.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"name":"s","config":{"connector.class":"FileStreamSink","tasks.max":"0","transforms":"x"}}"#,
+    )
+    .expect("write");
+    let out = sluice(&["validate", "--json", &bad.to_string_lossy()], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["name"], "FileStreamSink");
+    assert!(json["error_count"].as_u64().unwrap_or(0) >= 2, "{json}");
+    let errors_of = |key: &str| {
+        json["configs"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["value"]["name"] == key))
+            .map(|c| c["value"]["errors"].clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        errors_of("tasks.max")
+            .to_string()
+            .contains("Value must be at least 1"),
+        "{json}"
+    );
+    assert_ne!(
+        errors_of("transforms.x.type"),
+        serde_json::json!([]),
+        "{json}"
+    );
+
+    // Unreadable file, unknown class: exit 2 with the reason.
+    let out = sluice(&["validate", "/no/such/connector.properties"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/no/such/connector.properties"));
+    let unknown = dir.path().join("unknown.properties");
+    std::fs::write(&unknown, "connector.class=com.example.Nope\n").expect("write");
+    let out = sluice(&["validate", &unknown.to_string_lossy()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("com.example.Nope"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn validate_resolves_references_with_the_worker_s_providers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = dir.path().join("worker.properties");
+    std::fs::write(
+        &worker,
+        "config.providers=env\nconfig.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider\n",
+    )
+    .expect("write");
+    let conn = dir.path().join("c.properties");
+    std::fs::write(
+        &conn,
+        "name=s\nconnector.class=FileStreamSource\ntopic=t\ntasks.max=${env:SLUICE_VALIDATE_TASKS}\n",
+    )
+    .expect("write");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.args([
+        "validate",
+        "--worker",
+        &worker.to_string_lossy(),
+        &conn.to_string_lossy(),
+    ])
+    .env("SLUICE_VALIDATE_TASKS", "0");
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Value must be at least 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = cmd.env("SLUICE_VALIDATE_TASKS", "2").output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -3,8 +3,12 @@
 //!
 //! The pieces both connectors share live here: the `jdbc:postgresql://` URL
 //! ([`url`]), the connection keys and a reconnecting connection ([`connection`]), and
-//! table identifiers with Confluent's quoting rules ([`identifier`]).
+//! table identifiers with Confluent's quoting rules ([`identifier`]), and `db.timezone`
+//! ([`zone`]).
 
 pub mod connection;
 pub mod identifier;
+pub mod sink;
+pub mod source;
 pub mod url;
+pub mod zone;

@@ -54,8 +54,10 @@ pub async fn run_distributed(
 ) -> Result<(), StartupError> {
     let props: Props = WorkerConfig::load_props(&worker_file, None)
         .map_err(|e| StartupError::config(e.to_string()))?;
-    let config = WorkerConfig::parse_for(props.clone(), WorkerMode::Distributed)
+    let config = WorkerConfig::parse_for(props, WorkerMode::Distributed)
         .map_err(|e| invalid(&worker_file, e))?;
+    // Every later reader sees the worker keys with config-provider references resolved.
+    let props = config.originals.clone();
     let dist = DistributedConfig::parse(&props).map_err(|e| invalid(&worker_file, e))?;
     let registry = Arc::new(PluginRegistry::builtin());
     check_worker_plugins(&worker_file, &config, &registry)?;

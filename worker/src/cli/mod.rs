@@ -40,6 +40,9 @@ use crate::storage::{FileOffsetBackingStore, OffsetBackingStore};
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "A Kafka Connect compatible worker.")]
 pub struct Cli {
+    /// Log line format: human (default) or json; also `SLUICE_LOG_FORMAT`.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<logging::LogFormat>,
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
@@ -69,6 +72,9 @@ pub enum Command {
     Transform(crate::tools::TransformArgs),
     /// Runs one converter on stdin: bytes to Connect data (`--to-connect`) or back.
     Convert(crate::tools::ConvertArgs),
+    /// Validates a connector config offline, as `PUT /connector-plugins/{class}/config/validate`
+    /// does: exit 0 valid, 1 invalid, 2 unreadable.
+    Validate(crate::tools::ValidateArgs),
 }
 
 /// How long past `task.shutdown.graceful.timeout.ms` the shutdown may take (abandoned tasks
@@ -106,7 +112,14 @@ impl StartupError {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log = match logging::init() {
+    let format = match logging::LogFormat::resolve(cli.log_format) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let log = match logging::init(format) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("{e}");
@@ -127,6 +140,11 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transform(args) => return ExitCode::from(crate::tools::transform::run(&args)),
         Command::Convert(args) => return ExitCode::from(crate::tools::convert::run(&args)),
+        Command::Validate(args) => {
+            let code = runtime.block_on(crate::tools::validate::run(&args));
+            runtime.shutdown_timeout(RUNTIME_SHUTDOWN_WAIT);
+            return ExitCode::from(code);
+        }
         Command::Standalone {
             worker,
             connectors,

@@ -209,18 +209,6 @@ pub fn java_to_librdkafka(key: &str, value: &str) -> Mapped {
     }
 }
 
-/// `sasl.jaas.config` for PLAIN/SCRAM: extracts `username="…"` and `password="…"`.
-fn jaas_credentials(jaas: &str) -> (Option<String>, Option<String>) {
-    let find = |name: &str| -> Option<String> {
-        let start = jaas.find(&format!("{name}="))? + name.len() + 1;
-        let rest = &jaas[start..];
-        let rest = rest.strip_prefix('"')?;
-        let end = rest.find('"')?;
-        Some(rest[..end].to_string())
-    };
-    (find("username"), find("password"))
-}
-
 /// Applies Java-style client `settings` onto `config`, returning the keys that were ignored.
 pub fn apply_java_settings(config: &mut ClientConfig, settings: &Props) -> Vec<String> {
     let mut ignored = Vec::new();
@@ -231,12 +219,21 @@ pub fn apply_java_settings(config: &mut ClientConfig, settings: &Props) -> Vec<S
             continue;
         }
         if key == "sasl.jaas.config" {
-            let (user, password) = jaas_credentials(value);
-            if let Some(u) = user {
-                config.set("sasl.username", u);
-            }
-            if let Some(p) = password {
-                config.set("sasl.password", p);
+            // PLAIN and SCRAM log in with the entry's username and password options.
+            match crate::config::jaas::parse_jaas(value) {
+                Ok(entry) => {
+                    for (option, rdkafka_key) in
+                        [("username", "sasl.username"), ("password", "sasl.password")]
+                    {
+                        if let Some(v) = entry.options.get(option) {
+                            config.set(rdkafka_key, v);
+                        }
+                    }
+                }
+                Err(reason) => {
+                    tracing::warn!(%reason, "sasl.jaas.config cannot be parsed; the client has no SASL credentials.");
+                    ignored.push(key.clone());
+                }
             }
             continue;
         }

@@ -5,8 +5,10 @@
 pub mod connector;
 pub mod distributed;
 pub mod env;
+pub mod jaas;
 pub mod kafka_clients;
 pub mod props_file;
+pub mod providers;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -159,6 +159,45 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                super::providers::CONFIG_PROVIDERS,
+                ConfigType::List,
+                Importance::Low,
+                "Comma-separated names of ConfigProvider classes, loaded and used in the order \
+                 specified. Each is declared with config.providers.<name>.class (Sluice has \
+                 org.apache.kafka.common.config.provider.FileConfigProvider, \
+                 DirectoryConfigProvider and EnvVarConfigProvider) and parameters \
+                 config.providers.<name>.param.*; connector configs may then use \
+                 ${<name>:<path>:<key>} references, resolved when connectors and tasks start.",
+            )
+            .default(""),
+        )
+        .define(
+            ConfigKey::new(
+                crate::rest::basic_auth::REST_EXTENSION_CLASSES,
+                ConfigType::List,
+                Importance::Low,
+                "Comma-separated names of ConnectRestExtension classes. Sluice has one: \
+                 org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension \
+                 (HTTP basic authentication of the REST API with the users of a credentials file \
+                 named by the JAAS file of java.security.auth.login.config); any other is refused.",
+            )
+            .default(""),
+        )
+        .define(
+            ConfigKey::new(
+                crate::rest::basic_auth::JAAS_CONFIG,
+                ConfigType::String,
+                Importance::Low,
+                "The JAAS file of the REST API's basic authentication (Java reads it from the \
+                 JVM option -Djava.security.auth.login.config, which Sluice also reads from \
+                 KAFKA_OPTS). Its KafkaConnect section names the credentials file with \
+                 org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule \
+                 required file=\"…\";",
+            )
+            .default_null(),
+        )
+        .define(
+            ConfigKey::new(
                 LISTENERS,
                 ConfigType::List,
                 Importance::Low,
@@ -334,8 +373,12 @@ pub struct WorkerConfig {
     pub rest_advertised_listener: Option<String>,
     /// `client.id` (empty when unset).
     pub client_id: String,
-    /// Every key as given (after environment overrides), for converter and client settings.
+    /// Every key as given (after environment overrides), with config-provider references
+    /// resolved, for converter and client settings.
     pub originals: Props,
+    /// The declared config providers (`config.providers`), which resolve connector configs
+    /// when connectors and tasks start.
+    pub config_providers: std::sync::Arc<super::providers::ConfigProviders>,
 }
 
 impl WorkerConfig {
@@ -348,6 +391,10 @@ impl WorkerConfig {
     /// Parses the common keys and those of `mode` (the distributed-only keys are parsed by
     /// [`super::distributed::DistributedConfig::parse`]).
     pub fn parse_for(props: Props, mode: WorkerMode) -> Result<Self, String> {
+        // Worker keys may hold `${provider:path:key}` references too (resolved once, here).
+        let providers =
+            super::providers::ConfigProviders::from_worker_props(&props).map_err(|e| e.message)?;
+        let props = providers.transform(&props).map_err(|e| e.message)?;
         let refused = super::kafka_clients::refused_client_keys(&props);
         if !refused.is_empty() {
             return Err(refused
@@ -416,6 +463,7 @@ impl WorkerConfig {
                 .map(str::to_string),
             client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
             originals: props,
+            config_providers: std::sync::Arc::new(providers),
         })
     }
 
@@ -516,6 +564,34 @@ mod tests {
         assert_eq!(c.offset_flush_interval, Duration::from_secs(60));
         assert_eq!(c.offset_flush_timeout, Duration::from_secs(5));
         assert_eq!(c.worker_id(), "h:8083");
+    }
+
+    #[test]
+    fn worker_keys_resolve_config_provider_references() {
+        std::env::set_var("SLUICE_WORKER_CFG_TEST_SERVERS", "k1:9092");
+        let c = WorkerConfig::parse(props(&[
+            ("key.converter", "JsonConverter"),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+            ("bootstrap.servers", "${env:SLUICE_WORKER_CFG_TEST_SERVERS}"),
+            ("config.providers", "env"),
+            (
+                "config.providers.env.class",
+                "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(c.bootstrap_servers, "k1:9092");
+        assert_eq!(c.originals["bootstrap.servers"], "k1:9092");
+        let e = WorkerConfig::parse(props(&[
+            ("key.converter", "JsonConverter"),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+            ("config.providers", "vault"),
+            ("config.providers.vault.class", "com.example.Vault"),
+        ]))
+        .unwrap_err();
+        assert!(e.contains("config.providers.vault.class"), "{e}");
     }
 
     #[test]

@@ -17,6 +17,8 @@ use super::{
 };
 use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
 use crate::config::kafka_clients::refused_client_keys;
+use crate::config::providers::ConfigProviders;
+use crate::plugins::PluginRegistry;
 use crate::runtime::connect_trace;
 use crate::runtime::worker::Worker;
 
@@ -134,151 +136,12 @@ impl ConnectorOps {
     /// Validates a config; also gives the connector kind when the class was found. The
     /// connector's own `validate` runs on the blocking pool under the call cap.
     pub async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
-        let class = match config.get(connector::CONNECTOR_CLASS) {
-            Some(c) => c.clone(),
-            None => {
-                return Err(HerderError::BadRequest(format!(
-                    "Connector config {} contains no connector type",
-                    java_map_string(config)
-                )))
-            }
-        };
-        let registry = self.worker.registry();
-        let plugin = registry.find_connector(&class).ok_or_else(|| {
-            let available: Vec<&str> = registry
-                .all()
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.factory.plugin_type(),
-                        PluginType::Source | PluginType::Sink
-                    )
-                })
-                .map(|p| p.class)
-                .collect();
-            HerderError::Internal(format!(
-                "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
-                available.join(", ")
-            ))
-        })?;
-        let call = format!("{}.validate", Self::class_name(config));
-        let props = config.clone();
-        let (kind, connector_def, connector_results) = match plugin.factory {
-            sluice_api::PluginFactory::Source(make) => {
-                let (def, results) = call_connector(call, move || {
-                    let c = make();
-                    (c.config_def(), c.validate(&props))
-                })
-                .await
-                .map_err(call_error)?;
-                (ConnectorKind::Source, def, results)
-            }
-            sluice_api::PluginFactory::Sink(make) => {
-                let (def, results) = call_connector(call, move || {
-                    let c = make();
-                    (c.config_def(), c.validate(&props))
-                })
-                .await
-                .map_err(call_error)?;
-                (ConnectorKind::Sink, def, results)
-            }
-            _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
-        };
-        let registry = self.worker.registry();
-        let chain_def = sluice_transforms::chain::config_def(
+        validate_connector_config(
+            self.worker.registry(),
+            &self.worker.config().config_providers,
             config,
-            &crate::runtime::transforms::RegistryResolver(registry),
-        );
-        let base_def = config_def_for(kind).extend(&chain_def);
-        let mut base_results = base_def.validate(config);
-        let mut extra: Vec<(String, String)> = Vec::new();
-        if kind == ConnectorKind::Sink {
-            extra.extend(sink_topic_errors(config));
-        }
-        for key in ["key.converter", "value.converter"] {
-            if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
-                if registry.find(c, PluginType::Converter).is_none() {
-                    extra.push((
-                        key.to_string(),
-                        format!("Invalid value {c} for configuration {key}: Class {c} could not be found."),
-                    ));
-                }
-            }
-        }
-        if let Some(c) = config
-            .get("header.converter")
-            .filter(|c| !c.trim().is_empty())
-        {
-            if registry.find(c, PluginType::HeaderConverter).is_none() {
-                extra.push((
-                    "header.converter".to_string(),
-                    format!("Invalid value {c} for configuration header.converter: Class {c} could not be found."),
-                ));
-            }
-        }
-        for (key, msg) in extra {
-            if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
-                if !r.errors.contains(&msg) {
-                    r.errors.push(msg);
-                }
-            }
-        }
-        let mut groups: Vec<String> = Vec::new();
-        let mut configs = Vec::new();
-        let mut error_count = 0;
-        let mut seen = HashSet::new();
-        let mut add =
-            |def: &ConfigDef, results: Vec<ValidatedKey>, configs: &mut Vec<ConfigInfo>| {
-                for key in def.keys() {
-                    if let Some(g) = &key.group {
-                        if !groups.contains(g) {
-                            groups.push(g.clone());
-                        }
-                    }
-                }
-                for r in results {
-                    if !seen.insert(r.name.clone()) {
-                        continue;
-                    }
-                    error_count += r.errors.len();
-                    configs.push(ConfigInfo {
-                        definition: def.key(&r.name).map(ConfigKeyInfo::from),
-                        value: Some(ConfigValueInfo::from(r)),
-                    });
-                }
-            };
-        add(&base_def, base_results, &mut configs);
-        add(&connector_def, connector_results, &mut configs);
-        // Kafka client settings that run a command or load code, under any client prefix.
-        for (key, message) in refused_client_keys(config) {
-            error_count += 1;
-            match configs
-                .iter_mut()
-                .filter_map(|c| c.value.as_mut())
-                .find(|v| v.name == key)
-            {
-                Some(v) => v.errors.push(message),
-                None => configs.push(ConfigInfo {
-                    definition: None,
-                    value: Some(ConfigValueInfo {
-                        name: key.clone(),
-                        value: config.get(&key).cloned(),
-                        recommended_values: Vec::new(),
-                        errors: vec![message],
-                        visible: true,
-                    }),
-                }),
-            }
-        }
-        Ok((
-            ConfigInfos {
-                name: class,
-                error_count,
-                groups,
-                configs,
-            },
-            kind,
-        ))
+        )
+        .await
     }
 
     /// Java's check that the config's `name` matches the URL's (and sets it when absent).
@@ -404,4 +267,169 @@ impl ConnectorOps {
         }
         Ok(offsets_message("reset"))
     }
+}
+
+/// Java's `AbstractHerder.validateConnectorConfig` over a plugin registry: the connector's
+/// own `validate`, the framework keys, the transform chain, converters and refused client
+/// keys, with `${provider:…}` references resolved first. Used by the validate endpoint of
+/// both herders and by `sluice validate`.
+pub async fn validate_connector_config(
+    registry: &PluginRegistry,
+    providers: &ConfigProviders,
+    config: &Props,
+) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+    // As Java's herder, the connector validates its config with provider references
+    // resolved (password-type keys are shown as [hidden] in the result).
+    let resolved = providers
+        .transform(config)
+        .map_err(|e| HerderError::BadRequest(e.message))?;
+    let config = &resolved;
+    let class = match config.get(connector::CONNECTOR_CLASS) {
+        Some(c) => c.clone(),
+        None => {
+            return Err(HerderError::BadRequest(format!(
+                "Connector config {} contains no connector type",
+                java_map_string(config)
+            )))
+        }
+    };
+    let plugin = registry.find_connector(&class).ok_or_else(|| {
+        let available: Vec<&str> = registry
+            .all()
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.factory.plugin_type(),
+                    PluginType::Source | PluginType::Sink
+                )
+            })
+            .map(|p| p.class)
+            .collect();
+        HerderError::Internal(format!(
+            "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+            available.join(", ")
+        ))
+    })?;
+    let call = format!("{}.validate", ConnectorOps::class_name(config));
+    let props = config.clone();
+    let (kind, connector_def, connector_results) = match plugin.factory {
+        sluice_api::PluginFactory::Source(make) => {
+            let (def, results) = call_connector(call, move || {
+                let c = make();
+                (c.config_def(), c.validate(&props))
+            })
+            .await
+            .map_err(call_error)?;
+            (ConnectorKind::Source, def, results)
+        }
+        sluice_api::PluginFactory::Sink(make) => {
+            let (def, results) = call_connector(call, move || {
+                let c = make();
+                (c.config_def(), c.validate(&props))
+            })
+            .await
+            .map_err(call_error)?;
+            (ConnectorKind::Sink, def, results)
+        }
+        _ => return Err(HerderError::Internal(format!("{class} is not a connector"))),
+    };
+    let chain_def = sluice_transforms::chain::config_def(
+        config,
+        &crate::runtime::transforms::RegistryResolver(registry),
+    );
+    let mut base_def = config_def_for(kind).extend(&chain_def);
+    // A source connector using topic creation gets the keys of its groups (KIP-158).
+    if kind == ConnectorKind::Source && crate::runtime::topic_creation::used_by(config) {
+        base_def = base_def.extend(&crate::runtime::topic_creation::config_def(config));
+    }
+    let mut base_results = base_def.validate(config);
+    let mut extra: Vec<(String, String)> = Vec::new();
+    if kind == ConnectorKind::Sink {
+        extra.extend(sink_topic_errors(config));
+    }
+    for key in ["key.converter", "value.converter"] {
+        if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
+            if registry.find(c, PluginType::Converter).is_none() {
+                extra.push((
+                    key.to_string(),
+                    format!(
+                        "Invalid value {c} for configuration {key}: Class {c} could not be found."
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(c) = config
+        .get("header.converter")
+        .filter(|c| !c.trim().is_empty())
+    {
+        if registry.find(c, PluginType::HeaderConverter).is_none() {
+            extra.push((
+                "header.converter".to_string(),
+                format!("Invalid value {c} for configuration header.converter: Class {c} could not be found."),
+            ));
+        }
+    }
+    for (key, msg) in extra {
+        if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
+            if !r.errors.contains(&msg) {
+                r.errors.push(msg);
+            }
+        }
+    }
+    let mut groups: Vec<String> = Vec::new();
+    let mut configs = Vec::new();
+    let mut error_count = 0;
+    let mut seen = HashSet::new();
+    let mut add = |def: &ConfigDef, results: Vec<ValidatedKey>, configs: &mut Vec<ConfigInfo>| {
+        for key in def.keys() {
+            if let Some(g) = &key.group {
+                if !groups.contains(g) {
+                    groups.push(g.clone());
+                }
+            }
+        }
+        for r in results {
+            if !seen.insert(r.name.clone()) {
+                continue;
+            }
+            error_count += r.errors.len();
+            configs.push(ConfigInfo {
+                definition: def.key(&r.name).map(ConfigKeyInfo::from),
+                value: Some(ConfigValueInfo::from(r)),
+            });
+        }
+    };
+    add(&base_def, base_results, &mut configs);
+    add(&connector_def, connector_results, &mut configs);
+    // Kafka client settings that run a command or load code, under any client prefix.
+    for (key, message) in refused_client_keys(config) {
+        error_count += 1;
+        match configs
+            .iter_mut()
+            .filter_map(|c| c.value.as_mut())
+            .find(|v| v.name == key)
+        {
+            Some(v) => v.errors.push(message),
+            None => configs.push(ConfigInfo {
+                definition: None,
+                value: Some(ConfigValueInfo {
+                    name: key.clone(),
+                    value: config.get(&key).cloned(),
+                    recommended_values: Vec::new(),
+                    errors: vec![message],
+                    visible: true,
+                }),
+            }),
+        }
+    }
+    Ok((
+        ConfigInfos {
+            name: class,
+            error_count,
+            groups,
+            configs,
+        },
+        kind,
+    ))
 }

@@ -29,6 +29,7 @@
 //! catching (a panic still answers a JSON 500), request tracing, the body size limit, then
 //! routing, whose 404 and 405 fallbacks answer Java's bodies.
 
+pub mod basic_auth;
 pub mod config_dir;
 pub mod connectors;
 pub mod error;

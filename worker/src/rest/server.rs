@@ -127,6 +127,9 @@ pub enum RestConfigError {
     /// The cross-origin or response header settings are invalid.
     #[error(transparent)]
     Filter(#[from] FilterConfigError),
+    /// `rest.extension.classes` or the basic-auth JAAS setup cannot be used.
+    #[error(transparent)]
+    BasicAuth(#[from] super::basic_auth::BasicAuthError),
 }
 
 /// The worker's REST settings.
@@ -152,6 +155,8 @@ pub struct RestConfig {
     pub cors: Option<CorsConfig>,
     /// `response.http.headers.config`.
     pub response_headers: Vec<HeaderRule>,
+    /// Basic authentication of the main listeners (`rest.extension.classes`).
+    pub basic_auth: Option<super::basic_auth::BasicAuth>,
 }
 
 impl Default for RestConfig {
@@ -170,6 +175,7 @@ impl Default for RestConfig {
             admin_tls: TlsSettings::default(),
             cors: None,
             response_headers: Vec::new(),
+            basic_auth: None,
         }
     }
 }
@@ -225,6 +231,10 @@ impl RestConfig {
             setting(ACCESS_CONTROL_ALLOW_METHODS),
         )?;
         let response_headers = filters::parse_header_rules(setting(RESPONSE_HTTP_HEADERS_CONFIG))?;
+        let basic_auth = super::basic_auth::BasicAuth::from_props(
+            props,
+            std::env::var("KAFKA_OPTS").ok().as_deref(),
+        )?;
         Ok(RestConfig {
             listeners,
             advertised_host: non_empty("rest.advertised.host.name"),
@@ -235,6 +245,7 @@ impl RestConfig {
             admin_tls: TlsSettings::from_props(props, super::tls::ADMIN_LISTENERS_HTTPS_PREFIX),
             cors,
             response_headers,
+            basic_auth,
         })
     }
 
@@ -328,6 +339,7 @@ pub struct RestServer {
     advertised_scheme: Scheme,
     main_resources: Resources,
     cors: Option<CorsConfig>,
+    basic_auth: Option<super::basic_auth::BasicAuth>,
     response_headers: Vec<HeaderRule>,
 }
 
@@ -437,6 +449,7 @@ impl RestServer {
             main_resources: config.main_resources(),
             cors: config.cors.clone(),
             response_headers: config.response_headers.clone(),
+            basic_auth: config.basic_auth.clone(),
         };
         let urls = |admin: bool| {
             server
@@ -504,6 +517,14 @@ impl RestServer {
     /// response header filters, when configured.
     fn main_service(&self, state: AppState) -> NormalizePath<Router> {
         let mut router = app_for(state, self.main_resources);
+        // Inside the cross-origin filter, so preflight requests are answered without
+        // credentials (Jetty's filter runs before Java's authentication filter).
+        if let Some(auth) = &self.basic_auth {
+            router = router.layer(axum::middleware::from_fn_with_state(
+                auth.clone(),
+                super::basic_auth::require,
+            ));
+        }
         if let Some(cors) = &self.cors {
             router = router.layer(axum::middleware::from_fn_with_state(
                 Arc::new(cors.clone()),

@@ -20,6 +20,8 @@ pub mod sink;
 pub mod source;
 pub mod status;
 pub mod submitted;
+pub mod topic_admin;
+pub mod topic_creation;
 pub mod transforms;
 pub mod worker;
 

@@ -152,6 +152,8 @@ pub struct SourceTaskRun {
     pub shutdown_timeout: Duration,
     /// The error handler (`errors.*`).
     pub errors: RetryWithToleranceOperator,
+    /// Topic creation (KIP-158), when the worker and the connector use it.
+    pub topic_creation: Option<super::topic_creation::TopicCreator>,
 }
 
 /// When a final commit stops waiting for acknowledgements and by when its write must end,
@@ -206,6 +208,7 @@ struct SourceLoop {
     flush_timeout: Duration,
     shutdown_timeout: Duration,
     errors: RetryWithToleranceOperator,
+    topic_creation: Option<super::topic_creation::TopicCreator>,
     /// The worker's wish, also watched while waiting for producer queue space.
     control: watch::Receiver<TaskTarget>,
 }
@@ -253,6 +256,7 @@ impl SourceLoop {
             flush_timeout: run.flush_timeout,
             shutdown_timeout: run.shutdown_timeout,
             errors: run.errors,
+            topic_creation: run.topic_creation,
             control: control.clone(),
         };
         this.errors.set_stop_signal(control.clone());
@@ -590,6 +594,15 @@ impl SourceLoop {
             return Ok(true);
         };
         let original = pre.unwrap_or_else(|| record.clone());
+        if let Some(creator) = &mut self.topic_creation {
+            creator
+                .ensure(&record.topic)
+                .await
+                .map_err(|e| TaskError::Task {
+                    call: "topic creation",
+                    error: sluice_api::ConnectError::connect(e),
+                })?;
+        }
         let opaque = self.next_opaque;
         self.next_opaque = self.next_opaque.wrapping_add(1);
         let mut headers = OwnedHeaders::new_with_capacity(bytes.headers.len());

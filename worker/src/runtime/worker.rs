@@ -177,6 +177,17 @@ impl Worker {
         target: TargetState,
     ) -> ConnectResult<()> {
         let _span = tracing::info_span!("connector", connector = %name).entered();
+        // `${provider:path:key}` references are resolved at each start, never stored.
+        let props = &match self.config.config_providers.transform(props) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = ConnectError::Config(e);
+                warn!(error = %e, "Connector config references could not be resolved.");
+                self.status
+                    .put_connector(name, State::Failed, Some(connect_trace(&e)));
+                return Err(e);
+            }
+        };
         let class = props.get("connector.class").cloned().unwrap_or_default();
         let made = panics::catch_unwind_sync(|| {
             match self.registry.find_connector(&class).map(|p| p.factory) {
@@ -314,6 +325,8 @@ impl Worker {
                 configs.len()
             )));
         }
+        // No resolved secret reaches the stored task configs.
+        let configs = crate::config::providers::reverse_transform(props, configs);
         Ok(configs
             .into_iter()
             .map(|mut c| {
@@ -328,6 +341,47 @@ impl Worker {
                 c
             })
             .collect())
+    }
+
+    /// A source task's topic creation (KIP-158): `None` unless the worker allows it and the
+    /// connector has `topic.creation.*` keys.
+    fn topic_creator(
+        &self,
+        id: &ConnectorTaskId,
+        connector_props: &Props,
+    ) -> Result<Option<super::topic_creation::TopicCreator>, TaskError> {
+        use super::topic_creation::{enabled_by_worker, parse_groups, used_by, TopicCreator};
+        if !enabled_by_worker(&self.config.originals) || !used_by(connector_props) {
+            return Ok(None);
+        }
+        let fail = |error: ConnectError| TaskError::Task {
+            call: "topic creation",
+            error,
+        };
+        let groups = parse_groups(connector_props).map_err(|e| fail(ConnectError::Config(e)))?;
+        let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+            client_config(
+                ClientKind::Admin,
+                &self.config.originals,
+                connector_props,
+                &[
+                    (
+                        "client.id",
+                        format!("connector-adminclient-{}-{}", id.connector, id.task),
+                    ),
+                    (
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                    ),
+                ],
+            )
+            .create()
+            .map_err(|e| {
+                fail(ConnectError::connect(format!(
+                    "Failed to create admin client: {e}"
+                )))
+            })?;
+        Ok(Some(TopicCreator::new(groups, admin)))
     }
 
     /// Starts one task. A failure to build it (converters, transformations, clients) is
@@ -358,6 +412,18 @@ impl Worker {
         target: TargetState,
     ) -> Result<(), TaskError> {
         let build = |call: &'static str| move |error| TaskError::Task { call, error };
+        // `${provider:path:key}` references are resolved at each start, never stored.
+        let resolve = |props: &Props| {
+            self.config
+                .config_providers
+                .transform(props)
+                .map_err(|e| TaskError::Task {
+                    call: "config provider resolution",
+                    error: ConnectError::Config(e),
+                })
+        };
+        let connector_props = &resolve(connector_props)?;
+        let task_props = &resolve(task_props)?;
         let converters = RecordConverters::build(&self.registry, &self.config, connector_props)
             .map_err(build("converter configuration"))?;
         let transforms = Transforms::build(&self.registry, connector_props)
@@ -391,7 +457,13 @@ impl Worker {
                     ClientKind::Admin,
                     &self.config.originals,
                     connector_props,
-                    &[("client.id", "connector-dlq-adminclient-".to_string())],
+                    &[
+                        ("client.id", "connector-dlq-adminclient-".to_string()),
+                        (
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                        ),
+                    ],
                 ),
                 dlq_producer: client_config(
                     ClientKind::Producer,
@@ -415,6 +487,7 @@ impl Worker {
                         reporters.log =
                             Some(LogReporter::new(id.clone(), config.log_include_messages));
                     }
+                    let topic_creation = self.topic_creator(id, connector_props)?;
                     let run = SourceTaskRun {
                         id: id.clone(),
                         task,
@@ -433,6 +506,7 @@ impl Worker {
                         flush_timeout: self.config.offset_flush_timeout,
                         shutdown_timeout: self.config.task_shutdown_timeout,
                         errors: RetryWithToleranceOperator::new(id.clone(), config, reporters),
+                        topic_creation,
                     };
                     tokio::spawn(run_source_task(run, rx))
                 }

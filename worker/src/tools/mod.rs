@@ -6,6 +6,8 @@
 //!   (`null` when the chain drops it).
 //! * [`convert`]: `sluice convert --converter CLASS (--to-connect|--from-connect)` runs one
 //!   converter over stdin, between raw bytes and `{"schema":…,"value":…}`.
+//! * [`validate`]: `sluice validate CONNECTOR.(properties|json)` prints the validate
+//!   endpoint's result for a connector config (its own exit codes, see the module).
 //!
 //! Exit codes, for both: [`EXIT_OK`], [`EXIT_FAILURE`] (a record or conversion failed, or I/O
 //! failed) and [`EXIT_CONFIG`] (a configuration or usage error; clap's own usage errors also
@@ -14,6 +16,9 @@
 pub mod connector_config;
 pub mod convert;
 pub mod transform;
+pub mod validate;
+
+pub use validate::ValidateArgs;
 
 use std::path::PathBuf;
 

@@ -165,6 +165,12 @@ pub fn create_topic(topic: &str, partitions: i32) {
     );
 }
 
+/// How many partitions the topic has (0 when it does not exist).
+pub fn partition_count(topic: &str) -> usize {
+    let consumer: BaseConsumer = client_config().create().expect("consumer");
+    partition_ids(&consumer, topic).len()
+}
+
 fn partition_ids(consumer: &BaseConsumer, topic: &str) -> Vec<i32> {
     consumer
         .fetch_metadata(Some(topic), Duration::from_secs(5))

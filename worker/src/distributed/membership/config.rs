@@ -11,6 +11,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::jaas::parse_jaas;
+
 /// A worker setting the membership client cannot use; every message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -375,120 +377,6 @@ fn sasl_credentials(props: &BTreeMap<String, String>) -> Result<SaslCredentials,
     })
 }
 
-/// One login module entry of a JAAS configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JaasEntry {
-    /// The login module class name.
-    pub login_module: String,
-    /// The control flag (`required`, `requisite`, `sufficient`, `optional`).
-    pub flag: String,
-    /// The options (`name=value`, values unquoted).
-    pub options: BTreeMap<String, String>,
-}
-
-/// Parses a `sasl.jaas.config` value as Java's `JaasConfig` does: exactly one entry
-/// `<LoginModule> <flag> [name=value ...];`, values either bare words or double-quoted with
-/// backslash escapes.
-pub fn parse_jaas(text: &str) -> Result<JaasEntry, String> {
-    let tokens = jaas_tokens(text)?;
-    let mut it = tokens.into_iter().peekable();
-    let login_module = match it.next() {
-        Some(JaasToken::Word(w)) => w,
-        _ => return Err("the login module class name is missing".to_string()),
-    };
-    let flag = match it.next() {
-        Some(JaasToken::Word(w)) => w.to_ascii_lowercase(),
-        _ => return Err("the control flag (such as required) is missing".to_string()),
-    };
-    if !matches!(
-        flag.as_str(),
-        "required" | "requisite" | "sufficient" | "optional"
-    ) {
-        return Err(format!("Invalid control flag {flag}"));
-    }
-    let mut options = BTreeMap::new();
-    loop {
-        match it.next() {
-            Some(JaasToken::Semicolon) => break,
-            Some(JaasToken::Word(name)) => {
-                if it.next() != Some(JaasToken::Equals) {
-                    return Err(format!("the option {name} has no value (name=value)"));
-                }
-                let value = match it.next() {
-                    Some(JaasToken::Word(v)) | Some(JaasToken::Quoted(v)) => v,
-                    _ => return Err(format!("the option {name} has no value")),
-                };
-                options.insert(name, value);
-            }
-            _ => return Err("the entry must end with ';'".to_string()),
-        }
-    }
-    if it.next().is_some() {
-        return Err("exactly one login module entry is expected".to_string());
-    }
-    Ok(JaasEntry {
-        login_module,
-        flag,
-        options,
-    })
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum JaasToken {
-    Word(String),
-    Quoted(String),
-    Equals,
-    Semicolon,
-}
-
-fn jaas_tokens(text: &str) -> Result<Vec<JaasToken>, String> {
-    let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '=' => {
-                chars.next();
-                tokens.push(JaasToken::Equals);
-            }
-            ';' => {
-                chars.next();
-                tokens.push(JaasToken::Semicolon);
-            }
-            '"' => {
-                chars.next();
-                let mut value = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(e) => value.push(e),
-                            None => return Err("unterminated quoted value".to_string()),
-                        },
-                        Some(ch) => value.push(ch),
-                        None => return Err("unterminated quoted value".to_string()),
-                    }
-                }
-                tokens.push(JaasToken::Quoted(value));
-            }
-            _ => {
-                let mut word = String::new();
-                while let Some(&ch) = chars.peek() {
-                    if ch.is_whitespace() || ch == '=' || ch == ';' || ch == '"' {
-                        break;
-                    }
-                    word.push(ch);
-                    chars.next();
-                }
-                tokens.push(JaasToken::Word(word));
-            }
-        }
-    }
-    Ok(tokens)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,33 +533,5 @@ mod tests {
             (sasl.username.as_str(), sasl.password.as_str()),
             ("bob", "pw")
         );
-    }
-
-    #[test]
-    fn jaas_parsing() {
-        let e = parse_jaas(
-            "org.apache.kafka.common.security.scram.ScramLoginModule required\n  \
-             username=admin password=\"a b=;c\" tokenauth=false ;",
-        )
-        .expect("jaas");
-        assert_eq!(
-            e.login_module,
-            "org.apache.kafka.common.security.scram.ScramLoginModule"
-        );
-        assert_eq!(e.flag, "required");
-        assert_eq!(e.options.get("username").map(String::as_str), Some("admin"));
-        assert_eq!(
-            e.options.get("password").map(String::as_str),
-            Some("a b=;c")
-        );
-        assert_eq!(
-            e.options.get("tokenauth").map(String::as_str),
-            Some("false")
-        );
-        assert!(parse_jaas("Module required username=\"u\"").is_err());
-        assert!(parse_jaas("Module always username=\"u\";").is_err());
-        assert!(parse_jaas("Module required username=\"u;").is_err());
-        assert!(parse_jaas("Module required username;").is_err());
-        assert!(parse_jaas("A required; B required;").is_err());
     }
 }

@@ -36,9 +36,11 @@ pub trait GroupHandler: Send + Sync {
     /// Before (re)joining (Java's `onJoinPrepare`), with the last completed generation
     /// (-1 before the first) and member id (empty before the first).
     async fn on_join_prepare(&self, generation: i32, member_id: &str);
-    /// Leader only: each member's assignment bytes, by member id.
+    /// Leader only: each member's assignment bytes, by member id, for `generation` (the
+    /// generation the JoinGroup response announced).
     async fn assign(
         &self,
+        generation: i32,
         leader_id: &str,
         protocol: &str,
         members: &[JoinedMember],
@@ -357,7 +359,12 @@ impl Driver {
                 joined.generation_id,
                 &joined.member_id,
                 &mut self.last_heartbeat_ok,
-                handler.assign(&joined.leader_id, &joined.protocol, &joined.members),
+                handler.assign(
+                    joined.generation_id,
+                    &joined.leader_id,
+                    &joined.protocol,
+                    &joined.members,
+                ),
             )
             .await;
             if let Some(e) = error {

@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 
 use super::config::ConfigError;
+use crate::tls_files::{load_pkcs12, pem_certs, pem_key};
 
 const HIDDEN: &str = "[hidden]";
 
@@ -96,9 +96,10 @@ fn trust_store(props: &BTreeMap<String, String>) -> Result<RootCertStore, Config
                     pem_certs(&bytes).map_err(|r| ConfigError::invalid(key, location, r))?
                 }
                 StoreType::Pkcs12 => {
-                    let store = pkcs12(
+                    let store = load_pkcs12(
                         &bytes,
                         get(props, "ssl.truststore.password").unwrap_or(""),
+                        "ssl.truststore.password",
                         p12_keystore::Pkcs12ImportPolicy::Raw,
                     )
                     .map_err(|r| ConfigError::invalid(key, location, r))?;
@@ -162,7 +163,7 @@ fn key_store(props: &BTreeMap<String, String>) -> Result<Option<KeyPair>, Config
         (Some(chain), Some(key), None) => {
             let certs = pem_certs(chain.as_bytes())
                 .map_err(|r| ConfigError::invalid("ssl.keystore.certificate.chain", chain, r))?;
-            let key = pem_key(key.as_bytes(), key_password)
+            let key = pem_key(key.as_bytes(), key_password, "ssl.key.password")
                 .map_err(|r| ConfigError::invalid("ssl.keystore.key", HIDDEN, r))?;
             Ok(Some((certs, key)))
         }
@@ -173,14 +174,15 @@ fn key_store(props: &BTreeMap<String, String>) -> Result<Option<KeyPair>, Config
                 StoreType::Pem => {
                     let certs =
                         pem_certs(&bytes).map_err(|r| ConfigError::invalid(lk, location, r))?;
-                    let key = pem_key(&bytes, key_password)
+                    let key = pem_key(&bytes, key_password, "ssl.key.password")
                         .map_err(|r| ConfigError::invalid(lk, location, r))?;
                     Ok(Some((certs, key)))
                 }
                 StoreType::Pkcs12 => {
-                    let store = pkcs12(
+                    let store = load_pkcs12(
                         &bytes,
                         get(props, "ssl.keystore.password").unwrap_or(""),
+                        "ssl.keystore.password",
                         p12_keystore::Pkcs12ImportPolicy::Strict,
                     )
                     .map_err(|r| ConfigError::invalid(lk, location, r))?;
@@ -259,49 +261,6 @@ fn store_type(
             "supported store types are PKCS12 and PEM",
         )),
     }
-}
-
-fn pem_certs(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs = CertificateDer::pem_slice_iter(bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not valid PEM: {e}"))?;
-    if certs.is_empty() {
-        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) found".to_string());
-    }
-    Ok(certs)
-}
-
-/// A PEM private key; an `ENCRYPTED PRIVATE KEY` is decrypted with `ssl.key.password`.
-fn pem_key(bytes: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'static>, String> {
-    const BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
-    const END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
-    let text = std::str::from_utf8(bytes).map_err(|_| "the PEM is not text".to_string())?;
-    if let Some(start) = text.find(BEGIN) {
-        let end = text[start..]
-            .find(END)
-            .map(|i| start + i + END.len())
-            .ok_or_else(|| format!("the encrypted private key has no {END} line"))?;
-        let (_, doc) = pkcs8::der::Document::from_pem(&text[start..end])
-            .map_err(|e| format!("the encrypted private key is not valid PEM: {e}"))?;
-        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
-            .map_err(|e| format!("the encrypted private key is not PKCS#8: {e}"))?;
-        let password = password
-            .ok_or_else(|| "the private key is encrypted: set ssl.key.password".to_string())?;
-        let plain = info
-            .decrypt(password)
-            .map_err(|e| format!("could not decrypt the private key with ssl.key.password: {e}"))?;
-        return Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()));
-    }
-    PrivateKeyDer::from_pem_slice(bytes).map_err(|e| format!("no usable PEM private key: {e}"))
-}
-
-fn pkcs12(
-    bytes: &[u8],
-    password: &str,
-    policy: p12_keystore::Pkcs12ImportPolicy,
-) -> Result<p12_keystore::KeyStore, String> {
-    p12_keystore::KeyStore::from_pkcs12(bytes, password, policy)
-        .map_err(|e| format!("not a readable PKCS12 store (or a wrong password): {e}"))
 }
 
 /// Checks the broker's certificate chain but not its host name

@@ -73,6 +73,7 @@ impl GroupHandler for HerderGroupHandler {
 
     async fn assign(
         &self,
+        generation: i32,
         leader_id: &str,
         protocol: &str,
         members: &[JoinedMember],
@@ -80,7 +81,9 @@ impl GroupHandler for HerderGroupHandler {
         let Some(herder) = self.herder.upgrade() else {
             return BTreeMap::new();
         };
-        herder.leader_assign(leader_id, protocol, members).await
+        herder
+            .leader_assign(generation, leader_id, protocol, members)
+            .await
     }
 
     async fn on_join_complete(
@@ -142,6 +145,7 @@ impl DistributedHerder {
     /// or eager assignor).
     async fn leader_assign(
         &self,
+        generation_id: i32,
         leader_id: &str,
         protocol: &str,
         joined: &[JoinedMember],
@@ -164,10 +168,10 @@ impl DistributedHerder {
         }
         let elected = ConnectProtocol::from_protocol_name(protocol).unwrap_or(self.protocol);
         let snapshot = assignor_snapshot(&self.configs.snapshot());
-        let (generation_id, last_completed) = {
-            let view = self.view();
-            (view.generation + 1, view.generation)
-        };
+        // The generation being formed (from the JoinGroup response) and the last one this
+        // worker completed: when a sync failed in between they are more than one apart, and
+        // the assignor then drops its view of the previous assignment as Java's does.
+        let last_completed = self.view().generation;
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)

@@ -16,10 +16,9 @@
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tracing::{debug, error, warn};
@@ -52,9 +51,6 @@ pub const HEADER_EXCEPTION_STACK_TRACE: &str = "__connect.errors.exception.stack
 
 /// Partitions of a dead-letter queue topic the worker creates.
 pub const DLQ_PARTITIONS: i32 = 1;
-
-/// How long topic creation and metadata requests may take.
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Dead-letter queue failures.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +141,7 @@ impl DeadLetterQueueReporter {
         let admin: AdminClient<DefaultClientContext> = admin
             .create()
             .map_err(|e| setup(format!("admin client: {e}")))?;
-        ensure_topic(&admin, &producer, &topic, replication_factor)
+        ensure_topic(&std::sync::Arc::new(admin), &topic, replication_factor)
             .await
             .map_err(setup)?;
         Ok(DeadLetterQueueReporter {
@@ -267,56 +263,23 @@ async fn flush_producer(producer: &FutureProducer, timeout: Duration) -> bool {
 }
 
 async fn ensure_topic(
-    admin: &AdminClient<DefaultClientContext>,
-    producer: &FutureProducer,
+    admin: &std::sync::Arc<AdminClient<DefaultClientContext>>,
     topic: &str,
     replication_factor: i16,
 ) -> Result<(), String> {
-    let exists = {
-        let producer = producer.clone();
-        let name = topic.to_string();
-        // Lists every topic (as Java's listTopics does: asking for the one topic could make
-        // a broker auto-create it); the request blocks, so off the runtime threads.
-        tokio::task::spawn_blocking(move || {
-            producer
-                .client()
-                .fetch_metadata(None, ADMIN_TIMEOUT)
-                .map(|m| {
-                    m.topics().iter().any(|t| {
-                        t.name() == name && t.error().is_none() && !t.partitions().is_empty()
-                    })
-                })
-        })
-        .await
-        .map_err(|e| format!("metadata: {e}"))?
-        .map_err(|e| format!("metadata: {e}"))?
-    };
-    if exists {
+    if crate::runtime::topic_admin::topic_exists(admin, topic).await? {
         return Ok(());
     }
     error!("Topic {topic} doesn't exist. Will attempt to create topic.");
-    let new = NewTopic::new(
-        topic,
-        DLQ_PARTITIONS,
-        TopicReplication::Fixed(i32::from(replication_factor)),
-    );
-    let options = AdminOptions::new()
-        .operation_timeout(Some(ADMIN_TIMEOUT))
-        .request_timeout(Some(ADMIN_TIMEOUT));
-    let results = tokio::time::timeout(
-        ADMIN_TIMEOUT + Duration::from_secs(5),
-        admin.create_topics([&new], &options),
-    )
-    .await
-    .map_err(|_| "create topic: timed out".to_string())?
-    .map_err(|e| format!("create topic: {e}"))?;
-    for result in results {
-        match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((t, code)) => return Err(format!("create topic {t}: {code}")),
-        }
-    }
-    Ok(())
+    let spec = crate::runtime::topic_admin::TopicSpec {
+        name: topic.to_string(),
+        partitions: DLQ_PARTITIONS,
+        replication_factor: i32::from(replication_factor),
+        configs: Vec::new(),
+    };
+    crate::runtime::topic_admin::find_or_create(admin, &spec)
+        .await
+        .map(|_| ())
 }
 
 #[cfg(test)]
