@@ -7,8 +7,10 @@
 //!   [`es::EsTestServer::start`], or run the `es-test-server` binary and drive its faults
 //!   through the `/_testkit/*` admin endpoints.
 //! * [`postgres`]: the real PostgreSQL of the JDBC tests, with a fresh schema per test.
+//! * [`jdbc_bench`]: shared pieces of the JDBC benchmark's helper binaries.
 
 pub mod es;
+pub mod jdbc_bench;
 pub mod postgres;
 
 pub use es::{EsTestServer, ItemFault, ServerStats};
