@@ -230,8 +230,20 @@ fn missing(bootstrap: &str, topic: &str, want: &BTreeSet<String>) -> Vec<String>
     want.difference(&seen).cloned().collect()
 }
 
+/// The workers started by a mock-cluster test pause 200 ms before a leader's SyncGroup: the
+/// mock cluster drops a follower whose SyncGroup arrives after the leader's (see
+/// `MOCK_BROKER_SYNC_PAUSE_ENV` in the membership client). Set before any worker starts;
+/// inherited by every worker process of this test binary.
+fn mock_broker_sync_pause() {
+    std::env::set_var(
+        sluice_worker::distributed::membership::member::MOCK_BROKER_SYNC_PAUSE_ENV,
+        "200",
+    );
+}
+
 #[test]
 fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_cluster() {
+    mock_broker_sync_pause();
     let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
     let bootstrap = mock.bootstrap_servers();
     let mut cluster = Cluster::new(&bootstrap, "dist-crash", 3, &[]);
@@ -343,14 +355,23 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
 
     // The restarted worker rejoins and gets work back.
     cluster.nodes[victim].start(&cluster.dir);
-    wait_until("the restarted worker runs something again", SETTLE, || {
-        (0..3).all(|i| running_on(&cluster.nodes[victim], &format!("c{i}")).is_some())
-            && running_on(&cluster.nodes[victim], "sink").is_some()
-            && (0..3).any(|i| {
-                running_on(&cluster.nodes[victim], &format!("c{i}"))
-                    .is_some_and(|(c, t)| c == victim_id || t == victim_id)
-            })
-    });
+    let deadline = std::time::Instant::now() + SETTLE;
+    while !((0..3).all(|i| running_on(&cluster.nodes[victim], &format!("c{i}")).is_some())
+        && running_on(&cluster.nodes[victim], "sink").is_some()
+        && (0..3).any(|i| {
+            running_on(&cluster.nodes[victim], &format!("c{i}"))
+                .is_some_and(|(c, t)| c == victim_id || t == victim_id)
+        }))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restarted worker never ran anything again; its log:\n{}\nthe others':\n{}\n{}",
+            cluster.nodes[victim].logs(),
+            cluster.nodes[survivor].logs(),
+            cluster.nodes[(victim + 2) % 3].logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // All three stop and start again: everything comes back from the topics alone, and
     // the sources continue from their offsets.
@@ -556,6 +577,7 @@ fn a_cluster_starts_connectors_from_topics_written_in_java_s_format() {
 
 #[test]
 fn the_eager_protocol_shares_work_on_the_mock_cluster() {
+    mock_broker_sync_pause();
     let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
     let bootstrap = mock.bootstrap_servers();
     let mut cluster = Cluster::new(

@@ -370,6 +370,11 @@ impl Driver {
             if let Some(e) = error {
                 return self.recover(e, "Heartbeat").await;
             }
+            if let Some(pause) = mock_broker_sync_pause() {
+                if joined.members.len() > 1 {
+                    tokio::time::sleep(pause).await;
+                }
+            }
             assignments.into_iter().collect()
         } else {
             Vec::new()
@@ -502,4 +507,22 @@ impl Driver {
         self.member_id.clear();
         self.conn = None;
     }
+}
+
+/// The environment variable of a test hook for librdkafka's mock cluster, which completes a
+/// sync as soon as the leader's SyncGroup arrives and answers a follower's later SyncGroup
+/// with INVALID_REQUEST (a Kafka broker hands it the stored assignment). A leader that
+/// assigns in microseconds can win that race round after round; with this set (in
+/// milliseconds) the leader pauses before its SyncGroup. Unset, nothing changes.
+pub const MOCK_BROKER_SYNC_PAUSE_ENV: &str = "SLUICE_TEST_MOCK_BROKER_SYNC_PAUSE_MS";
+
+fn mock_broker_sync_pause() -> Option<Duration> {
+    static PAUSE: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *PAUSE.get_or_init(|| {
+        std::env::var(MOCK_BROKER_SYNC_PAUSE_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+    })
 }
