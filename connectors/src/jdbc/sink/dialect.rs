@@ -192,29 +192,28 @@ impl Dialect {
             })
             .collect();
         let mut sql = format!("UPDATE {} SET {}", self.table(table), sets.join(", "));
-        if !keys.is_empty() {
-            let conds: Vec<String> = keys
-                .iter()
-                .map(|c| format!("{} = {}", self.col(c), params.next()))
-                .collect();
-            sql.push_str(" WHERE ");
-            sql.push_str(&conds.join(" AND "));
-        }
+        self.push_key_conditions(&mut sql, keys, &mut params);
         sql
+    }
+
+    /// ` WHERE "k1" = ? AND "k2" = ?` for UPDATE and DELETE (nothing without keys).
+    fn push_key_conditions(&self, sql: &mut String, keys: &[String], params: &mut Params) {
+        if keys.is_empty() {
+            return;
+        }
+        let conds: Vec<String> = keys
+            .iter()
+            .map(|c| format!("{} = {}", self.col(c), params.next()))
+            .collect();
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
     }
 
     /// `buildDeleteStatement`.
     pub fn delete(&self, table: &TableId, keys: &[String], style: Placeholders) -> String {
         let mut params = Params::new(style);
         let mut sql = format!("DELETE FROM {}", self.table(table));
-        if !keys.is_empty() {
-            let conds: Vec<String> = keys
-                .iter()
-                .map(|c| format!("{} = {}", self.col(c), params.next()))
-                .collect();
-            sql.push_str(" WHERE ");
-            sql.push_str(&conds.join(" AND "));
-        }
+        self.push_key_conditions(&mut sql, keys, &mut params);
         sql
     }
 
