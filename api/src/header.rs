@@ -4,7 +4,9 @@ use crate::schema::SchemaRef;
 use crate::value::Value;
 
 /// One header: key, optional schema and value.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality compares the key, [`Header::schema`] and the value, as Java's `ConnectHeader` does.
+#[derive(Debug, Clone)]
 pub struct Header {
     /// Header key.
     pub key: String,
@@ -12,6 +14,24 @@ pub struct Header {
     pub schema: Option<SchemaRef>,
     /// The value.
     pub value: Value,
+}
+
+impl Header {
+    /// The header's schema as Java's `Header.schema()` reports it: the stored schema, or, for a
+    /// header added without one that holds a Struct, the Struct's own schema.
+    pub fn schema(&self) -> Option<&SchemaRef> {
+        match (&self.schema, &self.value) {
+            (Some(s), _) => Some(s),
+            (None, Value::Struct(s)) => Some(s.schema()),
+            (None, _) => None,
+        }
+    }
+}
+
+impl PartialEq for Header {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.schema() == other.schema() && self.value == other.value
+    }
 }
 
 /// Ordered headers; `add` appends and never replaces.
@@ -84,5 +104,50 @@ impl<'a> IntoIterator for &'a Headers {
     type IntoIter = std::slice::Iter<'a, Header>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaBuilder;
+    use crate::value::Struct;
+
+    fn point() -> Struct {
+        let schema = SchemaBuilder::struct_()
+            .field("x", SchemaBuilder::int32().build_ref())
+            .expect("a struct builder takes fields")
+            .build_ref();
+        let mut s = Struct::new(schema);
+        s.put("x", Value::Int32(1)).expect("x is an int32 field");
+        s
+    }
+
+    #[test]
+    fn a_schemaless_struct_header_reports_the_structs_schema() {
+        let s = point();
+        let mut headers = Headers::new();
+        headers.add("p", None, Value::Struct(s.clone()));
+        headers.add("n", None, Value::Int32(3));
+        let p = headers.last_with_name("p").expect("added");
+        assert_eq!(p.schema(), Some(s.schema()));
+        assert!(p.schema.is_none(), "the stored schema stays as given");
+        assert_eq!(headers.last_with_name("n").expect("added").schema(), None);
+    }
+
+    #[test]
+    fn equality_uses_the_reported_schema() {
+        let s = point();
+        let without = Header {
+            key: "p".into(),
+            schema: None,
+            value: Value::Struct(s.clone()),
+        };
+        let with = Header {
+            key: "p".into(),
+            schema: Some(s.schema().clone()),
+            value: Value::Struct(s),
+        };
+        assert_eq!(without, with);
     }
 }

@@ -17,8 +17,8 @@ use indexmap::IndexMap;
 use sluice_api::values::java_fmt;
 use sluice_api::values::java_num::parse_java_decimal;
 use sluice_api::{
-    ConnectError, ConnectRecord, Header, Headers, Origin, SchemaAndValue, SchemaRef, Struct,
-    TimestampType, Type, Value,
+    ConnectError, ConnectRecord, Header, Headers, Origin, Schema, SchemaAndValue, SchemaRef,
+    Struct, TimestampType, Type, Value,
 };
 
 use crate::json::codec::JsonCodec;
@@ -182,11 +182,151 @@ fn read_value(
     at: &str,
 ) -> Result<Value, RecordJsonError> {
     match schema {
-        Some(s) => codec.convert_to_connect(Some(s), node).map_err(data(at)),
+        Some(s) => read_typed(codec, s, node, at),
         None => match node {
             None => Ok(Value::Null),
             Some(n) => read_schemaless(codec, n, at),
         },
+    }
+}
+
+/// The tag of a one-member tagged object (`{"$int32": 5}`), if `node` is one.
+fn tag_of(node: &JsonNode) -> Option<&str> {
+    match node {
+        JsonNode::Object(m) if m.len() == 1 => m
+            .keys()
+            .next()
+            .map(String::as_str)
+            .filter(|k| TAGS.contains(k)),
+        _ => None,
+    }
+}
+
+/// True when a tagged value sits anywhere in `node` where `schema` does not read the tag's key
+/// as a struct field name.
+fn has_tag(schema: &Schema, node: &JsonNode) -> bool {
+    if let Some(tag) = tag_of(node) {
+        if schema.schema_type != Type::Struct || schema.field(tag).is_none() {
+            return true;
+        }
+    }
+    match (schema.schema_type, node) {
+        (Type::Struct, JsonNode::Object(m)) => schema.fields.iter().any(|f| {
+            m.get(&f.name)
+                .is_some_and(|child| has_tag(&f.schema, child))
+        }),
+        (Type::Array, JsonNode::Array(items)) => schema
+            .value_schema
+            .as_deref()
+            .is_some_and(|es| items.iter().any(|i| has_tag(es, i))),
+        (Type::Map, JsonNode::Object(m)) => schema
+            .value_schema
+            .as_deref()
+            .is_some_and(|vs| m.values().any(|v| has_tag(vs, v))),
+        (Type::Map, JsonNode::Array(pairs)) => pairs.iter().any(|pair| match pair {
+            JsonNode::Array(kv) if kv.len() == 2 => {
+                schema
+                    .key_schema
+                    .as_deref()
+                    .is_some_and(|ks| has_tag(ks, &kv[0]))
+                    || schema
+                        .value_schema
+                        .as_deref()
+                        .is_some_and(|vs| has_tag(vs, &kv[1]))
+            }
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// A value under a schema. A tagged value keeps its tag's kind even where the schema says
+/// otherwise (`{"$string": "x"}` under an int32 schema is the string "x"), so that a wrongly
+/// typed value reaches the converter or transform under test and gets its error there. Values
+/// without tags are read as JsonConverter reads its payload.
+fn read_typed(
+    codec: &mut JsonCodec,
+    schema: &SchemaRef,
+    node: Option<&JsonNode>,
+    at: &str,
+) -> Result<Value, RecordJsonError> {
+    let Some(n) = node.filter(|n| has_tag(schema, n)) else {
+        return codec
+            .convert_to_connect(Some(schema), node)
+            .map_err(data(at));
+    };
+    if let Some(tag) = tag_of(n) {
+        if schema.schema_type != Type::Struct || schema.field(tag).is_none() {
+            return read_schemaless(codec, n, at);
+        }
+    }
+    match (schema.schema_type, n) {
+        (Type::Struct, JsonNode::Object(m)) => {
+            let mut out = Struct::new(schema.clone());
+            for field in &schema.fields {
+                let v = read_typed(
+                    codec,
+                    &field.schema,
+                    m.get(&field.name),
+                    &format!("{at}.{}", field.name),
+                )?;
+                out.put_unchecked(&field.name, v).map_err(data(at))?;
+            }
+            Ok(Value::Struct(out))
+        }
+        (Type::Array, JsonNode::Array(items)) => {
+            let element = schema
+                .value_schema
+                .as_ref()
+                .ok_or_else(|| invalid(at, "an array schema needs \"items\""))?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(read_typed(
+                    codec,
+                    element,
+                    Some(item),
+                    &format!("{at}[{i}]"),
+                )?);
+            }
+            Ok(Value::Array(out))
+        }
+        (Type::Map, JsonNode::Object(m)) => {
+            let values = schema
+                .value_schema
+                .as_ref()
+                .ok_or_else(|| invalid(at, "a map schema needs \"values\""))?;
+            let mut out = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                out.push((
+                    Value::String(k.clone()),
+                    read_typed(codec, values, Some(v), &format!("{at}.{k}"))?,
+                ));
+            }
+            Ok(Value::Map(out))
+        }
+        (Type::Map, JsonNode::Array(pairs)) => {
+            let (Some(keys), Some(values)) = (&schema.key_schema, &schema.value_schema) else {
+                return Err(invalid(at, "a map schema needs \"keys\" and \"values\""));
+            };
+            let mut out = Vec::with_capacity(pairs.len());
+            for (i, pair) in pairs.iter().enumerate() {
+                let at = format!("{at}[{i}]");
+                let JsonNode::Array(kv) = pair else {
+                    return Err(invalid(&at, "expected a [key, value] pair"));
+                };
+                let [k, v] = kv.as_slice() else {
+                    return Err(invalid(&at, "expected a [key, value] pair"));
+                };
+                out.push((
+                    read_typed(codec, keys, Some(k), &at)?,
+                    read_typed(codec, values, Some(v), &at)?,
+                ));
+            }
+            Ok(Value::Map(out))
+        }
+        _ => codec
+            .convert_to_connect(Some(schema), node)
+            .map_err(data(at)),
     }
 }
 
@@ -388,13 +528,10 @@ pub fn record_to_json(
         let at = format!("headers[{i}]");
         let mut ho = IndexMap::new();
         ho.insert("key".to_string(), JsonNode::String(h.key.clone()));
-        ho.insert(
-            "schema".to_string(),
-            schema_json(codec, h.schema.as_ref(), &at)?,
-        );
+        ho.insert("schema".to_string(), schema_json(codec, h.schema(), &at)?);
         ho.insert(
             "value".to_string(),
-            value_json(codec, h.schema.as_ref(), &h.value, &at)?,
+            value_json(codec, h.schema(), &h.value, &at)?,
         );
         headers.push(JsonNode::Object(ho));
     }

@@ -264,12 +264,16 @@ impl Transformation for HeaderFrom {
         let mut headers = std::mem::take(&mut record.headers);
         let Some(schema) = schema else {
             let mut map = require_map(value, self.purpose())?;
+            // Every header reads the original value (Java reads all fields before it removes
+            // any), so a field listed twice feeds both headers even when moving.
             for (field, header) in self.fields.iter().zip(&self.headers) {
                 let v = map_get(&map, field).cloned().unwrap_or(Value::Null);
-                if self.moving {
+                add_checked(&mut headers, header, None, v)?;
+            }
+            if self.moving {
+                for field in &self.fields {
                     map_remove(&mut map, field);
                 }
-                add_checked(&mut headers, header, None, v)?;
             }
             record.headers = headers;
             return Ok(Some(self.side.set(record, None, Value::Map(map))));

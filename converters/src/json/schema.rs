@@ -99,7 +99,15 @@ impl JsonCodec {
             obj.insert("parameters".to_string(), JsonNode::Object(params));
         }
         if let Some(default) = &schema.default {
-            let node = self.convert_to_json(Some(schema), default)?;
+            let node = match default {
+                // Record JSON: a struct default is built against the schema without its
+                // default (see `as_connect_schema`), so it is written by its own schema.
+                Value::Struct(s) if self.unvalidated => {
+                    let own = s.schema().clone();
+                    self.convert_to_json(Some(&own), default)?
+                }
+                _ => self.convert_to_json(Some(schema), default)?,
+            };
             obj.insert("default".to_string(), node.unwrap_or(JsonNode::Null));
         }
         let node = Arc::new(JsonNode::Object(obj));
@@ -190,9 +198,11 @@ impl JsonCodec {
         if let Some(default_node) = node.get("default") {
             let so_far: SchemaRef = Arc::new(builder.clone().build());
             let default = self.convert_to_connect(Some(&so_far), Some(default_node))?;
-            if matches!(default, Value::Struct(_)) {
+            if matches!(default, Value::Struct(_)) && !self.unvalidated {
                 // Java validates a struct default against the SchemaBuilder itself, which never
-                // equals the struct's built schema: struct defaults cannot be read.
+                // equals the struct's built schema: JsonConverter cannot read struct defaults.
+                // Record JSON can: the default is a Struct of the schema built so far (every
+                // attribute but the default), as `new Struct(builder)` makes it in Java.
                 return Err(ConnectError::data(
                     "Invalid default value: Struct schemas do not match.",
                 ));

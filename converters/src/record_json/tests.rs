@@ -167,3 +167,66 @@ fn errors_name_the_member() {
     assert!(parse_record(&mut c, b"[").is_err());
     assert!(parse_record(&mut c, b"").is_err());
 }
+
+#[test]
+fn a_tagged_value_keeps_its_kind_under_a_schema() {
+    let json = concat!(
+        r#"{"topic":"t","partition":0,"timestamp":null,"key_schema":{"type":"int32","optional":false},"#,
+        r#""key":{"$string":"x"},"#,
+        r#""value_schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},"#,
+        r#"{"type":"array","items":{"type":"int64","optional":false},"optional":false,"field":"xs"}],"optional":false},"#,
+        r#""value":{"id":{"$boolean":true},"xs":[1,{"$string":"two"}]},"headers":[]}"#
+    );
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.key, Value::from("x"));
+    let v = r.value.as_struct().unwrap();
+    assert_eq!(v.get("id").unwrap(), &Value::Boolean(true));
+    assert_eq!(
+        v.get("xs").unwrap(),
+        &Value::Array(vec![Value::Int64(1), Value::from("two")])
+    );
+    // The wrongly typed value reaches the converter, which refuses it as Java's does.
+    let mut converter = crate::json::JsonConverter::new();
+    let err = converter
+        .serialize(r.key_schema.as_ref(), &r.key)
+        .unwrap_err();
+    assert!(err.to_string().contains("INT32"), "{err}");
+}
+
+#[test]
+fn a_struct_field_named_like_a_tag_is_a_field() {
+    let json = concat!(
+        r#"{"topic":"t","partition":0,"timestamp":null,"key_schema":null,"key":null,"#,
+        r#""value_schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"$int8"}],"optional":false},"#,
+        r#""value":{"$int8":300},"headers":[]}"#
+    );
+    assert_eq!(round_trip(json), json);
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.value.as_struct().unwrap().get("$int8").unwrap(),
+        &Value::Int32(300)
+    );
+}
+
+#[test]
+fn a_struct_schema_may_carry_a_struct_default() {
+    let json = concat!(
+        r#"{"topic":"t","partition":0,"timestamp":null,"key_schema":null,"key":null,"#,
+        r#""value_schema":{"type":"struct","fields":[{"type":"struct","fields":["#,
+        r#"{"type":"int32","optional":false,"field":"x"}],"optional":true,"default":{"x":7},"field":"p"}],"optional":false},"#,
+        r#""value":{"p":null},"headers":[]}"#
+    );
+    assert_eq!(round_trip(json), json);
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    let outer = r.value.as_struct().unwrap();
+    let Value::Struct(default) = outer.get("p").unwrap() else {
+        panic!("the default of p is a struct");
+    };
+    assert_eq!(default.get("x").unwrap(), &Value::Int32(7));
+}

@@ -141,3 +141,36 @@ fn header_from_schemaless_and_errors() {
         "Invalid value swap for configuration operation: String must be one of: move, copy"
     );
 }
+
+#[test]
+fn header_from_schemaless_move_reads_every_field_from_the_original_value() {
+    let mut t = configured(
+        HeaderFrom::new(Side::Value),
+        &[
+            ("fields", "a,a,b"),
+            ("headers", "h1,h2,h3"),
+            ("operation", "move"),
+        ],
+    );
+    let mut record = sink(None, Value::Null);
+    record.value = map(vec![
+        ("a", Value::Int32(1)),
+        ("b", Value::Int32(2)),
+        ("c", Value::Int32(3)),
+    ]);
+    let out = apply(&mut t, record);
+    assert_eq!(out.value, map(vec![("c", Value::Int32(3))]));
+    let got: Vec<_> = out
+        .headers
+        .iter()
+        .map(|h| (h.key.as_str(), h.value.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("h1", Value::Int32(1)),
+            ("h2", Value::Int32(1)),
+            ("h3", Value::Int32(2))
+        ]
+    );
+}

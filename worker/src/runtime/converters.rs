@@ -222,9 +222,9 @@ impl RecordConverters {
     ) -> Result<Vec<RawHeader>, ConnectError> {
         let mut out = Vec::with_capacity(headers.len());
         for h in headers.iter() {
-            let bytes =
-                self.header
-                    .from_connect_header(topic, &h.key, h.schema.as_ref(), &h.value)?;
+            let bytes = self
+                .header
+                .from_connect_header(topic, &h.key, h.schema(), &h.value)?;
             out.push((h.key.clone(), bytes));
         }
         Ok(out)
@@ -292,7 +292,7 @@ impl RecordConverters {
         for h in record.headers.iter() {
             let bytes = self
                 .header
-                .from_connect_header(&topic, &h.key, h.schema.as_ref(), &h.value)
+                .from_connect_header(&topic, &h.key, h.schema(), &h.value)
                 .map_err(|e| (Stage::HeaderConverter, e))?;
             headers.push((h.key.clone(), bytes));
         }
@@ -340,4 +340,64 @@ pub struct KafkaBytes {
     pub value: Option<Vec<u8>>,
     /// Header keys and value bytes, in order.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use sluice_api::{
+        schemas, ConnectRecord, OffsetMap, Props, SchemaBuilder, Struct, Transformation, Value,
+    };
+    use sluice_converters::json::JsonConverter;
+    use sluice_converters::string::StringConverter;
+    use sluice_transforms::headers::HeaderFrom;
+    use sluice_transforms::Side;
+
+    use super::RecordConverters;
+
+    /// Java's `Header.schema()` reports a schemaless Struct header's own schema, so HeaderFrom in
+    /// schemaless mode followed by JsonConverter as the header converter writes the struct.
+    #[test]
+    fn a_struct_moved_to_a_header_without_schema_is_written_by_its_own_schema() {
+        let schema = SchemaBuilder::struct_()
+            .name("point")
+            .field("x", schemas::int32())
+            .expect("field x")
+            .build_ref();
+        let mut point = Struct::new(schema);
+        point.put("x", Value::Int32(4)).expect("x is int32");
+        let mut record = ConnectRecord::source(
+            OffsetMap::new(),
+            OffsetMap::new(),
+            "t",
+            None,
+            Value::Map(vec![(Value::from("p"), Value::Struct(point))]),
+        );
+        record.kafka_partition = Some(0);
+        let mut header_from = HeaderFrom::new(Side::Value);
+        let props: Props = [("fields", "p"), ("headers", "hp"), ("operation", "move")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        header_from.configure(&props).expect("configure HeaderFrom");
+        let out = header_from
+            .apply(record)
+            .expect("HeaderFrom applies")
+            .expect("a record");
+        let mut json = JsonConverter::new();
+        sluice_api::HeaderConverter::configure(&mut json, &Props::new())
+            .expect("configure JsonConverter");
+        let mut converters = RecordConverters::new(
+            Box::new(StringConverter::new()),
+            Box::new(StringConverter::new()),
+            Box::new(json),
+        );
+        let raw = converters
+            .headers_to_kafka("t", &out.headers)
+            .expect("the header converts");
+        assert_eq!(raw.len(), 1);
+        assert_eq!(
+            String::from_utf8(raw[0].1.clone().expect("bytes")).expect("utf-8"),
+            r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"x"}],"optional":false,"name":"point"},"payload":{"x":4}}"#
+        );
+    }
 }
