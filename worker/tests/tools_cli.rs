@@ -405,3 +405,34 @@ fn the_jdbc_example_configs_validate_against_the_real_postgresql() {
         );
     }
 }
+
+/// A struct schema's struct default (readable in the record JSON) feeds Flatten's defaults for
+/// the fields of an optional parent, as in Java.
+#[test]
+fn transform_flatten_takes_defaults_from_a_struct_default() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("flatten.properties");
+    std::fs::write(
+        &config,
+        "name=flatten\ntransforms=f\ntransforms.f.type=org.apache.kafka.connect.transforms.Flatten$Value\n",
+    )
+    .expect("write config");
+    let input = concat!(
+        r#"{"topic":"t","partition":0,"offset":1,"timestamp":null,"key_schema":null,"key":null,"#,
+        r#""value_schema":{"type":"struct","fields":[{"type":"struct","fields":["#,
+        r#"{"type":"int32","optional":false,"field":"x"}],"optional":true,"default":{"x":7},"field":"p"}],"optional":false},"#,
+        r#""value":{"p":null},"headers":[]}"#
+    );
+    let out = sluice(
+        &["transform", "--config", &config.to_string_lossy()],
+        format!("{input}\n").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).expect("JSON");
+    assert_eq!(
+        v["value_schema"]["fields"][0],
+        serde_json::json!({"type": "int32", "optional": true, "default": 7, "field": "p.x"})
+    );
+    // Java's Struct.getStruct returns the default for the null parent, so Flatten copies it.
+    assert_eq!(v["value"], serde_json::json!({"p.x": 7}));
+}
