@@ -177,7 +177,7 @@ pub trait SinkTask: Send {
 /// Convenience for records built in tests and tools.
 pub fn sink_record(topic: &str, partition: i32, offset: i64) -> ConnectRecord {
     ConnectRecord {
-        topic: topic.to_string(),
+        topic: Some(topic.to_string()),
         kafka_partition: Some(partition),
         key_schema: None,
         key: crate::Value::Null,

@@ -72,8 +72,10 @@ pub enum Origin {
 /// A Connect record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectRecord {
-    /// Topic (for a source record: where it will be written).
-    pub topic: String,
+    /// Topic (for a source record: where it will be written). `None` is Java's null topic: a
+    /// record built without one (the record JSON allows it); transforms see it as null and the
+    /// worker refuses to send a source record without a topic.
+    pub topic: Option<String>,
     /// Kafka partition, if known or chosen.
     pub kafka_partition: Option<i32>,
     /// Key schema; `None` for schemaless.
@@ -102,7 +104,7 @@ impl ConnectRecord {
         value: Value,
     ) -> Self {
         ConnectRecord {
-            topic: topic.into(),
+            topic: Some(topic.into()),
             kafka_partition: None,
             key_schema: None,
             key: Value::Null,
@@ -115,6 +117,11 @@ impl ConnectRecord {
                 offset: Some(offset),
             },
         }
+    }
+
+    /// The topic, or `""` for a null topic (sink records always have one).
+    pub fn topic_name(&self) -> &str {
+        self.topic.as_deref().unwrap_or_default()
     }
 
     /// The Kafka offset of a sink record.

@@ -165,7 +165,7 @@ async fn bulk_mode_copies_the_whole_table_every_poll_interval() {
     let first = poll_n(&mut task, 3).await;
     assert_eq!(ids(&first), vec![1, 2, 3]);
     let r = &first[0];
-    assert_eq!(r.topic, "pg-items");
+    assert_eq!(r.topic_name(), "pg-items");
     assert_eq!(partition_json(r), json!({"table":"items"}));
     assert_eq!(r.source_offset(), None);
     assert!(r.key.is_null() && r.key_schema.is_none());
@@ -426,7 +426,7 @@ async fn query_mode_writes_to_the_prefix_with_the_query_partition() {
     let mut task = start(p.clone(), Arc::default()).await.expect("start");
     let records = poll_n(&mut task, 2).await;
     assert_eq!(ids(&records), vec![1, 2]);
-    assert_eq!(records[0].topic, "joined");
+    assert_eq!(records[0].topic_name(), "joined");
     assert_eq!(partition_json(&records[0]), json!({"query":"query"}));
     assert_eq!(records[0].value_schema.as_ref().unwrap().name, None);
     assert_eq!(field(&records[1], "y"), &Value::String("y2".into()));

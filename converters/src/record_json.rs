@@ -10,7 +10,7 @@
 //! * [`write_record`] / [`record_to_json`]: the reverse (`None` → `null`).
 //! * [`parse_schema_and_value`] / [`write_schema_and_value`]: `{"schema":…,"value":…}`.
 //!
-//! A null topic reads as the empty string (a record always has a topic in Sluice).
+//! A null topic stays null (Java's records may have a null topic).
 
 use base64::Engine as _;
 use indexmap::IndexMap;
@@ -89,8 +89,8 @@ pub fn read_record(
         }
     };
     let topic = match obj.get("topic") {
-        None | Some(JsonNode::Null) => String::new(),
-        Some(JsonNode::String(s)) => s.clone(),
+        None | Some(JsonNode::Null) => None,
+        Some(JsonNode::String(s)) => Some(s.clone()),
         Some(_) => return Err(invalid("topic", "expected a string or null")),
     };
     let kafka_partition = match opt_long(obj.get("partition"), "partition")? {
@@ -494,7 +494,10 @@ pub fn record_to_json(
     };
     let int = |v: i64| JsonNode::Number(JsonNumber::Int(v));
     let mut obj = IndexMap::new();
-    obj.insert("topic".to_string(), JsonNode::String(r.topic.clone()));
+    obj.insert(
+        "topic".to_string(),
+        r.topic.clone().map_or(JsonNode::Null, JsonNode::String),
+    );
     obj.insert(
         "partition".to_string(),
         r.kafka_partition

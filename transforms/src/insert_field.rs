@@ -163,7 +163,10 @@ impl InsertField {
     ) -> ConnectResult<Vec<(&str, Value)>> {
         let mut out = Vec::with_capacity(5);
         if let Some(s) = &self.topic {
-            out.push((s.name.as_str(), Value::String(record.topic.clone())));
+            out.push((
+                s.name.as_str(),
+                record.topic.clone().map_or(Value::Null, Value::String),
+            ));
         }
         if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition) {
             out.push((s.name.as_str(), Value::Int32(p)));

@@ -84,7 +84,8 @@ impl Predicate for TopicNameMatches {
     fn test(&self, record: &ConnectRecord) -> bool {
         self.pattern
             .as_ref()
-            .is_some_and(|p| p.matches(&record.topic))
+            .zip(record.topic.as_deref())
+            .is_some_and(|(p, topic)| p.matches(topic))
     }
 }
 

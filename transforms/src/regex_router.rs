@@ -74,10 +74,18 @@ impl Transformation for RegexRouter {
         let Some((regex, replacement)) = &self.compiled else {
             return Err(ConnectError::connect("RegexRouter is not configured"));
         };
-        if regex.matches(&record.topic) {
-            record.topic = regex
-                .replace_first(&record.topic, replacement)
-                .map_err(ConnectError::IllegalArgument)?;
+        let Some(topic) = record.topic.as_deref() else {
+            // Java fails on a null topic too (a NullPointerException in the matcher).
+            return Err(ConnectError::data(
+                "RegexRouter cannot route a record with a null topic",
+            ));
+        };
+        if regex.matches(topic) {
+            record.topic = Some(
+                regex
+                    .replace_first(topic, replacement)
+                    .map_err(ConnectError::IllegalArgument)?,
+            );
         }
         Ok(Some(record))
     }

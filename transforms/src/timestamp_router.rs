@@ -75,7 +75,7 @@ impl Transformation for TimestampRouter {
         let Some(timestamp) = record.timestamp else {
             return Err(ConnectError::data(format!(
                 "Timestamp missing on record: ConnectRecord{{topic='{}', kafkaPartition={}, timestamp=null}}",
-                record.topic,
+                record.topic.as_deref().unwrap_or("null"),
                 record
                     .kafka_partition
                     .map_or_else(|| "null".to_string(), |p| p.to_string())
@@ -84,10 +84,17 @@ impl Transformation for TimestampRouter {
         let formatted = format
             .format(timestamp)
             .ok_or_else(|| ConnectError::data(format!("Timestamp out of range: {timestamp}")))?;
-        record.topic = self
-            .topic_format
-            .replace("${topic}", &record.topic)
-            .replace("${timestamp}", &formatted);
+        let Some(topic) = record.topic.as_deref() else {
+            // Java fails on a null topic too (a NullPointerException in String.replace).
+            return Err(ConnectError::data(
+                "TimestampRouter cannot route a record with a null topic",
+            ));
+        };
+        record.topic = Some(
+            self.topic_format
+                .replace("${topic}", topic)
+                .replace("${timestamp}", &formatted),
+        );
         Ok(Some(record))
     }
 }

@@ -91,7 +91,7 @@ impl SinkTask for RecordingTask {
         }
         with_journal(&self.connector, |j| {
             for r in &records {
-                let tp = TopicPartition::new(r.topic.clone(), r.kafka_partition.unwrap_or(-1));
+                let tp = TopicPartition::new(r.topic_name(), r.kafka_partition.unwrap_or(-1));
                 let offset = r.kafka_offset().unwrap_or(-1);
                 if !self.open.contains(&tp) {
                     j.violations.push(format!(

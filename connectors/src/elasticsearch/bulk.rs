@@ -120,7 +120,7 @@ pub fn record_string(record: &SinkRecord) -> String {
         .map_or_else(|| "null".to_string(), |o| o.to_string());
     format!(
         "record from topic={} partition={partition} offset={offset}",
-        record.topic
+        record.topic_name()
     )
 }
 
@@ -242,11 +242,11 @@ pub fn convert(
             }
         }
     }
-    let ignore_key = cfg.ignore_key(&record.topic);
+    let ignore_key = cfg.ignore_key(record.topic_name());
     let id = if ignore_key {
         format!(
             "{}+{}+{}",
-            record.topic,
+            record.topic_name(),
             record
                 .kafka_partition
                 .map_or_else(|| "null".to_string(), |p| p.to_string()),
@@ -277,7 +277,7 @@ pub fn convert(
         }));
     }
     let opts = DocumentOptions {
-        schema_aware: !cfg.ignore_schema(&record.topic),
+        schema_aware: !cfg.ignore_schema(record.topic_name()),
         compact_map_entries: cfg.compact_map_entries,
     };
     let mut doc = to_json(record.value_schema.as_deref(), &record.value, opts)?;

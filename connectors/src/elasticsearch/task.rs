@@ -178,7 +178,7 @@ impl Running {
 
     async fn put_one(&mut self, record: SinkRecord) -> ConnectResult<()> {
         let partition = record.kafka_partition.unwrap_or(0);
-        let tp = TopicPartition::new(record.topic.clone(), partition);
+        let tp = TopicPartition::new(record.topic_name().to_string(), partition);
         let offset = record.kafka_offset();
         if !self.cfg.flush_synchronously {
             let assignment = self.context.assignment();
@@ -186,7 +186,7 @@ impl Running {
                 return Err(ConnectError::connect(format!(
                     "Found a topic name '{}' that doesn't match assigned partitions. Connector \
                      doesn't support topic mutating SMTs",
-                    record.topic
+                    record.topic_name()
                 )));
             }
         }
@@ -205,15 +205,15 @@ impl Running {
             return Ok(());
         }
         self.wait_for_space().await?;
-        let resource = resource_for(&self.cfg, &record.topic).ok_or_else(|| {
+        let resource = resource_for(&self.cfg, record.topic_name()).ok_or_else(|| {
             ConnectError::connect(format!(
                 "Topic '{}' is not mapped to any resource. All configured topics must be mapped \
                  to a resource.",
-                record.topic
+                record.topic_name()
             ))
         })?;
         self.ensure_resource(&resource).await?;
-        if !self.cfg.ignore_schema(&record.topic) && self.cfg.topic_to_resource.is_empty() {
+        if !self.cfg.ignore_schema(record.topic_name()) && self.cfg.topic_to_resource.is_empty() {
             self.ensure_mapping(&resource, &record).await?;
         }
         match convert(&self.cfg, &record, &resource) {

@@ -230,3 +230,13 @@ fn a_struct_schema_may_carry_a_struct_default() {
     };
     assert_eq!(default.get("x").unwrap(), &Value::Int32(7));
 }
+
+#[test]
+fn a_null_topic_stays_null() {
+    let json = r#"{"topic":null,"partition":null,"timestamp":null,"key_schema":null,"key":null,"value_schema":null,"value":"line","headers":[]}"#;
+    assert_eq!(round_trip(json), json);
+    let r = parse_record(&mut codec(), json.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.topic, None);
+}

@@ -60,15 +60,15 @@ fn predicates_and_negate_select_records_and_null_ends_the_chain() {
     ];
     let mut c = chain(&base);
     let mut foo = sink(None, Value::Null);
-    foo.topic = "foo1".to_string();
+    foo.topic = Some("foo1".to_string());
     assert_eq!(c.apply(foo.clone()).unwrap(), None);
     let out = c.apply(sink(None, Value::Null)).unwrap().unwrap();
-    assert_eq!(out.topic, "routed-test");
+    assert_eq!(out.topic_name(), "routed-test");
 
     let mut negated = base.to_vec();
     negated.push(("transforms.drop.negate", "true"));
     let mut c = chain(&negated);
-    assert_eq!(c.apply(foo).unwrap().unwrap().topic, "routed-foo1");
+    assert_eq!(c.apply(foo).unwrap().unwrap().topic_name(), "routed-foo1");
     assert_eq!(c.apply(sink(None, Value::Null)).unwrap(), None);
 }
 

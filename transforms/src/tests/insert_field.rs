@@ -210,3 +210,12 @@ fn errors_match_java() {
     // a logical timestamp schema is what the timestamp field gets
     assert_eq!(logical::timestamp().build().schema_type, Type::Int64);
 }
+
+#[test]
+fn a_null_topic_is_inserted_as_null() {
+    let mut t = configured(InsertField::new(Side::Value), &[("topic.field", "t")]);
+    let mut record = sink(None, map(vec![]));
+    record.topic = None;
+    let out = apply(&mut t, record);
+    assert_eq!(out.value, map(vec![("t", Value::Null)]));
+}

@@ -28,7 +28,7 @@ pub fn props(pairs: &[(&str, &str)]) -> Props {
 /// A sink record (offset 42, partition 3, timestamp 1483425001864) with the given value.
 pub fn sink(value_schema: Option<SchemaRef>, value: Value) -> ConnectRecord {
     ConnectRecord {
-        topic: "test".to_string(),
+        topic: Some("test".to_string()),
         kafka_partition: Some(3),
         key_schema: None,
         key: Value::Null,

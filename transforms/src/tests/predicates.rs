@@ -15,9 +15,9 @@ fn configure<P: Predicate>(mut p: P, pairs: &[(&str, &str)]) -> Result<P, String
 fn topic_name_matches_the_whole_topic() {
     let p = configure(TopicNameMatches::new(), &[("pattern", "my-prefix-.*")]).unwrap();
     let mut record = sink(None, Value::Null);
-    record.topic = "my-prefix-foo".to_string();
+    record.topic = Some("my-prefix-foo".to_string());
     assert!(p.test(&record));
-    record.topic = "x-my-prefix-foo".to_string();
+    record.topic = Some("x-my-prefix-foo".to_string());
     assert!(!p.test(&record));
     assert_eq!(
         configure(TopicNameMatches::new(), &[("pattern", "")])
@@ -54,4 +54,14 @@ fn has_header_key_and_tombstone() {
     assert!(t.test(&record), "the key is irrelevant");
     record.value = Value::Int32(1);
     assert!(!t.test(&record));
+}
+
+#[test]
+fn topic_name_matches_never_matches_a_null_topic() {
+    let p = configure(TopicNameMatches::new(), &[("pattern", ".*")]).unwrap();
+    let mut record = sink(None, Value::Null);
+    record.topic = Some(String::new());
+    assert!(p.test(&record), "the empty topic is a topic");
+    record.topic = None;
+    assert!(!p.test(&record));
 }

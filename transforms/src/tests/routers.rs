@@ -12,8 +12,8 @@ fn route(regex: &str, replacement: &str, topic: &str) -> String {
         &[("regex", regex), ("replacement", replacement)],
     );
     let mut record = sink(None, Value::Null);
-    record.topic = topic.to_string();
-    apply(&mut t, record).topic
+    record.topic = Some(topic.to_string());
+    apply(&mut t, record).topic_name().to_string()
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn regex_router_errors() {
         &[("regex", "(a)"), ("replacement", "$2")],
     );
     let mut record = sink(None, Value::Null);
-    record.topic = "a".to_string();
+    record.topic = Some("a".to_string());
     assert_eq!(
         apply_err(&mut t, record),
         ConnectError::IllegalArgument("No group 2".to_string())
@@ -57,7 +57,7 @@ fn regex_router_errors() {
 fn timestamp_router_formats_in_utc() {
     let mut t = configured(TimestampRouter::new(), &[]);
     assert_eq!(
-        apply(&mut t, sink(None, Value::Null)).topic,
+        apply(&mut t, sink(None, Value::Null)).topic_name(),
         "test-20170103"
     );
     let mut t = configured(
@@ -68,7 +68,7 @@ fn timestamp_router_formats_in_utc() {
         ],
     );
     assert_eq!(
-        apply(&mut t, sink(None, Value::Null)).topic,
+        apply(&mut t, sink(None, Value::Null)).topic_name(),
         "2017-01-03T06_test_test"
     );
     let mut record = sink(None, Value::Null);
@@ -81,5 +81,21 @@ fn timestamp_router_formats_in_utc() {
     assert_eq!(
         config_err(TimestampRouter::new(), &[("timestamp.format", "yyyyQQ")]),
         "Invalid value yyyyQQ for configuration timestamp.format: Illegal pattern character 'Q'"
+    );
+}
+
+#[test]
+fn routers_refuse_a_null_topic() {
+    let mut t = configured(RegexRouter::new(), &[("regex", ".*"), ("replacement", "x")]);
+    let mut record = sink(None, Value::Null);
+    record.topic = None;
+    assert_eq!(
+        apply_err(&mut t, record.clone()).to_string(),
+        "RegexRouter cannot route a record with a null topic"
+    );
+    let mut t = configured(TimestampRouter::new(), &[]);
+    assert_eq!(
+        apply_err(&mut t, record).to_string(),
+        "TimestampRouter cannot route a record with a null topic"
     );
 }

@@ -269,7 +269,7 @@ impl RecordConverters {
         &mut self,
         record: &mut sluice_api::ConnectRecord,
     ) -> Result<KafkaBytes, (Stage, ConnectError)> {
-        let topic = record.topic.clone();
+        let topic = record.topic_name().to_string();
         let key = self
             .key
             .from_connect_data(

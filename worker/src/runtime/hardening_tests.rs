@@ -159,8 +159,42 @@ impl SourceTask for StuckSourceTask {
     }
 }
 
+/// A source task whose records have no topic (Java's null topic).
+struct NullTopicSourceTask;
+
+#[async_trait]
+impl SourceTask for NullTopicSourceTask {
+    async fn start(&mut self, _context: SourceTaskContext) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut record = SourceRecord::source(
+            sluice_api::OffsetMap::new(),
+            sluice_api::OffsetMap::new(),
+            "",
+            None,
+            Value::from("x"),
+        );
+        record.topic = None;
+        Ok(vec![record])
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
 fn test_registry() -> crate::plugins::PluginRegistry {
     registry(vec![
+        Plugin {
+            class: "test.NullTopicSourceConnector",
+            version: "test",
+            factory: PluginFactory::Source(|| {
+                Box::new(OneTask::<Box<dyn SourceTask>>::new(|| {
+                    Box::new(NullTopicSourceTask)
+                }))
+            }),
+        },
         Plugin {
             class: "test.RecordingSinkConnector",
             version: "test",
@@ -414,5 +448,33 @@ async fn delete_abandons_a_task_that_does_not_stop() {
     );
     assert!(h.worker().task_ids("stuck").await.is_empty());
     assert!(h.connector_status("stuck").await.is_err());
+    h.shutdown().await;
+}
+
+/// A source record without a topic fails its task as Java's ProducerRecord does
+/// ("Topic cannot be null."), instead of being written anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_record_without_a_topic_fails_its_task() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let h = fixture(&bootstrap, &[]);
+    let config = props(&[
+        ("name", "null-topic"),
+        ("connector.class", "test.NullTopicSourceConnector"),
+    ]);
+    h.put_connector_config("null-topic", config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for("the task to fail", || {
+        task_state(&h, "null-topic") == Some(State::Failed)
+    })
+    .await;
+    let trace = h
+        .worker()
+        .status()
+        .task(&task0("null-topic"))
+        .and_then(|t| t.trace)
+        .unwrap_or_default();
+    assert!(trace.contains("Topic cannot be null."), "{trace}");
     h.shutdown().await;
 }

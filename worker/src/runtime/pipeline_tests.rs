@@ -119,7 +119,7 @@ impl SinkTask for CollectingSinkTask {
                 other => format!("{other:?}"),
             };
             self.buffered.push((
-                r.topic.clone(),
+                r.topic_name().to_string(),
                 r.kafka_partition.unwrap_or(-1),
                 r.kafka_offset().unwrap_or(-1),
                 value,

@@ -611,7 +611,7 @@ impl SinkLoop {
         };
         batch.retain(|r| {
             !revoked.contains(&TopicPartition::new(
-                r.topic.clone(),
+                r.topic_name().to_string(),
                 r.kafka_partition.unwrap_or(-1),
             ))
         });
@@ -749,7 +749,7 @@ impl SinkLoop {
             return Ok(None);
         };
         let record = ConnectRecord {
-            topic: m.topic.clone(),
+            topic: Some(m.topic.clone()),
             kafka_partition: Some(m.partition),
             key_schema: key.schema,
             key: key.value,

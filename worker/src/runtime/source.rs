@@ -402,7 +402,7 @@ impl SourceLoop {
             Err(e) if self.errors.tolerance() == ToleranceType::All => {
                 // Java (KIP-779): with errors.tolerance=all a failed send is reported and
                 // skipped; its offset commits like a filtered record's.
-                warn!(topic = %entry.record.topic, error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
+                warn!(topic = %entry.record.topic_name(), error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
                 let class = "org.apache.kafka.clients.producer.KafkaProducer";
                 self.errors
                     .execute_failed(
@@ -423,7 +423,7 @@ impl SourceLoop {
             }
             Err(e) => Err(TaskError::stage(
                 Stage::KafkaProduce,
-                format!("topic {}", entry.record.topic),
+                format!("topic {}", entry.record.topic_name()),
                 sluice_api::ConnectError::connect(e),
             )),
         }
@@ -454,10 +454,10 @@ impl SourceLoop {
         match record.source_partition() {
             Some(p) => format!(
                 "topic {}, source partition {}",
-                record.topic,
+                record.topic_name(),
                 serde_json::Value::Object(p.clone())
             ),
-            None => format!("topic {}", record.topic),
+            None => format!("topic {}", record.topic_name()),
         }
     }
 
@@ -498,7 +498,7 @@ impl SourceLoop {
                 original,
                 || {
                     converters.key_to_kafka(
-                        &rec.topic,
+                        rec.topic_name(),
                         &mut headers,
                         rec.key_schema.as_ref(),
                         &rec.key,
@@ -516,7 +516,7 @@ impl SourceLoop {
                         original,
                         || {
                             converters.value_to_kafka(
-                                &rec.topic,
+                                rec.topic_name(),
                                 &mut headers,
                                 rec.value_schema.as_ref(),
                                 &rec.value,
@@ -534,7 +534,7 @@ impl SourceLoop {
                         Stage::HeaderConverter,
                         || classes.header.clone(),
                         original,
-                        || converters.headers_to_kafka(&rec.topic, &headers),
+                        || converters.headers_to_kafka(rec.topic_name(), &headers),
                     )
                     .await?
             }
@@ -587,6 +587,14 @@ impl SourceLoop {
             }
             return Ok(true);
         };
+        if record.topic.is_none() {
+            // Java's ProducerRecord refuses a null topic and the task fails.
+            return Err(TaskError::stage(
+                Stage::KafkaProduce,
+                "a record without a topic".to_string(),
+                sluice_api::ConnectError::data("Topic cannot be null."),
+            ));
+        }
         let bytes = self.convert(&mut record, pre.as_ref()).await?;
         let Some(bytes) = bytes else {
             let original = pre.unwrap_or_else(|| record.clone());
@@ -596,7 +604,7 @@ impl SourceLoop {
         let original = pre.unwrap_or_else(|| record.clone());
         if let Some(creator) = &mut self.topic_creation {
             creator
-                .ensure(&record.topic)
+                .ensure(record.topic_name())
                 .await
                 .map_err(|e| TaskError::Task {
                     call: "topic creation",
@@ -613,7 +621,7 @@ impl SourceLoop {
             });
         }
         let mut base: BaseRecord<'_, [u8], [u8], usize> =
-            BaseRecord::with_opaque_to(&record.topic, opaque).headers(headers);
+            BaseRecord::with_opaque_to(record.topic_name(), opaque).headers(headers);
         if let Some(k) = bytes.key.as_deref() {
             base = base.key(k);
         }
@@ -654,7 +662,8 @@ impl SourceLoop {
                 }
             }
         }
-        self.status.add_topic(&self.id.connector, &record.topic);
+        self.status
+            .add_topic(&self.id.connector, record.topic_name());
         let submitted = self
             .submitted
             .submit(original.source_partition(), original.source_offset());

@@ -34,7 +34,7 @@ impl ErrantRecordReporter for Reporter {
         self.reports.lock().unwrap().push((
             format!(
                 "{}-{}-{}",
-                record.topic,
+                record.topic_name(),
                 record.kafka_partition.unwrap_or(-1),
                 record.kafka_offset().unwrap_or(-1)
             ),
@@ -154,7 +154,7 @@ pub fn position(topic: &str, partition: i32, offset: i64, courier: i64) -> SinkR
 pub fn delivered(records: &[SinkRecord]) -> HashMap<TopicPartition, i64> {
     let mut m = HashMap::new();
     for r in records {
-        let tp = TopicPartition::new(r.topic.clone(), r.kafka_partition.unwrap_or(0));
+        let tp = TopicPartition::new(r.topic_name(), r.kafka_partition.unwrap_or(0));
         let next = r.kafka_offset().unwrap_or(0) + 1;
         let e = m.entry(tp).or_insert(next);
         *e = (*e).max(next);

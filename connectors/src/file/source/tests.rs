@@ -78,7 +78,7 @@ async fn reads_lines_with_java_partition_offset_and_schema() {
     assert_eq!(texts(&records), vec!["one", "two", "three"]);
     assert_eq!(positions(&records), vec![4, 9, 15]);
     let r = &records[0];
-    assert_eq!(r.topic, "lines");
+    assert_eq!(r.topic_name(), "lines");
     assert_eq!(r.kafka_partition, None);
     assert!(r.key.is_null() && r.key_schema.is_none());
     let schema = r.value_schema.as_ref().expect("a value schema");

@@ -445,7 +445,7 @@ impl BindSettings {
         match pk_mode {
             PkMode::None => {}
             PkMode::Kafka => {
-                row.push(SqlValue::Text(record.topic.clone()));
+                row.push(SqlValue::Text(record.topic_name().to_string()));
                 row.push(record.kafka_partition.map_or(SqlValue::Null, SqlValue::I32));
                 row.push(record.kafka_offset().map_or(SqlValue::Null, SqlValue::I64));
             }

@@ -62,7 +62,7 @@ impl JdbcSinkTask {
 
 fn coordinates(r: &SinkRecord) -> (String, i32, i64) {
     (
-        r.topic.clone(),
+        r.topic_name().to_string(),
         r.kafka_partition.unwrap_or(-1),
         r.kafka_offset().unwrap_or(-1),
     )

@@ -22,7 +22,7 @@ pub fn validate_record(config: &JdbcSinkConfig, record: &SinkRecord) -> Result<(
 fn coordinates(record: &SinkRecord) -> String {
     format!(
         "(topic='{}',partition={},offset={},timestamp={})",
-        record.topic,
+        record.topic_name(),
         record
             .kafka_partition
             .map_or("null".to_string(), |p| p.to_string()),

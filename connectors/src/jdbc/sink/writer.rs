@@ -120,7 +120,7 @@ impl JdbcWriter {
     /// Validates a record, extracts its columns and binds its values: a [`WriteError::Record`]
     /// is about this record alone.
     pub fn prepare(&mut self, record: &SinkRecord) -> Result<Prepared, WriteError> {
-        let table = self.destination(&record.topic)?;
+        let table = self.destination(record.topic_name())?;
         validate_record(&self.config, record).map_err(WriteError::Record)?;
         let fields = self.fields_for(&table.table, record)?;
         let delete = record.value.is_null();

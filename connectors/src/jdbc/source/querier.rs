@@ -441,7 +441,7 @@ impl Querier {
     fn record(&self, row: DecodedRow, offset: Option<Offset>) -> SourceRecord {
         let schema = row.value.schema().clone();
         ConnectRecord {
-            topic: self.topic.clone(),
+            topic: Some(self.topic.clone()),
             kafka_partition: None,
             key_schema: None,
             key: Value::Null,

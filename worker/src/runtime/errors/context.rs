@@ -105,10 +105,10 @@ impl ProcessingContext {
             OriginalRecord::Source(r) => match r.source_partition() {
                 Some(p) => format!(
                     "topic {}, source partition {}",
-                    r.topic,
+                    r.topic_name(),
                     serde_json::Value::Object(p.clone())
                 ),
-                None => format!("topic {}", r.topic),
+                None => format!("topic {}", r.topic_name()),
             },
         }
     }

@@ -32,7 +32,7 @@ fn source_record_string(r: &SourceRecord) -> String {
         "SourceRecord{{sourcePartition={}, sourceOffset={}}} ConnectRecord{{topic='{}', kafkaPartition={}, key={}, value={}, timestamp={}}}",
         json(r.source_partition()),
         json(r.source_offset()),
-        r.topic,
+        r.topic.as_deref().unwrap_or("null"),
         r.kafka_partition.map_or("null".to_string(), |p| p.to_string()),
         java_to_string(&r.key),
         java_to_string(&r.value),

@@ -350,7 +350,7 @@ impl OriginalsIndex {
     /// Remembers the original of `record`.
     pub fn insert(&self, record: &SinkRecord, original: Arc<ConsumedRecord>) {
         let key = (
-            record.topic.clone(),
+            record.topic_name().to_string(),
             record.kafka_partition.unwrap_or(-1),
             record.kafka_offset().unwrap_or(original.offset),
         );
@@ -360,7 +360,7 @@ impl OriginalsIndex {
     /// The original of `record`, if it was handed to `put`.
     pub fn get(&self, record: &SinkRecord) -> Option<Arc<ConsumedRecord>> {
         let key = (
-            record.topic.clone(),
+            record.topic_name().to_string(),
             record.kafka_partition.unwrap_or(-1),
             record.kafka_offset()?,
         );
@@ -433,7 +433,7 @@ impl WorkerErrantRecordReporter {
             .to_kafka(&mut copy)
             .map_err(|(_, e)| e)?;
         Ok(ConsumedRecord {
-            topic: record.topic.clone(),
+            topic: record.topic_name().to_string(),
             partition: record.kafka_partition.unwrap_or(-1),
             offset: record.kafka_offset().unwrap_or(-1),
             key: bytes.key,
@@ -649,7 +649,7 @@ mod tests {
             return;
         };
         let record = SinkRecord {
-            topic: "routed".into(),
+            topic: Some("routed".into()),
             kafka_partition: Some(0),
             key_schema: None,
             key: sluice_api::Value::Null,
