@@ -152,8 +152,9 @@ pub trait SinkTask: Send {
     async fn open(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
         Ok(())
     }
-    /// Delivers records.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()>;
+    /// Delivers records (Java's `put(Collection<SinkRecord>)`: the task reads them and copies
+    /// what it keeps). After a retriable error the runtime delivers the same batch again.
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()>;
     /// Makes everything put so far durable.
     async fn flush(&mut self, _offsets: &HashMap<TopicPartition, i64>) -> ConnectResult<()> {
         Ok(())

@@ -171,7 +171,7 @@ async fn insert_mode_auto_creates_the_table_and_writes_every_record() {
             )
         })
         .collect();
-    task.put(records).await.expect("put");
+    task.put(&records).await.expect("put");
     assert_eq!(f.count("people").await, 2500);
     let cols = f
         .rows(
@@ -199,7 +199,7 @@ async fn a_missing_table_without_auto_create_fails_the_put() {
     let f = Fixture::new("sink_missing").await;
     let mut task = f.task(&[], None).await;
     let e = task
-        .put(vec![record("nope", 0, None, Some(person(1, "a", None)))])
+        .put(&[record("nope", 0, None, Some(person(1, "a", None)))])
         .await
         .unwrap_err();
     assert_eq!(
@@ -223,7 +223,7 @@ async fn upsert_with_record_key_and_tombstone_deletes() {
         ("table.name.format", "kafka_${topic}"),
     ];
     let mut task = f.task(&cfg, None).await;
-    task.put(vec![
+    task.put(&[
         record("p", 0, int_key(1), Some(person(1, "a", Some(1)))),
         record("p", 1, int_key(2), Some(person(2, "b", Some(2)))),
         // The same key twice in one batch: the last one wins.
@@ -245,7 +245,7 @@ async fn upsert_with_record_key_and_tombstone_deletes() {
         .collect();
     assert_eq!(got, vec![(1, "a2".into(), Some(3)), (3, "c2".into(), None)]);
     // A second put updates in place.
-    task.put(vec![record("p", 7, int_key(1), Some(person(1, "z", None)))])
+    task.put(&[record("p", 7, int_key(1), Some(person(1, "z", None)))])
         .await
         .expect("put");
     let rows = f.rows("SELECT name FROM kafka_p WHERE pk = 1").await;
@@ -276,7 +276,7 @@ async fn update_mode_with_record_value_keys() {
             None,
         )
         .await;
-    task.put(vec![
+    task.put(&[
         record("people", 0, None, Some(person(1, "a1", Some(10)))),
         record("people", 1, None, Some(person(3, "nobody", None))),
     ])
@@ -310,9 +310,9 @@ async fn kafka_mode_keys_on_the_coordinates() {
         record("events", 10, None, Some(person(1, "a", None))),
         record("events", 11, None, Some(person(1, "b", None))),
     ];
-    task.put(batch.clone()).await.expect("put");
+    task.put(&batch.clone()).await.expect("put");
     // Delivered again (as after a restart): upsert keeps one row per offset.
-    task.put(batch).await.expect("put");
+    task.put(&batch).await.expect("put");
     let rows = f
         .rows(
             "SELECT __connect_topic, __connect_partition, __connect_offset, name FROM events \
@@ -338,7 +338,7 @@ async fn auto_evolve_adds_a_new_optional_field() {
     let mut task = f
         .task(&[("auto.create", "true"), ("auto.evolve", "true")], None)
         .await;
-    task.put(vec![record("t", 0, None, Some(person(1, "a", None)))])
+    task.put(&[record("t", 0, None, Some(person(1, "a", None)))])
         .await
         .expect("put");
     let wider = SchemaBuilder::struct_()
@@ -355,7 +355,7 @@ async fn auto_evolve_adds_a_new_optional_field() {
     v.put("id", Value::Int32(2)).unwrap();
     v.put("name", Value::from("b")).unwrap();
     v.put("email", Value::from("b@x")).unwrap();
-    task.put(vec![record(
+    task.put(&[record(
         "t",
         1,
         None,
@@ -371,11 +371,11 @@ async fn auto_evolve_adds_a_new_optional_field() {
     let g = Fixture::new("sink_noevolve").await;
     let mut strict = g.task(&[("auto.create", "true")], None).await;
     strict
-        .put(vec![record("t", 0, None, Some(person(1, "a", None)))])
+        .put(&[record("t", 0, None, Some(person(1, "a", None)))])
         .await
         .expect("put");
     let e = strict
-        .put(vec![record("t", 1, None, Some((wider, Value::Struct(v))))])
+        .put(&[record("t", 1, None, Some((wider, Value::Struct(v))))])
         .await
         .unwrap_err();
     assert!(
@@ -399,9 +399,9 @@ async fn a_constraint_violation_rolls_the_batch_back_or_goes_to_the_reporter() {
     };
     // No reporter: the task fails with the error chain and nothing is written.
     let mut task = f.task(&[("max.retries", "1")], None).await;
-    let first = task.put(batch()).await.unwrap_err();
+    let first = task.put(&batch()).await.unwrap_err();
     assert!(first.is_retriable(), "{first}");
-    let e = task.put(batch()).await.unwrap_err();
+    let e = task.put(&batch()).await.unwrap_err();
     assert!(!e.is_retriable());
     let msg = e.to_string();
     assert!(msg.starts_with("Exception chain:\n"), "{msg}");
@@ -413,7 +413,7 @@ async fn a_constraint_violation_rolls_the_batch_back_or_goes_to_the_reporter() {
     let mut task = f
         .task(&[("max.retries", "0")], Some(reporter.clone()))
         .await;
-    task.put(batch()).await.expect("put");
+    task.put(&batch()).await.expect("put");
     let reported = reporter.reported.lock().unwrap().clone();
     assert_eq!(reported.len(), 1, "{reported:?}");
     assert_eq!(reported[0].0, 2);
@@ -426,7 +426,7 @@ async fn schemaless_records_fail_or_go_to_the_reporter() {
     let mut schemaless = sink_record("t", 0, 5);
     schemaless.value = Value::string_map([("id", Value::Int64(1))]);
     let mut task = f.task(&[("auto.create", "true")], None).await;
-    let e = task.put(vec![schemaless.clone()]).await.unwrap_err();
+    let e = task.put(&[schemaless.clone()]).await.unwrap_err();
     assert_eq!(
         e.to_string(),
         "Sink connector 'jdbc-sink-test' is configured with 'delete.enabled=false' and \
@@ -438,12 +438,9 @@ async fn schemaless_records_fail_or_go_to_the_reporter() {
     let mut task = f
         .task(&[("auto.create", "true")], Some(reporter.clone()))
         .await;
-    task.put(vec![
-        schemaless,
-        record("t", 6, None, Some(person(1, "a", None))),
-    ])
-    .await
-    .expect("put");
+    task.put(&[schemaless, record("t", 6, None, Some(person(1, "a", None)))])
+        .await
+        .expect("put");
     assert_eq!(reporter.reported.lock().unwrap().len(), 1);
     assert_eq!(f.count("t").await, 1);
 }
@@ -454,7 +451,7 @@ async fn a_killed_connection_is_retried() {
     let mut task = f
         .task(&[("auto.create", "true"), ("max.retries", "3")], None)
         .await;
-    task.put(vec![record("t", 0, None, Some(person(1, "a", None)))])
+    task.put(&[record("t", 0, None, Some(person(1, "a", None)))])
         .await
         .expect("put");
     let killed = f
@@ -471,7 +468,7 @@ async fn a_killed_connection_is_retried() {
     let batch = vec![record("t", 1, None, Some(person(2, "b", None)))];
     let mut retriable = 0;
     loop {
-        match task.put(batch.clone()).await {
+        match task.put(&batch.clone()).await {
             Ok(()) => break,
             Err(e) => {
                 assert!(e.is_retriable(), "{e}");
@@ -493,12 +490,12 @@ async fn a_transient_database_error_is_retried_with_the_same_batch() {
         record("t", 0, None, Some(person(1, "a", Some(5)))),
         record("t", 1, None, Some(person(2, "b", Some(50)))),
     ];
-    let e = task.put(batch.clone()).await.unwrap_err();
+    let e = task.put(&batch.clone()).await.unwrap_err();
     assert!(e.is_retriable(), "{e}");
     assert!(e.to_string().contains("SQLSTATE 23514"), "{e}");
     assert_eq!(f.count("t").await, 0);
     f.rows("ALTER TABLE t DROP CONSTRAINT young").await;
-    task.put(batch).await.expect("retry");
+    task.put(&batch).await.expect("retry");
     assert_eq!(f.count("t").await, 2);
 }
 
@@ -585,14 +582,9 @@ async fn every_connect_type_is_written_and_read_back() {
             None,
         )
         .await;
-    task.put(vec![record(
-        "all",
-        0,
-        None,
-        Some((schema, Value::Struct(v))),
-    )])
-    .await
-    .expect("put");
+    task.put(&[record("all", 0, None, Some((schema, Value::Struct(v))))])
+        .await
+        .expect("put");
     let r = &f
         .rows(
             "SELECT i8, i16, i32, i64, f32, f64, b, s, by, dec::text, d::text, t::text, ts::text, \
@@ -660,7 +652,7 @@ async fn db_timezone_writes_wall_clock_time_of_that_zone() {
                 None,
             )
             .await;
-        task.put(vec![record(
+        task.put(&[record(
             "x",
             0,
             None,
@@ -704,7 +696,7 @@ async fn uuid_and_jsonb_columns_take_strings() {
             None,
         )
         .await;
-    task.put(vec![record("c", 0, None, Some((schema, Value::Struct(v))))])
+    task.put(&[record("c", 0, None, Some((schema, Value::Struct(v))))])
         .await
         .expect("put");
     let r = &f
@@ -727,23 +719,13 @@ async fn quote_never_folds_names_to_lower_case() {
             None,
         )
         .await;
-    task.put(vec![record(
-        "TestTopic",
-        0,
-        None,
-        Some(person(1, "a", None)),
-    )])
-    .await
-    .expect("put");
+    task.put(&[record("TestTopic", 0, None, Some(person(1, "a", None)))])
+        .await
+        .expect("put");
     assert_eq!(f.count("testtopic").await, 1);
     let mut quoted = f.task(&[("auto.create", "true")], None).await;
     quoted
-        .put(vec![record(
-            "TestTopic",
-            0,
-            None,
-            Some(person(1, "a", None)),
-        )])
+        .put(&[record("TestTopic", 0, None, Some(person(1, "a", None)))])
         .await
         .expect("put");
     assert_eq!(f.count("TestTopic").await, 1);

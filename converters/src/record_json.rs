@@ -13,7 +13,6 @@
 //! A null topic stays null (Java's records may have a null topic).
 
 use base64::Engine as _;
-use indexmap::IndexMap;
 use sluice_api::values::java_fmt;
 use sluice_api::values::java_num::parse_java_decimal;
 use sluice_api::{
@@ -493,7 +492,7 @@ pub fn record_to_json(
         return Ok(JsonNode::Null);
     };
     let int = |v: i64| JsonNode::Number(JsonNumber::Int(v));
-    let mut obj = IndexMap::new();
+    let mut obj = crate::json::node::JsonObject::default();
     obj.insert(
         "topic".to_string(),
         r.topic.clone().map_or(JsonNode::Null, JsonNode::String),
@@ -529,7 +528,7 @@ pub fn record_to_json(
     let mut headers = Vec::with_capacity(r.headers.len());
     for (i, h) in r.headers.iter().enumerate() {
         let at = format!("headers[{i}]");
-        let mut ho = IndexMap::new();
+        let mut ho = crate::json::node::JsonObject::default();
         ho.insert("key".to_string(), JsonNode::String(h.key.clone()));
         ho.insert("schema".to_string(), schema_json(codec, h.schema(), &at)?);
         ho.insert(
@@ -566,7 +565,7 @@ fn value_json(
 }
 
 fn tagged(tag: &str, node: JsonNode) -> JsonNode {
-    let mut m = IndexMap::with_capacity(1);
+    let mut m = crate::json::node::object_with_capacity(1);
     m.insert(tag.to_string(), node);
     JsonNode::Object(m)
 }
@@ -625,7 +624,7 @@ fn write_schemaless(
                     .and_then(|(k, _)| k.as_str())
                     .is_some_and(|k| TAGS.contains(&k));
             if string_keys && !looks_tagged {
-                let mut m = IndexMap::with_capacity(entries.len());
+                let mut m = crate::json::node::object_with_capacity(entries.len());
                 for (k, v) in entries {
                     let k = k.as_str().unwrap_or_default();
                     m.insert(
@@ -650,7 +649,7 @@ fn write_schemaless(
 }
 
 fn struct_json(codec: &mut JsonCodec, s: &Struct, at: &str) -> Result<JsonNode, RecordJsonError> {
-    let mut m = IndexMap::with_capacity(2);
+    let mut m = crate::json::node::object_with_capacity(2);
     m.insert(
         "schema".to_string(),
         schema_json(codec, Some(s.schema()), at)?,
@@ -681,7 +680,7 @@ pub fn write_schema_and_value(
     codec: &mut JsonCodec,
     sv: &SchemaAndValue,
 ) -> Result<Vec<u8>, RecordJsonError> {
-    let mut m = IndexMap::with_capacity(2);
+    let mut m = crate::json::node::object_with_capacity(2);
     m.insert(
         "schema".to_string(),
         schema_json(codec, sv.schema.as_ref(), "schema")?,

@@ -81,7 +81,7 @@ impl SinkTask for RecordingTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         self.puts += 1;
         if !records.is_empty() && self.puts.is_multiple_of(5) {
             return Err(ConnectError::retriable("try this batch again"));
@@ -90,7 +90,7 @@ impl SinkTask for RecordingTask {
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
         with_journal(&self.connector, |j| {
-            for r in &records {
+            for r in records {
                 let tp = TopicPartition::new(r.topic_name(), r.kafka_partition.unwrap_or(-1));
                 let offset = r.kafka_offset().unwrap_or(-1);
                 if !self.open.contains(&tp) {

@@ -176,7 +176,7 @@ impl Running {
         }
     }
 
-    async fn put_one(&mut self, record: SinkRecord) -> ConnectResult<()> {
+    async fn put_one(&mut self, record: &SinkRecord) -> ConnectResult<()> {
         let partition = record.kafka_partition.unwrap_or(0);
         let tp = TopicPartition::new(record.topic_name().to_string(), partition);
         let offset = record.kafka_offset();
@@ -195,10 +195,10 @@ impl Running {
         {
             // As Confluent's task: a trace line, the offset counts as processed, and the record
             // goes to the errant record reporter (when there is one) as a ConnectException.
-            tracing::trace!("Ignoring {} with null value.", record_string(&record));
+            tracing::trace!("Ignoring {} with null value.", record_string(record));
             self.done_now(&tp, offset);
             self.report(
-                &record,
+                record,
                 ConnectError::connect("Cannot write null valued record."),
             )
             .await?;
@@ -214,9 +214,9 @@ impl Running {
         })?;
         self.ensure_resource(&resource).await?;
         if !self.cfg.ignore_schema(record.topic_name()) && self.cfg.topic_to_resource.is_empty() {
-            self.ensure_mapping(&resource, &record).await?;
+            self.ensure_mapping(&resource, record).await?;
         }
-        match convert(&self.cfg, &record, &resource) {
+        match convert(&self.cfg, record, &resource) {
             Ok(Converted::Action(action)) => {
                 let tracked = offset.and_then(|o| {
                     lock(&self.shared.tracker)
@@ -228,7 +228,7 @@ impl Running {
                     tp,
                     offset: tracked,
                     kafka_offset: offset,
-                    record: self.reporter.as_ref().map(|_| Box::new(record)),
+                    record: self.reporter.as_ref().map(|_| Box::new(record.clone())),
                 })
             }
             Ok(Converted::IgnoredNull) | Ok(Converted::NothingToDelete) => {
@@ -236,14 +236,14 @@ impl Running {
                 Ok(())
             }
             Err(e @ ConnectError::Data(_)) => {
-                self.report(&record, e.clone()).await?;
+                self.report(record, e.clone()).await?;
                 if self.cfg.drop_invalid_message {
-                    tracing::error!(record = %record_string(&record), error = %e,
+                    tracing::error!(record = %record_string(record), error = %e,
                         "Can't convert record; dropping it (drop.invalid.message=true).");
                     self.done_now(&tp, offset);
                     Ok(())
                 } else {
-                    tracing::error!(record = %record_string(&record), error = %e,
+                    tracing::error!(record = %record_string(record), error = %e,
                         "Can't convert record. To drop such records, set drop.invalid.message=true.");
                     Err(e)
                 }
@@ -319,7 +319,7 @@ impl SinkTask for ElasticsearchSinkTask {
 
     /// Writes records; an empty batch (the runtime sends one on every idle poll) only reports
     /// a failure of earlier bulk requests and resumes partitions paused by back-pressure.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         let running = self.running()?;
         running.check_error()?;
         if records.is_empty() {

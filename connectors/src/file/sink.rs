@@ -121,11 +121,11 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         let Some(out) = self.out.as_mut() else {
             return Err(FileStreamError::NotStarted("FileStreamSinkTask").into());
         };
-        for record in &records {
+        for record in records {
             self.line.clear();
             // Writing to a String cannot fail.
             let _ = write_java(&mut self.line, &record.value);
@@ -202,7 +202,7 @@ mod tests {
         std::fs::write(&path, "existing\n").expect("seed");
         let mut task = FileStreamSinkTask::default();
         task.start(ctx(&path)).await.expect("start");
-        task.put(vec![
+        task.put(&[
             record(0, Value::from("line one")),
             record(1, Value::Null),
             record(2, Value::Int32(7)),
@@ -224,7 +224,7 @@ mod tests {
             written, "existing\nline one\nnull\n7\n2.5\n[true, 1.0E7]\n{a=x, b=1}\n",
             "appends, one Java toString line per record"
         );
-        task.put(vec![record(6, Value::from("after"))])
+        task.put(&[record(6, Value::from("after"))])
             .await
             .expect("put");
         task.stop().await.expect("stop flushes");
@@ -248,7 +248,7 @@ mod tests {
     #[tokio::test]
     async fn put_before_start_is_an_error_not_a_panic() {
         let mut task = FileStreamSinkTask::default();
-        assert!(task.put(vec![record(0, Value::from("x"))]).await.is_err());
+        assert!(task.put(&[record(0, Value::from("x"))]).await.is_err());
     }
 
     #[test]

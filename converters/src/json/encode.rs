@@ -1,7 +1,6 @@
 //! Connect value → JSON payload (`JsonConverter.convertToJson`).
 
 use base64::Engine as _;
-use indexmap::IndexMap;
 use sluice_api::logical::{self, Logical};
 use sluice_api::values::java_fmt;
 use sluice_api::{ConnectError, ConnectResult, Schema, Type, Value};
@@ -90,7 +89,7 @@ impl JsonCodec {
                 if !std::ptr::eq(s.schema().as_ref(), schema) && s.schema().as_ref() != schema {
                     return Err(ConnectError::data("Mismatching schema."));
                 }
-                let mut obj = IndexMap::with_capacity(schema.fields.len());
+                let mut obj = crate::json::node::object_with_capacity(schema.fields.len());
                 for field in &schema.fields {
                     let raw = s.get_index(field.index);
                     let node = self.convert_to_json(Some(&field.schema), raw)?;
@@ -115,7 +114,7 @@ impl JsonCodec {
             Some(_) => key_schema.is_some_and(|k| k.schema_type == Type::String),
         };
         if object_mode {
-            let mut obj = IndexMap::with_capacity(entries.len());
+            let mut obj = crate::json::node::object_with_capacity(entries.len());
             for (k, v) in entries {
                 let key = self.convert_to_json(key_schema, k)?;
                 let value = self.convert_to_json(value_schema, v)?;

@@ -9,6 +9,7 @@ pub mod codec;
 pub mod config;
 mod decode;
 mod encode;
+mod envelope;
 pub mod node;
 pub mod parse;
 pub mod schema;
@@ -43,6 +44,9 @@ pub struct JsonConverter {
     /// The last top-level schema written and its serialized JSON: most tasks write one schema
     /// over and over, and this skips even the cache lookup for it.
     last_schema: Option<(SchemaRef, Arc<Vec<u8>>)>,
+    /// The bytes of the last envelope `schema` read and the schema they gave: consumers read
+    /// one schema over and over, and this skips parsing and hashing it for every record.
+    last_read: Option<(Vec<u8>, Option<SchemaRef>)>,
 }
 
 impl Default for JsonConverter {
@@ -62,6 +66,7 @@ impl JsonConverter {
         JsonConverter {
             codec: JsonCodec::new(config),
             last_schema: None,
+            last_read: None,
         }
     }
 
@@ -131,6 +136,11 @@ impl JsonConverter {
         let Some(bytes) = bytes else {
             return Ok(SchemaAndValue::NULL);
         };
+        if self.codec.config.schemas_enable {
+            if let Some(read) = self.deserialize_envelope(bytes)? {
+                return Ok(read);
+            }
+        }
         let node =
             parse::parse(bytes).map_err(|e| ConnectError::data(format!("{READ_ERROR}{e}")))?;
         if !self.codec.config.schemas_enable {
@@ -151,6 +161,36 @@ impl JsonConverter {
             .codec
             .convert_to_connect(schema.as_ref(), Some(payload))?;
         Ok(SchemaAndValue::new(schema, value))
+    }
+}
+
+impl JsonConverter {
+    /// The fast path of [`JsonConverter::deserialize`] for a plain envelope whose schema bytes
+    /// repeat: `None` when the general path must read the bytes (and report any error).
+    fn deserialize_envelope(&mut self, bytes: &[u8]) -> ConnectResult<Option<SchemaAndValue>> {
+        let known = self.last_read.as_ref().map(|(b, _)| b.as_slice());
+        let Some(envelope) = envelope::split(bytes, known) else {
+            return Ok(None);
+        };
+        // Both spans parse before any conversion, so errors come out as the general path's.
+        let Ok(Some(payload)) = parse::parse(envelope.payload) else {
+            return Ok(None);
+        };
+        let schema = match &self.last_read {
+            Some((last, schema)) if last.as_slice() == envelope.schema => schema.clone(),
+            _ => {
+                let Ok(Some(node)) = parse::parse(envelope.schema) else {
+                    return Ok(None);
+                };
+                let schema = self.codec.as_connect_schema(&node)?;
+                self.last_read = Some((envelope.schema.to_vec(), schema.clone()));
+                schema
+            }
+        };
+        let value = self
+            .codec
+            .convert_to_connect(schema.as_ref(), Some(&payload))?;
+        Ok(Some(SchemaAndValue::new(schema, value)))
     }
 }
 

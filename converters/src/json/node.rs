@@ -25,6 +25,15 @@ pub enum JsonNumber {
     Double(f64),
 }
 
+/// The members of a JSON object, in order (hashed with foldhash: object members are looked up
+/// for every field of every record).
+pub type JsonObject = IndexMap<String, JsonNode, foldhash::fast::RandomState>;
+
+/// An empty [`JsonObject`] with room for `n` members.
+pub fn object_with_capacity(n: usize) -> JsonObject {
+    JsonObject::with_capacity_and_hasher(n, Default::default())
+}
+
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum JsonNode {
@@ -40,7 +49,7 @@ pub enum JsonNode {
     /// An array.
     Array(Vec<JsonNode>),
     /// An object; members keep their order, a repeated member replaces the earlier value.
-    Object(IndexMap<String, JsonNode>),
+    Object(JsonObject),
 }
 
 impl JsonNode {

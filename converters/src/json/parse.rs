@@ -14,7 +14,6 @@
 //! would change number handling for the whole workspace), hence this small reader. Nesting is
 //! limited to 1000 levels and numbers to 1000 characters, Jackson's default read constraints.
 
-use indexmap::IndexMap;
 use num_bigint::BigInt;
 
 use super::node::{JsonNode, JsonNumber};
@@ -141,7 +140,7 @@ impl Reader<'_> {
 
     fn object(&mut self, depth: usize) -> Result<JsonNode, JsonParseError> {
         self.pos += 1;
-        let mut members = IndexMap::new();
+        let mut members = crate::json::node::JsonObject::default();
         self.skip_ws()?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -414,7 +413,7 @@ mod tests {
         assert_eq!(p(" \n\t").unwrap(), None);
         assert_eq!(
             p("{} trailing").unwrap(),
-            Some(JsonNode::Object(IndexMap::new()))
+            Some(JsonNode::Object(crate::json::node::JsonObject::default()))
         );
         assert!(p("{").is_err());
         assert!(p("[1,]").is_err());

@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use sluice_api::{ConnectError, ConnectResult, SchemaBuilder, SchemaRef, Type, Value};
 
 use super::codec::JsonCodec;
@@ -49,7 +48,7 @@ impl JsonCodec {
         if let Some(cached) = self.cached_json_schema(schema) {
             return Ok(cached);
         }
-        let mut obj = IndexMap::new();
+        let mut obj = crate::json::node::JsonObject::default();
         obj.insert(
             "type".to_string(),
             JsonNode::String(type_name(schema.schema_type).to_string()),

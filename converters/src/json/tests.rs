@@ -544,3 +544,40 @@ fn struct_defaults_are_rejected_as_in_java() {
     let err = c.codec().as_connect_schema(&json).unwrap_err();
     assert!(err.to_string().starts_with("Invalid default value"));
 }
+
+#[test]
+fn repeated_envelope_schemas_are_read_once_and_other_forms_still_read() {
+    let mut c = JsonConverter::new();
+    let first = br#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"x"}],"optional":false},"payload":{"x":1}}"#;
+    let second = br#"{"payload":{"x":2}, "schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"x"}],"optional":false}}"#;
+    let a = c.deserialize(Some(first)).unwrap();
+    let b = c.deserialize(Some(first)).unwrap();
+    assert!(Arc::ptr_eq(
+        a.schema.as_ref().unwrap(),
+        b.schema.as_ref().unwrap()
+    ));
+    let other = c.deserialize(Some(second)).unwrap();
+    assert_eq!(other.schema, a.schema);
+    assert_eq!(
+        other.value.as_struct().unwrap().get("x").unwrap(),
+        &Value::Int32(2)
+    );
+    // A new schema after a cached one is read, not confused with it.
+    let int64 = c
+        .deserialize(Some(br#"{"schema":{"type":"int64"},"payload":5}"#))
+        .unwrap();
+    assert_eq!(int64.value, Value::Int64(5));
+    // Errors are the general reader's, whether or not the schema bytes were seen before.
+    for bad in [
+        &br#"{"schema":{"type":"int64"},"payload":[}"#[..],
+        br#"{"schema":{"type":"nope"},"payload":1}"#,
+        br#"{"schema":{"type":"int64"},"payload":1,"more":1}"#,
+    ] {
+        let fast = c.deserialize(Some(bad)).unwrap_err().to_string();
+        let general = JsonConverter::new()
+            .deserialize(Some(bad))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(fast, general);
+    }
+}

@@ -115,11 +115,10 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use indexmap::IndexMap;
 
     #[test]
     fn writes_like_jackson() {
-        let mut m = IndexMap::new();
+        let mut m = crate::json::node::JsonObject::default();
         m.insert("b".to_string(), JsonNode::Number(JsonNumber::Float(12.34)));
         m.insert("a".to_string(), JsonNode::Number(JsonNumber::Double(1e10)));
         m.insert(

@@ -57,7 +57,7 @@ impl SinkTask for RecordingSinkTask {
         self.name = context.config().get("name").cloned().unwrap_or_default();
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         let mut s = seen()
             .lock()
             .map_err(|e| sluice_api::ConnectError::connect(e.to_string()))?;

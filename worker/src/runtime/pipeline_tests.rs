@@ -112,7 +112,7 @@ impl SinkTask for CollectingSinkTask {
     async fn start(&mut self, _context: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let value = match &r.value {
                 Value::String(s) => s.clone(),

@@ -792,12 +792,7 @@ impl SinkLoop {
 
     /// `put`, also with an empty batch. A retriable error keeps the batch for another try.
     async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), TaskError> {
-        let copy = if records.is_empty() {
-            Vec::new()
-        } else {
-            records.clone()
-        };
-        match self.task.put(records).await {
+        match self.task.put(&records).await {
             Ok(()) => {
                 if !self.pending_offsets.is_empty() {
                     for (tp, next) in std::mem::take(&mut self.pending_offsets) {
@@ -808,12 +803,12 @@ impl SinkLoop {
             }
             Err(e) if e.is_retriable() => {
                 warn!(error = %e, "Retriable error from SinkTask.put; the batch will be delivered again.");
-                self.retry = Some(copy);
+                self.retry = Some(records);
                 Ok(())
             }
             Err(e) => Err(TaskError::stage(
                 Stage::TaskPut,
-                format!("{} records", copy.len()),
+                format!("{} records", records.len()),
                 e,
             )),
         }

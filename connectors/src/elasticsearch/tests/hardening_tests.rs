@@ -36,7 +36,7 @@ fn client(url: &str, extra: &[(&str, &str)]) -> EsClient {
 async fn empty_put_error(task: &mut crate::elasticsearch::ElasticsearchSinkTask) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Err(e) = task.put(Vec::new()).await {
+        if let Err(e) = task.put(&Vec::new()).await {
             return e.to_string();
         }
         assert!(
@@ -168,7 +168,7 @@ async fn non_retriable_bulk_statuses_fail_at_once_and_others_are_retried() {
         es.fail_next_bulks(status, 100);
         let config = keyless(es.url(), &[("max.retries", "3")]);
         let mut h = start(config, &[("position", 0)], None).await.unwrap();
-        h.task.put(positions(2)).await.unwrap();
+        h.task.put(&positions(2)).await.unwrap();
         let err = empty_put_error(&mut h.task).await;
         assert!(
             err.starts_with(&format!(
@@ -199,7 +199,7 @@ async fn stop_aborts_bulk_requests_waiting_to_be_retried() {
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
     es.fail_next_bulks(500, u64::MAX);
     es.set_delay(Duration::from_millis(20));
-    h.task.put(positions(3)).await.unwrap();
+    h.task.put(&positions(3)).await.unwrap();
     h.task.stop().await.unwrap();
     let after_stop = es.stats().bulk_requests;
     assert!(
@@ -222,14 +222,11 @@ async fn stop_cuts_off_a_slow_bulk_request_so_it_never_lands() {
         &[("read.timeout.ms", "60000"), ("flush.timeout.ms", "1000")],
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
-    h.task.put(positions(1)).await.unwrap(); // creates the index
+    h.task.put(&positions(1)).await.unwrap(); // creates the index
     h.task.flush(&HashMap::new()).await.unwrap();
     assert_eq!(es.count("position"), 1);
     es.set_delay(Duration::from_millis(2000));
-    h.task
-        .put(vec![position("position", 0, 1, 1)])
-        .await
-        .unwrap();
+    h.task.put(&[position("position", 0, 1, 1)]).await.unwrap();
     let started = Instant::now();
     h.task.stop().await.unwrap();
     assert!(started.elapsed() < Duration::from_millis(1900));
@@ -256,7 +253,7 @@ async fn a_failed_item_surfaces_in_empty_put_and_in_pre_commit() {
         let config = keyless(es.url(), &[("flush.synchronously", sync)]);
         let mut h = start(config, &[("position", 0)], None).await.unwrap();
         let records = positions(6);
-        h.task.put(records.clone()).await.unwrap();
+        h.task.put(&records.clone()).await.unwrap();
         assert_eq!(
             empty_put_error(&mut h.task).await,
             INDEXING_FAILED,
@@ -300,7 +297,7 @@ async fn bulk_size_bytes_splits_batches_where_java_splits() {
         ],
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.count("position"), 10);
     // 4 + 4 + the 2 left over, sent by the flush.
@@ -372,20 +369,20 @@ async fn a_late_answer_from_before_a_revoke_does_not_commit_the_new_ownership() 
     let es = EsTestServer::start().await.unwrap();
     let config = keyless(es.url(), &[("read.timeout.ms", "60000")]);
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
-    h.task.put(positions(1)).await.unwrap(); // creates the index
+    h.task.put(&positions(1)).await.unwrap(); // creates the index
     h.task.flush(&HashMap::new()).await.unwrap();
     let tp = TopicPartition::new("position", 0);
     // First ownership: offsets 1..3 sent, answered after 600 ms.
     es.set_delay(Duration::from_millis(600));
     let first: Vec<_> = (1..3).map(|o| position("position", 0, o, o)).collect();
-    h.task.put(first).await.unwrap();
+    h.task.put(&first).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // Revoked and assigned back; the same offsets come again, and the new ownership's
     // request is answered only after 10 s.
     h.task.close(std::slice::from_ref(&tp)).await.unwrap();
     es.set_delay(Duration::from_secs(10));
     let again: Vec<_> = (1..3).map(|o| position("position", 0, o, o)).collect();
-    h.task.put(again.clone()).await.unwrap();
+    h.task.put(&again.clone()).await.unwrap();
     h.task.pre_commit(&delivered(&again)).await.unwrap(); // sends the batch
                                                           // The first ownership's answer arrives now; it must not release the new records.
     tokio::time::sleep(Duration::from_millis(900)).await;

@@ -51,7 +51,7 @@ async fn tutorial_config_indexes_every_record_into_index_named_after_the_topic()
     let records = positions(2, 500);
     let delivered = delivered(&records);
     for chunk in records.chunks(100) {
-        h.task.put(chunk.to_vec()).await.unwrap();
+        h.task.put(chunk).await.unwrap();
     }
     let expected: HashMap<_, _> = [(tp("position", 0), 500), (tp("position", 1), 500)].into();
     assert_eq!(
@@ -91,7 +91,7 @@ async fn elasticsearch_7_gets_plain_json() {
         .await
         .unwrap();
     let records = positions(1, 10);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.count("position"), 10);
     let bulk = es
@@ -127,7 +127,7 @@ async fn keyed_upserts_merge_and_tombstones_delete() {
     c.key = Value::from("courier-2");
     c.value = Value::string_map([("latitude", Value::Float64(3.0))]);
     let records = vec![a, b, c];
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     let doc = es.get("position", "courier-1").unwrap();
     assert_eq!(doc.source, json!({"latitude": 2.0, "name": "Ann"}));
@@ -135,7 +135,7 @@ async fn keyed_upserts_merge_and_tombstones_delete() {
 
     let mut tomb = sink_record("position", 0, 3);
     tomb.key = Value::from("courier-2");
-    h.task.put(vec![tomb.clone()]).await.unwrap();
+    h.task.put(&[tomb.clone()]).await.unwrap();
     h.task.flush(&delivered(&[tomb])).await.unwrap();
     assert!(es.get("position", "courier-2").is_none());
     assert_eq!(es.count("position"), 1);
@@ -154,7 +154,7 @@ async fn keyed_inserts_are_versioned_by_offset_and_redelivery_is_harmless() {
     let mut h = start(config.clone(), &[("position", 0)], None)
         .await
         .unwrap();
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.count("position"), 4);
     assert_eq!(es.get("position", "courier-3").unwrap().version, 19);
@@ -162,7 +162,7 @@ async fn keyed_inserts_are_versioned_by_offset_and_redelivery_is_harmless() {
 
     // A restarted task gets the same records again: version conflicts, ignored.
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.stats().version_conflicts, 20);
     let expected: HashMap<_, _> = [(tp("position", 0), 20)].into();
@@ -199,7 +199,7 @@ async fn schema_aware_records_create_the_mapping_first() {
     let mut r = sink_record("people", 0, 0);
     r.value_schema = Some(schema);
     r.value = Value::Struct(st);
-    h.task.put(vec![r.clone()]).await.unwrap();
+    h.task.put(&[r.clone()]).await.unwrap();
     h.task.flush(&delivered(&[r])).await.unwrap();
     assert_eq!(
         es.mapping("people").unwrap()["properties"],
@@ -233,7 +233,7 @@ async fn schemaless_record_without_schema_ignore_fails_on_mapping() {
     .unwrap();
     let err = h
         .task
-        .put(vec![position("position", 0, 0, 1)])
+        .put(&[position("position", 0, 0, 1)])
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "Cannot infer mapping without schema.");
@@ -260,7 +260,7 @@ async fn storms_of_429_and_500s_are_retried_with_nothing_lost_or_duplicated() {
     let records = positions(2, 1000);
     let delivered = delivered(&records);
     for chunk in records.chunks(250) {
-        h.task.put(chunk.to_vec()).await.unwrap();
+        h.task.put(chunk).await.unwrap();
     }
     let expected: HashMap<_, _> = [(tp("position", 0), 1000), (tp("position", 1), 1000)].into();
     assert_eq!(
@@ -292,7 +292,7 @@ async fn exhausted_retries_fail_the_task_and_commit_nothing() {
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
     let records = positions(1, 5);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     let err = h.task.flush(&delivered(&records)).await.unwrap_err();
     assert!(
         err.to_string()
@@ -312,7 +312,7 @@ async fn exhausted_retries_fail_the_task_and_commit_nothing() {
         "{err}"
     );
     assert!(
-        h.task.put(positions(1, 1)).await.is_err(),
+        h.task.put(&positions(1, 1)).await.is_err(),
         "the task stays failed"
     );
 }
@@ -327,7 +327,7 @@ async fn rejected_items_are_sent_again() {
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
     let records = positions(1, 10);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.count("position"), 10);
 }
@@ -357,7 +357,7 @@ async fn malformed_run(
     let mut h = start(config, &[("position", 0)], tolerate).await.unwrap();
     let mut records = positions(1, 10);
     records[5].value = Value::string_map([("latitude", Value::from("north"))]);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     let result = h.task.flush(&delivered(&records)).await;
     (es, h, result)
 }
@@ -425,7 +425,7 @@ async fn null_values_ignored_are_reported_and_invalid_records_dropped() {
     no_key.key = Value::Null;
     let ok = position("position", 0, 2, 2);
     let records = vec![tomb, no_key, ok];
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     let expected: HashMap<_, _> = [(tp("position", 0), 3)].into();
     assert_eq!(
         commit_until(&mut h.task, &expected, &expected).await,
@@ -474,7 +474,7 @@ async fn in_flight_requests_are_bounded_and_back_pressure_waits() {
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
     let records = positions(1, 120);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert_eq!(es.count("position"), 120);
     let max = es.stats().max_concurrent_bulks;
@@ -500,7 +500,7 @@ async fn a_full_buffer_fails_put_after_flush_timeout() {
     // The delay applies to index creation too: create it first.
     es.create_index("position", &json!({})).unwrap();
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
-    let err = h.task.put(positions(1, 20)).await.unwrap_err();
+    let err = h.task.put(&positions(1, 20)).await.unwrap_err();
     assert_eq!(err.to_string(), BUFFER_FULL);
 }
 
@@ -513,7 +513,7 @@ async fn topic_mutating_transforms_are_refused_unless_flushing_synchronously() {
         .unwrap();
     let err = h
         .task
-        .put(vec![position("renamed", 0, 0, 1)])
+        .put(&[position("renamed", 0, 0, 1)])
         .await
         .unwrap_err();
     assert_eq!(
@@ -526,7 +526,7 @@ async fn topic_mutating_transforms_are_refused_unless_flushing_synchronously() {
         .await
         .unwrap();
     let r = position("renamed", 0, 0, 1);
-    h.task.put(vec![r]).await.unwrap();
+    h.task.put(&[r]).await.unwrap();
     let delivered: HashMap<_, _> = [(tp("position", 0), 1)].into();
     assert_eq!(h.task.pre_commit(&delivered).await.unwrap(), delivered);
     assert_eq!(es.count("renamed"), 1);
@@ -545,7 +545,7 @@ async fn data_streams_are_created_and_get_timestamps() {
     );
     let mut h = start(config, &[("position", 0)], None).await.unwrap();
     let records = positions(1, 3);
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     assert!(es.is_data_stream("logs-fleet-position"));
     let doc = es.get("logs-fleet-position", "courier-2").unwrap();
@@ -562,7 +562,7 @@ async fn against_real_elasticsearch_when_configured() {
     config.insert("topics".into(), topic.clone());
     let mut h = start(config, &[(&topic, 0)], None).await.unwrap();
     let records: Vec<_> = (0..100).map(|o| position(&topic, 0, o, o % 5)).collect();
-    h.task.put(records.clone()).await.unwrap();
+    h.task.put(&records.clone()).await.unwrap();
     h.task.flush(&delivered(&records)).await.unwrap();
     let expected: HashMap<_, _> = [(tp(&topic, 0), 100)].into();
     assert_eq!(

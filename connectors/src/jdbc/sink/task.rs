@@ -84,7 +84,7 @@ impl Running {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         if let Some(at) = self.retry_not_before.take() {
             tokio::time::sleep_until(at).await;
         }
@@ -110,7 +110,7 @@ impl Running {
             }
             Err(WriteError::TableAlterOrCreate(msg)) => {
                 if self.reporter.is_some() {
-                    self.unroll(&records, &prepared, &sources).await?;
+                    self.unroll(records, &prepared, &sources).await?;
                 } else {
                     error!(error = %msg, "Failed to create or alter the table.");
                     return Err(ConnectError::connect(msg));
@@ -130,7 +130,7 @@ impl Running {
                     return Err(ConnectError::retriable(chain(&self.logged(&msg))));
                 }
                 if self.reporter.is_some() {
-                    self.unroll(&records, &prepared, &sources).await?;
+                    self.unroll(records, &prepared, &sources).await?;
                 } else {
                     error!("Failing task after exhausting retries.");
                     return Err(ConnectError::connect(chain(&self.logged(&msg))));
@@ -205,7 +205,7 @@ impl SinkTask for JdbcSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         if records.is_empty() {
             return Ok(());
         }

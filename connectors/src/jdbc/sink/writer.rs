@@ -71,6 +71,8 @@ pub struct JdbcWriter {
     session: Option<Session>,
     statements: HashMap<(String, Vec<Declared>), Statement>,
     fields_cache: Option<FieldsCacheEntry>,
+    /// The last topic's destination table (most puts hold records of one topic).
+    last_destination: Option<(String, TableId)>,
 }
 
 struct TableState {
@@ -91,6 +93,7 @@ impl JdbcWriter {
             session: None,
             statements: HashMap::new(),
             fields_cache: None,
+            last_destination: None,
         }
     }
 
@@ -120,7 +123,15 @@ impl JdbcWriter {
     /// Validates a record, extracts its columns and binds its values: a [`WriteError::Record`]
     /// is about this record alone.
     pub fn prepare(&mut self, record: &SinkRecord) -> Result<Prepared, WriteError> {
-        let table = self.destination(record.topic_name())?;
+        let topic = record.topic_name();
+        let table = match &self.last_destination {
+            Some((last, table)) if last == topic => table.clone(),
+            _ => {
+                let table = self.destination(topic)?;
+                self.last_destination = Some((topic.to_string(), table.clone()));
+                table
+            }
+        };
         validate_record(&self.config, record).map_err(WriteError::Record)?;
         let fields = self.fields_for(&table.table, record)?;
         let delete = record.value.is_null();

@@ -570,7 +570,7 @@ impl SinkTask for NopSinkTask {
     async fn start(&mut self, _: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
         Ok(())
     }
-    async fn put(&mut self, _: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, _: &[SinkRecord]) -> ConnectResult<()> {
         Ok(())
     }
     async fn stop(&mut self) -> ConnectResult<()> {

@@ -53,7 +53,7 @@ impl SinkTask for RecordingSinkTask {
         self.context = Some(context);
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         for r in records {
             let value = java_to_string(&r.value);
             if value == "reject" {
@@ -63,7 +63,7 @@ impl SinkTask for RecordingSinkTask {
                     .and_then(|c| c.errant_record_reporter())
                     .ok_or_else(|| ConnectError::connect("no errant record reporter"))?;
                 reporter
-                    .report(&r, ConnectError::data("the sink rejected it"))
+                    .report(r, ConnectError::data("the sink rejected it"))
                     .await?;
                 continue;
             }

@@ -99,10 +99,9 @@ impl RetryPolicy {
         stop: Option<&watch::Receiver<TaskTarget>>,
         metrics: &ErrorMetrics,
     ) -> Attempted<T> {
-        let start = Instant::now();
-        let deadline = u64::try_from(self.timeout_ms)
-            .ok()
-            .map(|ms| start + Duration::from_millis(ms));
+        // The clock is read at the first retriable failure, not before every operation (this
+        // runs three times per record): the timeout counts from the end of the first attempt.
+        let mut deadline: Option<Option<Instant>> = None;
         let mut attempts = 0u32;
         loop {
             attempts = attempts.saturating_add(1);
@@ -123,6 +122,11 @@ impl RetryPolicy {
             };
             metrics.record_failure();
             let now = Instant::now();
+            let deadline = *deadline.get_or_insert_with(|| {
+                u64::try_from(self.timeout_ms)
+                    .ok()
+                    .map(|ms| now + Duration::from_millis(ms))
+            });
             if deadline.is_some_and(|d| now >= d) {
                 trace!(
                     attempts,

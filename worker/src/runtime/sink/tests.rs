@@ -73,7 +73,7 @@ impl SinkTask for ObservingTask {
         record(&self.connector, |s| s.opens += 1);
         Ok(())
     }
-    async fn put(&mut self, records: Vec<SinkRecord>) -> ConnectResult<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
         if records.is_empty() {
             record(&self.connector, |s| s.empty_puts += 1);
             if self.connector == "fail-when-idle" && FAIL_WHEN_IDLE.load(Ordering::SeqCst) {
