@@ -70,7 +70,7 @@ fn registry() -> (tokio::runtime::Runtime, SchemaRegistryTestServer) {
 }
 
 fn expected_line(i: usize) -> String {
-    let speed = if i % 2 == 0 {
+    let speed = if i.is_multiple_of(2) {
         String::new()
     } else {
         "speed=12.5,".to_string()
