@@ -311,6 +311,78 @@ async fn an_unreachable_registry_is_retried_then_named_in_the_error() {
     assert_eq!(w.registry_calls(), 4);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemaless_values_use_the_anything_record() {
+    let reg = SchemaRegistryTestServer::start().await.unwrap();
+    let mut w = converter(reg.url(), &[], false);
+    let mut r = converter(reg.url(), &[], false);
+    let v = Value::Map(vec![
+        (Value::from("n"), Value::Int64(5)),
+        (
+            Value::from("tags"),
+            Value::Array(vec![Value::from("a"), Value::Null]),
+        ),
+    ]);
+    let bytes = w.serialize("free", None, &v).unwrap().unwrap();
+    let again = w
+        .serialize("free", None, &Value::from("text"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bytes[..5],
+        again[..5],
+        "one Anything schema id for every schemaless value"
+    );
+    let back = r.deserialize("free", Some(&bytes)).unwrap();
+    assert_eq!(back.schema, None);
+    assert_eq!(back.value, v);
+    assert_eq!(
+        r.deserialize("free", Some(&again)).unwrap().value,
+        Value::from("text")
+    );
+    let stored = reg
+        .with_store(|s| s.schema(1).map(|s| s.schema.clone()))
+        .unwrap();
+    assert!(stored.contains(r#""name":"Anything","namespace":"io.confluent.connect.avro""#));
+    assert_eq!(reg.stats().registers, 1);
+    let e = w
+        .serialize("free", None, &Value::Date(0))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Unknown Java type for schemaless data: class java.util.Date"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_comes_from_user_info_or_the_url() {
+    let reg = SchemaRegistryTestServer::start().await.unwrap();
+    let v = position(&position_v1(), 1);
+    let mut plain = converter(reg.url(), &[], false);
+    plain.serialize("auth", Some(&position_v1()), &v).unwrap();
+    assert_eq!(reg.last_authorization(), None);
+    let mut info = converter(
+        reg.url(),
+        &[
+            ("basic.auth.credentials.source", "USER_INFO"),
+            ("basic.auth.user.info", "fred:s3cret"),
+        ],
+        false,
+    );
+    info.serialize("auth2", Some(&position_v1()), &v).unwrap();
+    // base64("fred:s3cret")
+    assert_eq!(
+        reg.last_authorization().as_deref(),
+        Some("Basic ZnJlZDpzM2NyZXQ=")
+    );
+    let with_creds = reg.url().replace("http://", "http://ann:pw@");
+    let mut url = converter(&with_creds, &[], false);
+    url.serialize("auth3", Some(&position_v1()), &v).unwrap();
+    // base64("ann:pw")
+    assert_eq!(reg.last_authorization().as_deref(), Some("Basic YW5uOnB3"));
+}
+
 #[test]
 #[ignore = "needs a real Schema Registry: SLUICE_TEST_SCHEMA_REGISTRY_URL=http://host:8081 cargo test -p sluice-testkit --test avro_converter -- --ignored"]
 fn avro_converter_against_a_real_registry() {

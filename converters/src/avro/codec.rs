@@ -507,7 +507,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn long(&mut self) -> ConnectResult<i64> {
+    pub(crate) fn long(&mut self) -> ConnectResult<i64> {
         let mut n: u64 = 0;
         let mut shift = 0;
         loop {
@@ -526,7 +526,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn int(&mut self) -> ConnectResult<i32> {
+    pub(crate) fn int(&mut self) -> ConnectResult<i32> {
         let v = self.long()?;
         i32::try_from(v).map_err(|_| {
             err(format!(
@@ -536,7 +536,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn take(&mut self, n: usize) -> ConnectResult<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> ConnectResult<&'a [u8]> {
         let end = self.pos.checked_add(n).ok_or_else(eof)?;
         let s = self.buf.get(self.pos..end).ok_or_else(eof)?;
         self.pos = end;
@@ -544,7 +544,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn bytes(&mut self) -> ConnectResult<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> ConnectResult<&'a [u8]> {
         let n = self.long()?;
         let n = usize::try_from(n).map_err(|_| {
             err(format!(
@@ -554,7 +554,7 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
-    fn string(&mut self) -> ConnectResult<String> {
+    pub(crate) fn string(&mut self) -> ConnectResult<String> {
         let b = self.bytes()?;
         std::str::from_utf8(b).map(str::to_string).map_err(|e| {
             err(format!(
@@ -564,7 +564,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads block-encoded items (arrays and maps), calling `item` once per item.
-    fn blocks(
+    pub(crate) fn blocks(
         &mut self,
         mut item: impl FnMut(&mut Self) -> ConnectResult<()>,
     ) -> ConnectResult<()> {

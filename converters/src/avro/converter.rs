@@ -13,29 +13,39 @@ use tracing::debug;
 use crate::config::ConverterType;
 use crate::json::cache::{Lru, SchemaKey};
 
+use super::anything;
 use super::codec::{self, compile, Plan, Reader, WriteOptions};
 use super::config::{AvroConverterConfig, CredentialsSource};
 use super::from_connect::from_connect_schema;
+use super::names::AVRO_TYPE_ANYTHING;
 use super::registry::{RegistryClient, RegistryError};
-use super::schema::AvroSchema;
+use super::schema::{AvroSchema, Kind, Name};
 use super::to_connect::to_connect_schema;
 use super::wire;
 
 /// Java's class name.
 pub const CLASS: &str = "io.confluent.connect.avro.AvroConverter";
 
+/// How a value's Avro body is written or read.
+enum Body {
+    /// Through a compiled plan.
+    Plan(Plan),
+    /// A top-level `bytes` schema: the bytes follow the prefix raw.
+    RawBytes,
+    /// Schemaless data as the `Anything` record.
+    Anything,
+}
+
 /// How values of one Connect schema are written to one topic.
 struct WriteEntry {
     id: i32,
-    plan: Plan,
-    raw_bytes: bool,
+    body: Body,
 }
 
 /// How values of one schema id are read from one topic.
 struct ReadEntry {
-    schema: SchemaRef,
-    plan: Plan,
-    raw_bytes: bool,
+    schema: Option<SchemaRef>,
+    body: Body,
 }
 
 struct State {
@@ -46,6 +56,8 @@ struct State {
     writers: Lru<(String, SchemaKey), Arc<WriteEntry>>,
     /// The last writer used: most tasks write one schema to one topic over and over.
     last_writer: Option<(String, SchemaRef, Arc<WriteEntry>)>,
+    /// topic → writer of schemaless values.
+    schemaless_writers: HashMap<String, Arc<WriteEntry>>,
     /// (topic, schema id) → reader.
     readers: HashMap<(String, i32), Arc<ReadEntry>>,
     last_reader: Option<(String, i32, Arc<ReadEntry>)>,
@@ -101,6 +113,7 @@ impl AvroConverter {
                 client: Arc::new(client),
                 writers: Lru::new(size),
                 last_writer: None,
+                schemaless_writers: HashMap::new(),
                 readers: HashMap::new(),
                 last_reader: None,
             }),
@@ -128,33 +141,31 @@ impl AvroConverter {
                 _ => Ok(None),
             };
         }
-        let Some(schema) = schema else {
-            return Err(ConnectError::data(format!(
-                "Failed to serialize Avro data from topic {topic}: schemaless values are not supported by Sluice's AvroConverter (give the record a schema)"
-            )));
+        let fail = |e: ConnectError| {
+            ConnectError::data(format!(
+                "Failed to serialize Avro data from topic {topic}: {e}"
+            ))
         };
-        let entry = state.writer(topic, schema)?;
+        let entry = match schema {
+            Some(schema) => state.writer(topic, schema)?,
+            None => state.schemaless_writer(topic)?,
+        };
         let opts = WriteOptions {
             ignore_default_for_nullables: state.config.data.ignore_default_for_nullables,
         };
         let mut out = wire::with_prefix(entry.id, 64);
-        if entry.raw_bytes {
-            let bytes = match logical::to_physical(schema, value)? {
-                Value::Bytes(b) => b,
+        match (&entry.body, schema) {
+            (Body::Plan(plan), _) => codec::write(plan, value, opts, &mut out).map_err(fail)?,
+            (Body::RawBytes, Some(schema)) => match logical::to_physical(schema, value)? {
+                Value::Bytes(b) => out.extend_from_slice(&b),
                 other => {
-                    return Err(ConnectError::data(format!(
+                    return Err(fail(ConnectError::data(format!(
                         "Invalid type for BYTES: class {}",
                         other.java_class()
-                    )))
+                    ))))
                 }
-            };
-            out.extend_from_slice(&bytes);
-        } else {
-            codec::write(&entry.plan, value, opts, &mut out).map_err(|e| {
-                ConnectError::data(format!(
-                    "Failed to serialize Avro data from topic {topic}: {e}"
-                ))
-            })?;
+            },
+            _ => anything::write(value, &mut out).map_err(fail)?,
         }
         Ok(Some(out))
     }
@@ -176,20 +187,15 @@ impl AvroConverter {
         };
         let (id, payload) = wire::split(bytes).map_err(fail)?;
         let entry = state.reader(topic, id)?;
-        let value = if entry.raw_bytes {
-            logical::to_logical(&entry.schema, &Value::Bytes(payload.to_vec())).map_err(fail)?
-        } else {
-            let mut r = Reader::new(payload);
-            let v = codec::read(&entry.plan, &mut r).map_err(fail)?;
-            if !r.is_end() {
-                debug!(
-                    "{} trailing bytes after the Avro datum of schema {id}",
-                    payload.len()
-                );
+        let mut r = Reader::new(payload);
+        let value = match (&entry.body, &entry.schema) {
+            (Body::RawBytes, Some(schema)) => {
+                logical::to_logical(schema, &Value::Bytes(payload.to_vec())).map_err(fail)?
             }
-            v
+            (Body::Plan(plan), _) => codec::read(plan, &mut r).map_err(fail)?,
+            _ => anything::read(&mut r).map_err(fail)?,
         };
-        Ok(SchemaAndValue::new(Some(entry.schema.clone()), value))
+        Ok(SchemaAndValue::new(entry.schema.clone(), value))
     }
 }
 
@@ -258,9 +264,44 @@ impl State {
         debug!("AvroConverter: topic {topic} writes schema id {id} (subject {subject})");
         Ok(WriteEntry {
             id,
-            plan,
-            raw_bytes: codec::is_raw_bytes(&write_avro),
+            body: if codec::is_raw_bytes(&write_avro) {
+                Body::RawBytes
+            } else {
+                Body::Plan(plan)
+            },
         })
+    }
+
+    fn schemaless_writer(&mut self, topic: &str) -> ConnectResult<Arc<WriteEntry>> {
+        if let Some(e) = self.schemaless_writers.get(topic) {
+            return Ok(e.clone());
+        }
+        let cfg = &self.config;
+        // The subject strategies need the record name only.
+        let named = AvroSchema::new(Kind::Record {
+            name: Name::parse(AVRO_TYPE_ANYTHING, None),
+            doc: None,
+            fields: Vec::new(),
+        });
+        let subject = cfg
+            .subject_name_strategy
+            .subject(topic, self.is_key, &named)?;
+        let text = anything::ANYTHING_SCHEMA;
+        let id = if cfg.auto_register_schemas && !cfg.use_latest_version {
+            self.client.register(&subject, text, cfg.normalize_schemas)
+        } else {
+            self.client
+                .lookup(&subject, text, cfg.normalize_schemas)
+                .map(|s| s.id)
+        }
+        .map_err(|e| registry_error("serialize", topic, e))?;
+        let entry = Arc::new(WriteEntry {
+            id,
+            body: Body::Anything,
+        });
+        self.schemaless_writers
+            .insert(topic.to_string(), entry.clone());
+        Ok(entry)
     }
 
     fn reader(&mut self, topic: &str, id: i32) -> ConnectResult<Arc<ReadEntry>> {
@@ -299,6 +340,12 @@ impl State {
             }
             other => fail(other.to_string()),
         })?;
+        if anything::is_anything(&text) {
+            return Ok(ReadEntry {
+                schema: None,
+                body: Body::Anything,
+            });
+        }
         let avro = AvroSchema::parse(&text).map_err(|e| fail(e.to_string()))?;
         let subject = cfg
             .subject_name_strategy
@@ -317,9 +364,12 @@ impl State {
         let plan = compile(&cfg.data, &schema, &avro)?;
         debug!("AvroConverter: topic {topic} reads schema id {id} as version {version}");
         Ok(ReadEntry {
-            schema,
-            plan,
-            raw_bytes: codec::is_raw_bytes(&avro),
+            schema: Some(schema),
+            body: if codec::is_raw_bytes(&avro) {
+                Body::RawBytes
+            } else {
+                Body::Plan(plan)
+            },
         })
     }
 }

@@ -7,6 +7,7 @@
 //! [`subject`] (subject name strategies), [`registry`] (the REST client) and `converter`
 //! (caches and the `Converter` itself).
 
+pub mod anything;
 pub mod codec;
 pub mod config;
 mod converter;

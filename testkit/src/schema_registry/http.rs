@@ -56,6 +56,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn count(State(shared): St, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if !path.starts_with("/_testkit") {
+        *lock(&shared.last_authorization) = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let mut s = lock(&shared.stats);
         s.requests += 1;
         let method = req.method().as_str();

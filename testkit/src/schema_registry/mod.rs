@@ -41,6 +41,7 @@ pub struct RegistryStats {
 pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) stats: Mutex<RegistryStats>,
+    pub(crate) last_authorization: Mutex<Option<String>>,
 }
 
 /// Locks a mutex, recovering the data of a poisoned one.
@@ -103,6 +104,11 @@ impl SchemaRegistryTestServer {
     /// Request counters.
     pub fn stats(&self) -> RegistryStats {
         lock(&self.shared.stats).clone()
+    }
+
+    /// The `Authorization` header of the last registry request (`None`: it had none).
+    pub fn last_authorization(&self) -> Option<String> {
+        lock(&self.shared.last_authorization).clone()
     }
 
     /// Runs `f` on the store (to inspect or seed it).

@@ -104,9 +104,23 @@ fn canonical(schema_type: &str, schema: &str) -> Result<String, RegistryError> {
     if schema_type != "AVRO" {
         return Ok(schema.to_string());
     }
-    AvroSchema::parse(schema)
-        .map(|s| s.to_json_string())
-        .map_err(|e| RegistryError::invalid_schema(&format!("{schema}, details: {e}")))
+    match AvroSchema::parse(schema) {
+        Ok(s) => Ok(s.to_json_string()),
+        // Recursive schemas (such as Confluent's Anything record) are compared as JSON and not
+        // checked for compatibility.
+        Err(e) if e.to_string().starts_with("Recursive") => {
+            serde_json::from_str::<serde_json::Value>(schema)
+                .map(|v| v.to_string())
+                .map_err(|e| RegistryError::invalid_schema(&format!("{schema}, details: {e}")))
+        }
+        Err(e) => Err(RegistryError::invalid_schema(&format!(
+            "{schema}, details: {e}"
+        ))),
+    }
+}
+
+fn is_recursive(schema: &str) -> bool {
+    AvroSchema::parse(schema).is_err_and(|e| e.to_string().starts_with("Recursive"))
 }
 
 impl Store {
@@ -275,7 +289,7 @@ impl Store {
         against: Option<&str>,
     ) -> Result<Vec<String>, RegistryError> {
         let level = self.compatibility(Some(subject));
-        if schema_type != "AVRO" || level == "NONE" {
+        if schema_type != "AVRO" || level == "NONE" || is_recursive(schema) {
             return Ok(Vec::new());
         }
         let Some(versions) = self.subjects.get(subject) else {
@@ -294,6 +308,9 @@ impl Store {
         let mut problems = Vec::new();
         for old in olds {
             let old_schema = self.schema(old.id)?;
+            if is_recursive(&old_schema.schema) {
+                continue;
+            }
             let old = AvroSchema::parse(&old_schema.schema)
                 .map_err(|e| RegistryError::invalid_schema(&e.to_string()))?;
             if level.starts_with("BACKWARD") || level.starts_with("FULL") {
