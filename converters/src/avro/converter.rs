@@ -18,6 +18,7 @@ use super::codec::{self, compile, Plan, Reader, WriteOptions};
 use super::config::{AvroConverterConfig, CredentialsSource};
 use super::from_connect::from_connect_schema;
 use super::names::AVRO_TYPE_ANYTHING;
+use super::project;
 use super::registry::{RegistryClient, RegistryError};
 use super::schema::{AvroSchema, Kind, Name};
 use super::to_connect::to_connect_schema;
@@ -46,6 +47,8 @@ struct WriteEntry {
 struct ReadEntry {
     schema: Option<SchemaRef>,
     body: Body,
+    /// With `use.latest.version`: the latest schema, which values are resolved to.
+    latest: Option<SchemaRef>,
 }
 
 struct State {
@@ -195,6 +198,10 @@ impl AvroConverter {
             (Body::Plan(plan), _) => codec::read(plan, &mut r).map_err(fail)?,
             _ => anything::read(&mut r).map_err(fail)?,
         };
+        if let Some(latest) = &entry.latest {
+            let value = project::project(&value, latest).map_err(fail)?;
+            return Ok(SchemaAndValue::new(Some(latest.clone()), value));
+        }
         Ok(SchemaAndValue::new(entry.schema.clone(), value))
     }
 }
@@ -344,6 +351,7 @@ impl State {
             return Ok(ReadEntry {
                 schema: None,
                 body: Body::Anything,
+                latest: None,
             });
         }
         let avro = AvroSchema::parse(&text).map_err(|e| fail(e.to_string()))?;
@@ -363,6 +371,23 @@ impl State {
         let schema = to_connect_schema(&cfg.data, &avro, Some(version))?;
         let plan = compile(&cfg.data, &schema, &avro)?;
         debug!("AvroConverter: topic {topic} reads schema id {id} as version {version}");
+        // use.latest.version: read with the subject's latest schema as reader schema.
+        let latest = if cfg.use_latest_version {
+            let l = self.client.latest(&subject).map_err(|e| {
+                fail(format!(
+                    "Error retrieving the latest Avro {} schema of subject {subject}: {e}",
+                    role(self.is_key)
+                ))
+            })?;
+            if l.id == id {
+                None
+            } else {
+                let reader = AvroSchema::parse(&l.schema).map_err(|e| fail(e.to_string()))?;
+                Some(to_connect_schema(&cfg.data, &reader, Some(l.version))?)
+            }
+        } else {
+            None
+        };
         Ok(ReadEntry {
             schema: Some(schema),
             body: if codec::is_raw_bytes(&avro) {
@@ -370,6 +395,7 @@ impl State {
             } else {
                 Body::Plan(plan)
             },
+            latest,
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 mod converter;
 pub mod from_connect;
 pub mod names;
+pub mod project;
 pub mod registry;
 pub mod schema;
 pub mod subject;
