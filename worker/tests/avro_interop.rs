@@ -6,7 +6,8 @@
 //! * records written by a Sluice FileStreamSource (lines hoisted into a struct by HoistField)
 //!   with AvroConverter are read back by confluent-kafka's `AvroDeserializer`;
 //! * an undecodable record (first byte not 0) goes to the DLQ under `errors.tolerance=all`
-//!   with the usual headers.
+//!   with the usual headers;
+//! * an unreachable registry fails the task (`errors.tolerance=none`) with the URL in its trace.
 //!
 //! Needs the broker of `scripts/services start` (or `SLUICE_BOOTSTRAP_SERVERS`) and Python 3;
 //! `scripts/python-avro-deps` installs the Python packages. Fails, never skips, when a service
@@ -283,4 +284,67 @@ fn undecodable_avro_goes_to_the_dlq_with_the_converter_error() {
                 .as_str()
         )
     );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+#[test]
+fn an_unreachable_registry_fails_the_task_with_the_url() {
+    let dir = TestDir::new();
+    let topic = unique_topic("avro-noreg", 1);
+    let name = unique_name("avro-noreg-sink");
+    // Framed like Confluent's serializer (schema id 1); no registry listens on `dead`.
+    produce(&topic, &[(None, Some(&[0u8, 0, 0, 0, 1, 2, 0x61][..]))]);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let port = free_port();
+    let listeners = format!("http://127.0.0.1:{port}");
+    let worker = worker_properties(
+        &dir,
+        &[
+            ("listeners", &listeners),
+            ("value.converter", AVRO),
+            ("value.converter.schema.registry.url", &dead),
+        ],
+    );
+    let output = dir.file("output.txt");
+    let sink = dir.properties(
+        "sink.properties",
+        &[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("tasks.max", "1"),
+            ("file", &output.to_string_lossy()),
+            ("topics", &topic),
+        ],
+    );
+    let mut sluice = Sluice::standalone(&dir, "worker", &worker, &[&sink]);
+    let mut trace = String::new();
+    wait_until("the task FAILED with the registry URL", ARRIVAL, || {
+        let reply = reqwest::blocking::Client::new()
+            .get(format!("{listeners}/connectors/{name}/status"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .ok()
+            .and_then(|r| r.json::<Value>().ok());
+        if let Some(task) = reply.as_ref().and_then(|s| s["tasks"].get(0)) {
+            if task["state"] == "FAILED" {
+                trace = task["trace"].as_str().unwrap_or_default().to_string();
+                return true;
+            }
+        }
+        false
+    });
+    assert!(sluice.terminate().success(), "{}", sluice.logs());
+    assert!(
+        trace.contains(&format!(
+            "Schema Registry unreachable at {dead} after 4 attempts"
+        )),
+        "{trace}"
+    );
+    assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
 }
