@@ -4,12 +4,14 @@
 //! * [`string::StringConverter`] (`org.apache.kafka.connect.storage.StringConverter`);
 //! * [`bytearray::ByteArrayConverter`] and the fixed-width [`number`] converters
 //!   (`org.apache.kafka.connect.converters.*`);
+//! * [`avro::AvroConverter`] (`io.confluent.connect.avro.AvroConverter`, key and value only);
 //! * [`header::SimpleHeaderConverter`] (`org.apache.kafka.connect.storage.SimpleHeaderConverter`).
 //!
 //! Every converter but SimpleHeaderConverter is also a header converter; [`plugins`] lists each
 //! under its Java class name, once per role. [`record_json`] reads and writes the record JSON of
 //! Sluice's command-line tools.
 
+pub mod avro;
 pub mod bytearray;
 pub mod charset;
 pub mod config;
@@ -22,6 +24,7 @@ pub mod string;
 
 use sluice_api::{Converter, HeaderConverter, Plugin, PluginFactory, Value, SLUICE_VERSION};
 
+pub use avro::AvroConverter;
 pub use bytearray::ByteArrayConverter;
 pub use header::SimpleHeaderConverter;
 pub use json::JsonConverter;
@@ -73,6 +76,11 @@ pub fn plugins() -> Vec<Plugin> {
     out.extend(both::<DoubleConverter>(DoubleConverter::CLASS));
     out.extend(both::<BooleanConverter>(BooleanConverter::CLASS));
     out.push(Plugin {
+        class: avro::CLASS,
+        version: SLUICE_VERSION,
+        factory: PluginFactory::Converter(converter::<AvroConverter>),
+    });
+    out.push(Plugin {
         class: header::CLASS,
         version: SLUICE_VERSION,
         factory: PluginFactory::HeaderConverter(header_converter::<SimpleHeaderConverter>),
@@ -88,7 +96,7 @@ mod tests {
     #[test]
     fn plugins_are_listed_by_java_class_and_role() {
         let plugins = plugins();
-        assert_eq!(plugins.len(), 19);
+        assert_eq!(plugins.len(), 20);
         let has = |class: &str, t: PluginType| {
             plugins
                 .iter()
@@ -113,6 +121,13 @@ mod tests {
         // Every factory makes a configurable instance.
         for p in &plugins {
             match p.factory {
+                // AvroConverter needs a registry URL.
+                PluginFactory::Converter(f) if p.class == avro::CLASS => f()
+                    .configure(
+                        &sluice_api::config::props_of(&[("schema.registry.url", "http://r")]),
+                        true,
+                    )
+                    .unwrap(),
                 PluginFactory::Converter(f) => f().configure(&Props::new(), true).unwrap(),
                 PluginFactory::HeaderConverter(f) => f().configure(&Props::new()).unwrap(),
                 _ => panic!("unexpected plugin type for {}", p.class),

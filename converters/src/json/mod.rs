@@ -4,7 +4,7 @@
 //! reading and writing), [`schema`] (schema JSON), `encode`/`decode` (payloads), [`codec`]
 //! (what ties them to a configuration), `cache` (the schema LRU caches).
 
-mod cache;
+pub(crate) mod cache;
 pub mod codec;
 pub mod config;
 mod decode;
