@@ -614,3 +614,18 @@ fn optional_with_default_writes_the_default_branch_first() {
         &Value::Int32(9)
     );
 }
+
+#[test]
+fn a_record_default_becomes_a_struct_default() {
+    let s = back(
+        r#"{"type":"record","name":"R","fields":[{"name":"p","type":{"type":"record","name":"P","fields":[{"name":"x","type":"int"},{"name":"y","type":"int","default":2}]},"default":{"x":1}}]}"#,
+    );
+    let p = &s.field("p").unwrap().schema;
+    let Some(Value::Struct(d)) = &p.default else {
+        panic!("p has a struct default: {:?}", p.default);
+    };
+    assert_eq!(d.get("x").unwrap(), &Value::Int32(1));
+    // A member missing from the JSON takes the Avro field's own default.
+    assert_eq!(d.get("y").unwrap(), &Value::Int32(2));
+    assert_eq!(d.schema().fields, p.fields);
+}

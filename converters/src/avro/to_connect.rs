@@ -428,10 +428,24 @@ fn default_physical(
             )
         }
         Kind::Record { fields, .. } => {
-            // A struct default would have to be built against the schema being built, which the
-            // data model cannot express yet: ignored, as Java ignores an invalid default.
-            let _ = fields;
-            return Err(err("Struct defaults are not supported"));
+            // As AvroData: a Struct of the schema being built (every attribute but its own
+            // default), each field from the JSON member or else the Avro field's default.
+            let members = json
+                .as_object()
+                .ok_or_else(|| err(format!("Invalid JSON for record default value: {json}")))?;
+            let mut st = Struct::new(std::sync::Arc::new(schema.clone()));
+            for avro_field in fields {
+                let field = schema.field(&avro_field.name).ok_or_else(bad)?;
+                let v = match members
+                    .get(&avro_field.name)
+                    .or(avro_field.default.as_ref())
+                {
+                    Some(j) => default_from_avro(cfg, &field.schema, &avro_field.schema, j)?,
+                    None => Value::Null,
+                };
+                st.put(&avro_field.name, v)?;
+            }
+            Value::Struct(st)
         }
         Kind::Union(branches) => {
             let first = &branches[0];
