@@ -143,7 +143,11 @@ impl ClientContext for StatsContext {
 
 /// Renders the client groups; clients of one kind with the same `client.id` are summed
 /// (Java names each client's MBean by its id too).
-pub(crate) fn render(naming: Naming, clients: &[(ClientType, Arc<ClientSummary>)], out: &mut Families) {
+pub(crate) fn render(
+    naming: Naming,
+    clients: &[(ClientType, Arc<ClientSummary>)],
+    out: &mut Families,
+) {
     use std::collections::BTreeMap;
     let mut merged: BTreeMap<(ClientType, String), ClientSummary> = BTreeMap::new();
     for (kind, c) in clients {
@@ -172,16 +176,44 @@ pub(crate) fn render(naming: Naming, clients: &[(ClientType, Arc<ClientSummary>)
         let mut put = |attr: &str, help: &str, value: f64| {
             out.push(naming.client(*kind, false, attr), help, labels(), value);
         };
-        put("outgoing-byte-total", "The total number of outgoing bytes sent to all servers.", c.tx_bytes as f64);
-        put("incoming-byte-total", "The total number of bytes read off all sockets.", c.rx_bytes as f64);
-        put("request-total", "The total number of requests sent.", c.requests as f64);
-        put("response-total", "The total number of responses received.", c.responses as f64);
-        put("connection-count", "The current number of active connections.", c.connections as f64);
+        put(
+            "outgoing-byte-total",
+            "The total number of outgoing bytes sent to all servers.",
+            c.tx_bytes as f64,
+        );
+        put(
+            "incoming-byte-total",
+            "The total number of bytes read off all sockets.",
+            c.rx_bytes as f64,
+        );
+        put(
+            "request-total",
+            "The total number of requests sent.",
+            c.requests as f64,
+        );
+        put(
+            "response-total",
+            "The total number of responses received.",
+            c.responses as f64,
+        );
+        put(
+            "connection-count",
+            "The current number of active connections.",
+            c.connections as f64,
+        );
         if let Some(ms) = c.request_latency_avg_ms {
-            put("request-latency-avg", "The average request latency in ms (librdkafka's broker round-trip time).", ms);
+            put(
+                "request-latency-avg",
+                "The average request latency in ms (librdkafka's broker round-trip time).",
+                ms,
+            );
         }
         match kind {
-            ClientType::Producer => put("record-send-total", "The total number of records sent.", c.messages as f64),
+            ClientType::Producer => put(
+                "record-send-total",
+                "The total number of records sent.",
+                c.messages as f64,
+            ),
             ClientType::Consumer => out.push(
                 naming.client(*kind, true, "records-consumed-total"),
                 "The total number of records consumed.",
@@ -197,8 +229,16 @@ pub(crate) fn render(naming: Naming, clients: &[(ClientType, Arc<ClientSummary>)
             }
             out.push(format!("sluice_client_{attr}"), help, l, value);
         };
-        sluice("queue_messages", "Sluice: messages waiting in the librdkafka client's queues (msg_cnt).", c.queue_messages as f64);
-        sluice("reply_queue", "Sluice: operations waiting to be served by the application (librdkafka replyq).", c.reply_queue as f64);
+        sluice(
+            "queue_messages",
+            "Sluice: messages waiting in the librdkafka client's queues (msg_cnt).",
+            c.queue_messages as f64,
+        );
+        sluice(
+            "reply_queue",
+            "Sluice: operations waiting to be served by the application (librdkafka replyq).",
+            c.reply_queue as f64,
+        );
         for (topic, partition, lag) in &c.lag {
             let mut l = labels();
             l.push(("topic", topic.clone()));

@@ -395,10 +395,24 @@ mod tests {
             .record_read(3);
         let text = m.render();
         assert!(text.contains("kafka_connect_sink_task_metrics_sink_record_read_total{connector=\"files\",task=\"1\"} 3\n"), "{text}");
-        assert!(text.contains("kafka_connect_connect_worker_metrics_task_count{connector=\"aggregate\"} 1.0\n"), "{text}");
-        assert!(text.contains("kafka_connect_task_error_metrics_total_record_failures{"), "{text}");
-        assert!(!text.contains("kafka_connect_sink_task_sink_record_read_total"), "{text}");
-        assert!(!text.contains("kafka_connect_connector_task_status"), "{text}");
+        assert!(
+            text.contains(
+                "kafka_connect_connect_worker_metrics_task_count{connector=\"aggregate\"} 1.0\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("kafka_connect_task_error_metrics_total_record_failures{"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("kafka_connect_sink_task_sink_record_read_total"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("kafka_connect_connector_task_status"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -418,7 +432,8 @@ mod tests {
         let mut c = ClientConfig::new();
         let handle = m.client(ClientType::Consumer, &mut c).expect("enabled");
         assert_eq!(c.get("statistics.interval.ms"), Some("10000"));
-        let stats: rdkafka::statistics::Statistics = serde_json::from_str(STATS).expect("stats json");
+        let stats: rdkafka::statistics::Statistics =
+            serde_json::from_str(STATS).expect("stats json");
         handle.update(&stats);
         let text = m.render();
         for line in [

@@ -84,13 +84,43 @@ impl ProcessStats {
 
     /// Renders the `process_*` families.
     pub fn render(&self, out: &mut Families) {
-        out.push("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", vec![], self.cpu_seconds);
-        out.push("process_resident_memory_bytes", "Resident memory size in bytes.", vec![], self.resident_bytes);
-        out.push("process_virtual_memory_bytes", "Virtual memory size in bytes.", vec![], self.virtual_bytes);
-        out.push("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", vec![], self.start_time_seconds);
-        out.push("process_open_fds", "Number of open file descriptors.", vec![], self.open_fds);
+        out.push(
+            "process_cpu_seconds_total",
+            "Total user and system CPU time spent in seconds.",
+            vec![],
+            self.cpu_seconds,
+        );
+        out.push(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            vec![],
+            self.resident_bytes,
+        );
+        out.push(
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+            vec![],
+            self.virtual_bytes,
+        );
+        out.push(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.",
+            vec![],
+            self.start_time_seconds,
+        );
+        out.push(
+            "process_open_fds",
+            "Number of open file descriptors.",
+            vec![],
+            self.open_fds,
+        );
         if let Some(max) = self.max_fds {
-            out.push("process_max_fds", "Maximum number of open file descriptors.", vec![], max);
+            out.push(
+                "process_max_fds",
+                "Maximum number of open file descriptors.",
+                vec![],
+                max,
+            );
         }
     }
 }
@@ -101,9 +131,13 @@ mod tests {
 
     #[test]
     fn proc_files_are_parsed() {
-        let stat = "1234 (sluice (w) x) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 9 0 1000 0 0";
+        let stat =
+            "1234 (sluice (w) x) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 9 0 1000 0 0";
         assert_eq!(parse_stat(stat), Some((250.0, 50.0, 1000.0)));
-        assert_eq!(status_kb("VmSize:\t  2048 kB\nVmRSS:\t    512 kB\n", "VmRSS:"), Some(512.0 * 1024.0));
+        assert_eq!(
+            status_kb("VmSize:\t  2048 kB\nVmRSS:\t    512 kB\n", "VmRSS:"),
+            Some(512.0 * 1024.0)
+        );
         assert_eq!(boot_time("cpu 1 2\nbtime 1700000000\n"), Some(1.7e9));
         assert_eq!(
             max_open_files("Limit Soft Hard Units\nMax open files            1024                 4096                 files\n"),

@@ -156,7 +156,12 @@ mod tests {
             vec![("connector", "a\"b\\c\nd".into()), ("task", "0".into())],
             12.0,
         );
-        f.push("kafka_connect_worker_connector_count", "Connectors.", vec![], 1.0);
+        f.push(
+            "kafka_connect_worker_connector_count",
+            "Connectors.",
+            vec![],
+            1.0,
+        );
         f.push(
             "kafka_connect_connector_task_batch_size_avg",
             "Average batch size.",
@@ -164,16 +169,30 @@ mod tests {
             f64::NAN,
         );
         let text = f.encode();
-        assert!(text.contains("# TYPE kafka_connect_source_task_source_record_poll counter\n"), "{text}");
+        assert!(
+            text.contains("# TYPE kafka_connect_source_task_source_record_poll counter\n"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "kafka_connect_source_task_source_record_poll_total{connector=\"a\\\"b\\\\c\\nd\",task=\"0\"} 12\n"
             ),
             "{text}"
         );
-        assert!(text.contains("# TYPE kafka_connect_worker_connector_count gauge\n"), "{text}");
-        assert!(text.contains("kafka_connect_worker_connector_count 1.0\n"), "{text}");
-        assert!(text.contains("kafka_connect_connector_task_batch_size_avg{connector=\"x\",task=\"1\"} NaN\n"), "{text}");
+        assert!(
+            text.contains("# TYPE kafka_connect_worker_connector_count gauge\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kafka_connect_worker_connector_count 1.0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "kafka_connect_connector_task_batch_size_avg{connector=\"x\",task=\"1\"} NaN\n"
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -355,7 +355,9 @@ mod tests {
             v.max(maxima::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
             8.0
         );
-        assert!((v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE) - 2.0 / 3.0).abs() < 1e-12);
+        assert!(
+            (v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE) - 2.0 / 3.0).abs() < 1e-12
+        );
         assert_eq!(v.delta(totals::POLLED), 40);
         assert_eq!(v.delta(totals::WRITTEN), 40);
     }
@@ -395,14 +397,54 @@ pub(crate) fn render(
     };
     let v = task.view(now);
     let ct = Group::ConnectorTask;
-    put(ct, "running-ratio", "The fraction of time this task has spent in the running state.", task.ratio(RunState::Running, now));
-    put(ct, "pause-ratio", "The fraction of time this task has spent in the pause state.", task.ratio(RunState::Paused, now));
-    put(ct, "batch-size-avg", "The average number of records in the batches the task has processed so far.", v.avg(totals::BATCH_RECORDS, totals::BATCHES, 1.0));
-    put(ct, "batch-size-max", "The number of records in the largest batch the task has processed so far.", v.max(maxima::BATCH_SIZE, totals::BATCHES, 1.0));
-    put(ct, "offset-commit-avg-time-ms", "The average time in milliseconds taken by this task to commit offsets.", v.avg(totals::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3));
-    put(ct, "offset-commit-max-time-ms", "The maximum time in milliseconds taken by this task to commit offsets.", v.max(maxima::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3));
-    put(ct, "offset-commit-success-percentage", "The average percentage of this task's offset commit attempts that succeeded.", v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE));
-    put(ct, "offset-commit-failure-percentage", "The average percentage of this task's offset commit attempts that failed.", v.fraction(totals::COMMIT_FAILURE, totals::COMMIT_SUCCESS));
+    put(
+        ct,
+        "running-ratio",
+        "The fraction of time this task has spent in the running state.",
+        task.ratio(RunState::Running, now),
+    );
+    put(
+        ct,
+        "pause-ratio",
+        "The fraction of time this task has spent in the pause state.",
+        task.ratio(RunState::Paused, now),
+    );
+    put(
+        ct,
+        "batch-size-avg",
+        "The average number of records in the batches the task has processed so far.",
+        v.avg(totals::BATCH_RECORDS, totals::BATCHES, 1.0),
+    );
+    put(
+        ct,
+        "batch-size-max",
+        "The number of records in the largest batch the task has processed so far.",
+        v.max(maxima::BATCH_SIZE, totals::BATCHES, 1.0),
+    );
+    put(
+        ct,
+        "offset-commit-avg-time-ms",
+        "The average time in milliseconds taken by this task to commit offsets.",
+        v.avg(totals::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
+    );
+    put(
+        ct,
+        "offset-commit-max-time-ms",
+        "The maximum time in milliseconds taken by this task to commit offsets.",
+        v.max(maxima::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
+    );
+    put(
+        ct,
+        "offset-commit-success-percentage",
+        "The average percentage of this task's offset commit attempts that succeeded.",
+        v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE),
+    );
+    put(
+        ct,
+        "offset-commit-failure-percentage",
+        "The average percentage of this task's offset commit attempts that failed.",
+        v.fraction(totals::COMMIT_FAILURE, totals::COMMIT_SUCCESS),
+    );
     match task.kind {
         TaskKind::Source => {
             let g = Group::SourceTask;
@@ -420,10 +462,25 @@ pub(crate) fn render(
             put(g, "sink-record-read-total", "The total number of records read from Kafka by this task belonging to the named sink connector in this worker, since the task was last restarted.", v_total(task, totals::READ));
             put(g, "sink-record-send-rate", "The average per-second number of records output from the transformations and sent/put to this task belonging to the named sink connector in this worker. This is after transformations are applied and excludes any records filtered out by the transformations.", v.rate(totals::SENT));
             put(g, "sink-record-send-total", "The total number of records output from the transformations and sent/put to this task belonging to the named sink connector in this worker, since the task was last restarted.", v_total(task, totals::SENT));
-            put(g, "put-batch-avg-time-ms", "The average time taken by this task to put a batch of sinks records.", v.avg(totals::PUT_TIME_US, totals::PUT_BATCHES, 1e-3));
-            put(g, "put-batch-max-time-ms", "The maximum time taken by this task to put a batch of sinks records.", v.max(maxima::PUT_TIME_US, totals::PUT_BATCHES, 1e-3));
+            put(
+                g,
+                "put-batch-avg-time-ms",
+                "The average time taken by this task to put a batch of sinks records.",
+                v.avg(totals::PUT_TIME_US, totals::PUT_BATCHES, 1e-3),
+            );
+            put(
+                g,
+                "put-batch-max-time-ms",
+                "The maximum time taken by this task to put a batch of sinks records.",
+                v.max(maxima::PUT_TIME_US, totals::PUT_BATCHES, 1e-3),
+            );
             put(g, "offset-commit-completion-rate", "The average per-second number of offset commit completions that were completed successfully.", v.rate(totals::COMMIT_COMPLETIONS));
-            put(g, "offset-commit-completion-total", "The total number of offset commit completions that were completed successfully.", v_total(task, totals::COMMIT_COMPLETIONS));
+            put(
+                g,
+                "offset-commit-completion-total",
+                "The total number of offset commit completions that were completed successfully.",
+                v_total(task, totals::COMMIT_COMPLETIONS),
+            );
             put(g, "offset-commit-skip-rate", "The average per-second number of offset commit completions that were received too late and skipped/ignored.", v.rate(totals::COMMIT_SKIPS));
             put(g, "offset-commit-skip-total", "The total number of offset commit completions that were received too late and skipped/ignored.", v_total(task, totals::COMMIT_SKIPS));
             put(g, "partition-count", "The number of topic partitions assigned to this task belonging to the named sink connector in this worker.", task.partitions() as f64);
@@ -432,14 +489,54 @@ pub(crate) fn render(
     }
     let e = task.errors.snapshot();
     let g = Group::TaskError;
-    put(g, "total-record-errors", "The number of record processing errors in this task.", e.record_errors as f64);
-    put(g, "total-record-failures", "The number of record processing failures in this task.", e.record_failures as f64);
-    put(g, "total-records-skipped", "The number of records skipped due to errors.", e.records_skipped as f64);
-    put(g, "total-retries", "The number of operations retried.", e.retries as f64);
-    put(g, "total-errors-logged", "The number of errors that were logged.", e.errors_logged as f64);
-    put(g, "deadletterqueue-produce-requests", "The number of attempted writes to the dead letter queue.", e.dlq_produce_requests as f64);
-    put(g, "deadletterqueue-produce-failures", "The number of failed writes to the dead letter queue.", e.dlq_produce_failures as f64);
-    put(g, "last-error-timestamp", "The epoch timestamp when this task last encountered an error.", e.last_error_timestamp as f64);
+    put(
+        g,
+        "total-record-errors",
+        "The number of record processing errors in this task.",
+        e.record_errors as f64,
+    );
+    put(
+        g,
+        "total-record-failures",
+        "The number of record processing failures in this task.",
+        e.record_failures as f64,
+    );
+    put(
+        g,
+        "total-records-skipped",
+        "The number of records skipped due to errors.",
+        e.records_skipped as f64,
+    );
+    put(
+        g,
+        "total-retries",
+        "The number of operations retried.",
+        e.retries as f64,
+    );
+    put(
+        g,
+        "total-errors-logged",
+        "The number of errors that were logged.",
+        e.errors_logged as f64,
+    );
+    put(
+        g,
+        "deadletterqueue-produce-requests",
+        "The number of attempted writes to the dead letter queue.",
+        e.dlq_produce_requests as f64,
+    );
+    put(
+        g,
+        "deadletterqueue-produce-failures",
+        "The number of failed writes to the dead letter queue.",
+        e.dlq_produce_failures as f64,
+    );
+    put(
+        g,
+        "last-error-timestamp",
+        "The epoch timestamp when this task last encountered an error.",
+        e.last_error_timestamp as f64,
+    );
     if let (true, Some(status)) = (naming.exports_task_status(), status) {
         let mut l = labels();
         l.push(("status", status.to_string()));

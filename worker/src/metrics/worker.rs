@@ -85,7 +85,11 @@ impl WorkerGroup {
 
     /// A task start that succeeded or failed.
     pub fn record_task_startup(&self, succeeded: bool) {
-        let i = if succeeded { TASK_SUCCESS } else { TASK_FAILURE };
+        let i = if succeeded {
+            TASK_SUCCESS
+        } else {
+            TASK_FAILURE
+        };
         self.totals[i].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -148,18 +152,46 @@ impl WorkerGroup {
                 value,
             );
         };
-        put("connector-count", "The number of connectors run in this worker.", a.connectors as f64);
-        put("task-count", "The number of tasks run in this worker.", a.tasks as f64);
+        put(
+            "connector-count",
+            "The number of connectors run in this worker.",
+            a.connectors as f64,
+        );
+        put(
+            "task-count",
+            "The number of tasks run in this worker.",
+            a.tasks as f64,
+        );
         for (kind, ok, failed) in [
             ("connector", CONNECTOR_SUCCESS, CONNECTOR_FAILURE),
             ("task", TASK_SUCCESS, TASK_FAILURE),
         ] {
             let attempts = totals[ok] + totals[failed];
-            put(&format!("{kind}-startup-attempts-total"), &format!("The total number of {kind} starts that this worker has attempted."), attempts as f64);
-            put(&format!("{kind}-startup-success-total"), &format!("The total number of {kind} starts that succeeded."), totals[ok] as f64);
-            put(&format!("{kind}-startup-failure-total"), &format!("The total number of {kind} starts that failed."), totals[failed] as f64);
-            put(&format!("{kind}-startup-success-percentage"), &format!("The average percentage of this worker's {kind} starts that succeeded."), view.fraction(ok, failed));
-            put(&format!("{kind}-startup-failure-percentage"), &format!("The average percentage of this worker's {kind} starts that failed."), view.fraction(failed, ok));
+            put(
+                &format!("{kind}-startup-attempts-total"),
+                &format!("The total number of {kind} starts that this worker has attempted."),
+                attempts as f64,
+            );
+            put(
+                &format!("{kind}-startup-success-total"),
+                &format!("The total number of {kind} starts that succeeded."),
+                totals[ok] as f64,
+            );
+            put(
+                &format!("{kind}-startup-failure-total"),
+                &format!("The total number of {kind} starts that failed."),
+                totals[failed] as f64,
+            );
+            put(
+                &format!("{kind}-startup-success-percentage"),
+                &format!("The average percentage of this worker's {kind} starts that succeeded."),
+                view.fraction(ok, failed),
+            );
+            put(
+                &format!("{kind}-startup-failure-percentage"),
+                &format!("The average percentage of this worker's {kind} starts that failed."),
+                view.fraction(failed, ok),
+            );
         }
         for (connector, counts) in &a.task_states {
             let labels = || vec![("connector", connector.clone())];
@@ -183,17 +215,48 @@ impl WorkerGroup {
         }
         let r = self.rebalance.lock().unwrap_or_else(|p| p.into_inner());
         let mut reb = |attr: &str, help: &str, value: f64| {
-            out.push(naming.connect(Group::Rebalance, attr), help, Vec::new(), value);
+            out.push(
+                naming.connect(Group::Rebalance, attr),
+                help,
+                Vec::new(),
+                value,
+            );
         };
-        reb("rebalancing", "Whether this worker is currently rebalancing.", if r.rebalancing { 1.0 } else { 0.0 });
-        reb("completed-rebalances-total", "The total number of rebalances completed by this worker.", r.completed as f64);
-        reb("epoch", "The epoch or generation number of this worker.", r.epoch as f64);
-        reb("rebalance-max-time-ms", "The maximum time in milliseconds spent by this worker to rebalance.", r.max_ms);
-        reb("rebalance-avg-time-ms", "The average time in milliseconds spent by this worker to rebalance.", if r.completed == 0 { 0.0 } else { r.total_ms / r.completed as f64 });
+        reb(
+            "rebalancing",
+            "Whether this worker is currently rebalancing.",
+            if r.rebalancing { 1.0 } else { 0.0 },
+        );
+        reb(
+            "completed-rebalances-total",
+            "The total number of rebalances completed by this worker.",
+            r.completed as f64,
+        );
+        reb(
+            "epoch",
+            "The epoch or generation number of this worker.",
+            r.epoch as f64,
+        );
+        reb(
+            "rebalance-max-time-ms",
+            "The maximum time in milliseconds spent by this worker to rebalance.",
+            r.max_ms,
+        );
+        reb(
+            "rebalance-avg-time-ms",
+            "The average time in milliseconds spent by this worker to rebalance.",
+            if r.completed == 0 {
+                0.0
+            } else {
+                r.total_ms / r.completed as f64
+            },
+        );
         reb(
             "time-since-last-rebalance-ms",
             "The time in milliseconds since this worker completed the most recent rebalance.",
-            r.last_completed.map_or(-1.0, |t| now.saturating_duration_since(t).as_secs_f64() * 1000.0),
+            r.last_completed.map_or(-1.0, |t| {
+                now.saturating_duration_since(t).as_secs_f64() * 1000.0
+            }),
         );
         drop(r);
         let coordinator = || vec![(naming.client_id_label(), a.client_id.clone())];

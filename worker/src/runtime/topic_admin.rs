@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::ClientContext;
+use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
 
 /// How long the metadata and create requests may take.
@@ -41,8 +41,8 @@ pub enum TopicOutcome {
 /// Whether the topic exists (Java's `describeTopics`): the metadata of that one topic, from an
 /// admin client configured with [`NO_AUTO_CREATE`]. The request blocks, so it runs off the
 /// runtime threads.
-pub async fn topic_exists<C: ClientContext + 'static>(
-    admin: &Arc<AdminClient<C>>,
+pub async fn topic_exists(
+    admin: &Arc<AdminClient<DefaultClientContext>>,
     topic: &str,
 ) -> Result<bool, String> {
     let admin = admin.clone();
@@ -63,8 +63,8 @@ pub async fn topic_exists<C: ClientContext + 'static>(
 }
 
 /// Creates the topic unless it exists.
-pub async fn find_or_create<C: ClientContext + 'static>(
-    admin: &Arc<AdminClient<C>>,
+pub async fn find_or_create(
+    admin: &Arc<AdminClient<DefaultClientContext>>,
     spec: &TopicSpec,
 ) -> Result<TopicOutcome, String> {
     if topic_exists(admin, &spec.name).await? {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use rdkafka::admin::AdminClient;
-use crate::metrics::StatsContext;
+use rdkafka::client::DefaultClientContext;
 use regex::Regex;
 use sluice_api::config::Width;
 use sluice_api::{ConfigDef, ConfigError, ConfigKey, ConfigType, Importance, Props, Validator};
@@ -302,13 +302,13 @@ pub fn parse_groups(connector: &Props) -> Result<Vec<TopicCreationGroup>, Config
 /// A task's topic creation: the groups, an admin client, and the topics already checked.
 pub struct TopicCreator {
     groups: Vec<TopicCreationGroup>,
-    admin: Arc<AdminClient<StatsContext>>,
+    admin: Arc<AdminClient<DefaultClientContext>>,
     known: HashSet<String>,
 }
 
 impl TopicCreator {
     /// A creator over `admin` with the connector's groups.
-    pub fn new(groups: Vec<TopicCreationGroup>, admin: AdminClient<StatsContext>) -> Self {
+    pub fn new(groups: Vec<TopicCreationGroup>, admin: AdminClient<DefaultClientContext>) -> Self {
         TopicCreator {
             groups,
             admin: Arc::new(admin),

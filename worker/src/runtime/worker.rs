@@ -395,24 +395,25 @@ impl Worker {
             error,
         };
         let groups = parse_groups(connector_props).map_err(|e| fail(ConnectError::Config(e)))?;
-        let mut admin_config = client_config(
-            ClientKind::Admin,
-            &self.config.originals,
-            connector_props,
-            &[
-                (
-                    "client.id",
-                    format!("connector-adminclient-{}-{}", id.connector, id.task),
-                ),
-                (
-                    crate::runtime::topic_admin::NO_AUTO_CREATE.0,
-                    crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
-                ),
-            ],
-        );
-        let stats = self.metrics.client(ClientType::Admin, &mut admin_config);
-        let admin: rdkafka::admin::AdminClient<crate::metrics::StatsContext> = admin_config
-            .create_with_context(crate::metrics::StatsContext::new(stats))
+        // No statistics for admin clients: rdkafka's AdminClient never serves its main queue,
+        // where librdkafka delivers them (they would pile up).
+        let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+            client_config(
+                ClientKind::Admin,
+                &self.config.originals,
+                connector_props,
+                &[
+                    (
+                        "client.id",
+                        format!("connector-adminclient-{}-{}", id.connector, id.task),
+                    ),
+                    (
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                        crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                    ),
+                ],
+            )
+            .create()
             .map_err(|e| {
                 fail(ConnectError::connect(format!(
                     "Failed to create admin client: {e}"
@@ -536,8 +537,9 @@ impl Worker {
                         connector_props,
                         &producer_defaults(id),
                     );
-                    let producer_stats =
-                        self.metrics.client(ClientType::Producer, &mut producer_config);
+                    let producer_stats = self
+                        .metrics
+                        .client(ClientType::Producer, &mut producer_config);
                     let run = SourceTaskRun {
                         id: id.clone(),
                         task,

@@ -68,9 +68,7 @@ pub(crate) struct ContextHandles {
 
 impl SinkConsumerContext {
     /// A context and the loop's side of it.
-    pub(crate) fn new(
-        stats: Option<crate::metrics::ClientStatsHandle>,
-    ) -> (Self, ContextHandles) {
+    pub(crate) fn new(stats: Option<crate::metrics::ClientStatsHandle>) -> (Self, ContextHandles) {
         let (tx, rx) = mpsc::unbounded_channel();
         let epoch = Arc::new(AtomicU64::new(0));
         let deferred = Arc::new(AtomicBool::new(true));
