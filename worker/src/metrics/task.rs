@@ -313,70 +313,6 @@ impl TaskMetrics {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn metrics(now: Instant) -> TaskMetrics {
-        TaskMetrics::new(
-            ConnectorTaskId {
-                connector: "c".into(),
-                task: 0,
-            },
-            TaskKind::Source,
-            WindowConfig {
-                window: Duration::from_secs(30),
-                samples: 2,
-            },
-            Arc::new(ErrorMetrics::default()),
-            now,
-        )
-    }
-
-    #[test]
-    fn batches_commits_and_polls_feed_the_windowed_values() {
-        let t0 = Instant::now();
-        let m = metrics(t0);
-        m.record_batch(10);
-        m.record_batch(30);
-        m.record_commit(true, Duration::from_millis(4));
-        m.record_commit(true, Duration::from_millis(8));
-        m.record_commit(false, Duration::from_millis(100));
-        m.record_poll(40, Duration::from_millis(2));
-        m.record_write(40);
-        let v = m.view(t0 + Duration::from_secs(1));
-        assert_eq!(v.avg(totals::BATCH_RECORDS, totals::BATCHES, 1.0), 20.0);
-        assert_eq!(v.max(maxima::BATCH_SIZE, totals::BATCHES, 1.0), 30.0);
-        assert_eq!(
-            v.avg(totals::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
-            6.0
-        );
-        assert_eq!(
-            v.max(maxima::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
-            8.0
-        );
-        assert!(
-            (v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE) - 2.0 / 3.0).abs() < 1e-12
-        );
-        assert_eq!(v.delta(totals::POLLED), 40);
-        assert_eq!(v.delta(totals::WRITTEN), 40);
-    }
-
-    #[test]
-    fn ratios_are_shares_of_the_task_lifetime() {
-        let t0 = Instant::now();
-        let m = metrics(t0);
-        {
-            let mut t = m.tracker.lock().expect("lock");
-            t.change(RunState::Running, t0 + Duration::from_secs(1));
-            t.change(RunState::Paused, t0 + Duration::from_secs(3));
-        }
-        let now = t0 + Duration::from_secs(4);
-        assert!((m.ratio(RunState::Running, now) - 0.5).abs() < 1e-9);
-        assert!((m.ratio(RunState::Paused, now) - 0.25).abs() < 1e-9);
-    }
-}
-
 /// Renders the task groups of `task` (status from the status table, `None` when unknown).
 pub(crate) fn render(
     task: &TaskMetrics,
@@ -551,4 +487,68 @@ pub(crate) fn render(
 
 fn v_total(task: &TaskMetrics, i: usize) -> f64 {
     task.totals[i].load(Ordering::Relaxed) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(now: Instant) -> TaskMetrics {
+        TaskMetrics::new(
+            ConnectorTaskId {
+                connector: "c".into(),
+                task: 0,
+            },
+            TaskKind::Source,
+            WindowConfig {
+                window: Duration::from_secs(30),
+                samples: 2,
+            },
+            Arc::new(ErrorMetrics::default()),
+            now,
+        )
+    }
+
+    #[test]
+    fn batches_commits_and_polls_feed_the_windowed_values() {
+        let t0 = Instant::now();
+        let m = metrics(t0);
+        m.record_batch(10);
+        m.record_batch(30);
+        m.record_commit(true, Duration::from_millis(4));
+        m.record_commit(true, Duration::from_millis(8));
+        m.record_commit(false, Duration::from_millis(100));
+        m.record_poll(40, Duration::from_millis(2));
+        m.record_write(40);
+        let v = m.view(t0 + Duration::from_secs(1));
+        assert_eq!(v.avg(totals::BATCH_RECORDS, totals::BATCHES, 1.0), 20.0);
+        assert_eq!(v.max(maxima::BATCH_SIZE, totals::BATCHES, 1.0), 30.0);
+        assert_eq!(
+            v.avg(totals::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
+            6.0
+        );
+        assert_eq!(
+            v.max(maxima::COMMIT_TIME_US, totals::COMMIT_SUCCESS, 1e-3),
+            8.0
+        );
+        assert!(
+            (v.fraction(totals::COMMIT_SUCCESS, totals::COMMIT_FAILURE) - 2.0 / 3.0).abs() < 1e-12
+        );
+        assert_eq!(v.delta(totals::POLLED), 40);
+        assert_eq!(v.delta(totals::WRITTEN), 40);
+    }
+
+    #[test]
+    fn ratios_are_shares_of_the_task_lifetime() {
+        let t0 = Instant::now();
+        let m = metrics(t0);
+        {
+            let mut t = m.tracker.lock().expect("lock");
+            t.change(RunState::Running, t0 + Duration::from_secs(1));
+            t.change(RunState::Paused, t0 + Duration::from_secs(3));
+        }
+        let now = t0 + Duration::from_secs(4);
+        assert!((m.ratio(RunState::Running, now) - 0.5).abs() < 1e-9);
+        assert!((m.ratio(RunState::Paused, now) - 0.25).abs() < 1e-9);
+    }
 }
