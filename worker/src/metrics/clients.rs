@@ -171,6 +171,13 @@ pub(crate) fn render(
         };
         m.lag.extend(c.lag.iter().cloned());
     }
+    // Two clients with one id (a task restarting) may both report a partition: one series
+    // each, the larger lag.
+    for c in merged.values_mut() {
+        c.lag
+            .sort_by(|a, b| (&a.0, a.1, b.2).cmp(&(&b.0, b.1, a.2)));
+        c.lag.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    }
     for ((kind, id), c) in &merged {
         let labels = || naming.client_labels(*kind, id);
         let mut put = |attr: &str, help: &str, value: f64| {

@@ -446,6 +446,23 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
+        // A second client with the same id (a task restarting): summed, one lag series.
+        let again = m.client(ClientType::Consumer, &mut c).expect("enabled");
+        again.update(&stats);
+        let text = m.render();
+        assert!(
+            text.contains(
+                "kafka_consumer_incoming_byte_total{clientId=\"connector-consumer-s-0\"} 4000\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("kafka_consumer_fetch_manager_records_lag{")
+                .count(),
+            1,
+            "{text}"
+        );
+        drop(again);
         drop(handle);
         assert!(!m.render().contains("connector-consumer-s-0"));
     }
