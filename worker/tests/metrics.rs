@@ -10,6 +10,8 @@
 //! * `names_match_the_strimzi_dashboard`: every non-JVM metric the Strimzi Kafka Connect
 //!   Grafana dashboard queries is in a live worker's `/metrics`, with the labels the queries
 //!   join on; `/metrics` is served on `admin.listeners` too.
+//! * `basic_auth_guards_metrics_on_the_main_listeners_only`: with basic auth, `/metrics` on
+//!   the main listeners needs the credentials; admin listeners serve it without.
 //!
 //! Needs the broker of `scripts/services start` (or `SLUICE_BOOTSTRAP_SERVERS`); fails, never
 //! skips, when it is unreachable.
@@ -532,4 +534,53 @@ fn the_test_parser_refuses_malformed_expositions() {
     ] {
         assert!(prom::parse(bad).is_err(), "accepted: {bad:?}");
     }
+}
+
+#[test]
+fn basic_auth_guards_metrics_on_the_main_listeners_only() {
+    let dir = TestDir::new();
+    let creds = dir.write("connect.password", "prometheus=scrape\n");
+    let jaas = dir.write(
+        "connect_jaas.conf",
+        &format!(
+            "KafkaConnect {{\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"{}\";\n}};\n",
+            creds.display()
+        ),
+    );
+    let port = free_port();
+    let admin_port = free_port();
+    let listeners = format!("http://127.0.0.1:{port}");
+    let admin = format!("http://127.0.0.1:{admin_port}");
+    let jaas = jaas.display().to_string();
+    let props = worker_properties(
+        &dir,
+        &[
+            ("listeners", &listeners),
+            ("admin.listeners", &admin),
+            (
+                "rest.extension.classes",
+                "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+            ),
+            ("java.security.auth.login.config", &jaas),
+        ],
+    );
+    let mut sluice = Sluice::standalone(&dir, "worker", &props, &[]);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let get = |base: &str, auth: Option<(&str, &str)>| {
+        let mut req = client.get(format!("{base}/metrics"));
+        if let Some((u, p)) = auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        req.send().ok().map(|r| r.status().as_u16())
+    };
+    wait_for("the REST API to answer", ARRIVAL, || get(&listeners, None));
+    assert_eq!(get(&listeners, None), Some(401));
+    assert_eq!(get(&listeners, Some(("prometheus", "wrong"))), Some(401));
+    assert_eq!(get(&listeners, Some(("prometheus", "scrape"))), Some(200));
+    // Admin listeners have no authentication, as for /admin/loggers.
+    assert_eq!(get(&admin, None), Some(200));
+    assert!(sluice.terminate().success(), "{}", sluice.logs());
 }
