@@ -14,6 +14,7 @@ pub mod config;
 pub mod distributed;
 pub mod herder;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod plugins;
 pub mod rest;

@@ -131,6 +131,7 @@ pub async fn run_distributed(
     )));
     let config = Arc::new(config);
     let (worker, worker_events) = Worker::new(config.clone(), registry.clone(), offsets, status);
+    let metrics = worker.metrics().clone();
     let mut membership =
         MembershipConfig::from_worker_props(&props).map_err(|e| invalid(&worker_file, e))?;
     if config.client_id.is_empty() {
@@ -151,7 +152,7 @@ pub async fn run_distributed(
     });
 
     let api_herder: Arc<dyn Herder> = herder.clone();
-    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness);
+    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness, metrics);
     info!("Sluice distributed worker started; it is ready once it has joined the group.");
 
     wait_for_signal().await;

@@ -255,6 +255,7 @@ pub async fn run_standalone(
     let status = Arc::new(StatusStore::new(worker_id));
     let config = Arc::new(config);
     let (worker, events) = Worker::new(config.clone(), registry.clone(), offsets, status);
+    let metrics = worker.metrics().clone();
     let herder = StandaloneHerder::new(worker, events);
     let readiness = Readiness::starting();
     let config_dir = config_dir
@@ -265,7 +266,7 @@ pub async fn run_standalone(
         Some(dir) => Arc::new(PersistingHerder::new(herder.clone(), dir.clone())),
         None => herder.clone(),
     };
-    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness);
+    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness, metrics);
 
     let file_names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     for file in files {
@@ -330,14 +331,15 @@ struct ServingRest {
 }
 
 impl ServingRest {
-    /// Serves `herder` on `server`, with the base connector configs, the log levels and the
-    /// readiness of `/health`.
+    /// Serves `herder` on `server`, with the base connector configs, the log levels, the
+    /// readiness of `/health` and the metrics of `/metrics`.
     fn start(
         server: RestServer,
         herder: Arc<dyn Herder>,
         registry: &Arc<PluginRegistry>,
         log: logging::LogHandle,
         readiness: &Readiness,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         let state = AppState::new(herder, registry.clone())
             .with_base_configs(ConnectorBaseConfigs {
@@ -348,7 +350,8 @@ impl ServingRest {
                 &log.initial,
                 log.reload,
             )))
-            .with_readiness(readiness.clone());
+            .with_readiness(readiness.clone())
+            .with_metrics(metrics);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.serve(state, async move {
             let _ = stopped.await;

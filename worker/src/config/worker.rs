@@ -337,7 +337,7 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
             "File to store source connector offsets in (Java's offsets file format).",
         ));
     }
-    def
+    crate::metrics::config::define(def)
 }
 
 /// The worker's typed configuration.
@@ -379,6 +379,9 @@ pub struct WorkerConfig {
     /// The declared config providers (`config.providers`), which resolve connector configs
     /// when connectors and tasks start.
     pub config_providers: std::sync::Arc<super::providers::ConfigProviders>,
+    /// The metrics keys (`sluice.metrics.*`, `metrics.sample.window.ms`,
+    /// `metrics.num.samples`).
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl WorkerConfig {
@@ -462,6 +465,7 @@ impl WorkerConfig {
                 .get_string(REST_ADVERTISED_LISTENER)
                 .map(str::to_string),
             client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
+            metrics: crate::metrics::MetricsConfig::from_parsed(&parsed)?,
             originals: props,
             config_providers: std::sync::Arc::new(providers),
         })

@@ -24,6 +24,7 @@
 //! * [`openapi`]: `GET /openapi.json`, generated from the handler annotations, so the
 //!   document and the router are built from the same list and cannot drift.
 //! * [`config_dir`]: `--config-dir`: connector configs persisted as JSON files.
+//! * [`metrics`]: `GET /metrics` (every listener, admin listeners included).
 //!
 //! Layers, outermost first: path normalization (Jersey accepts `/connectors/`), panic
 //! catching (a panic still answers a JSON 500), request tracing, the body size limit, then
@@ -38,6 +39,7 @@ pub mod filters;
 pub mod forward;
 pub mod internal;
 pub mod loggers;
+pub mod metrics;
 pub mod openapi;
 pub mod plugins;
 pub mod root;
@@ -129,6 +131,8 @@ pub struct AppState {
     pub cluster_id: Arc<tokio::sync::OnceCell<String>>,
     /// The client requests are forwarded to other workers with.
     pub rest_client: forward::RestClient,
+    /// The worker's metrics, for `/metrics` (none: 404).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl AppState {
@@ -143,6 +147,7 @@ impl AppState {
             readiness: Readiness::ready(),
             cluster_id: Arc::new(tokio::sync::OnceCell::new()),
             rest_client: forward::RestClient::new(),
+            metrics: None,
         }
     }
 
@@ -171,6 +176,11 @@ impl AppState {
     /// cluster's TLS certificates).
     pub fn with_rest_client(mut self, client: forward::RestClient) -> Self {
         self.rest_client = client;
+        self
+    }
+    /// Sets the metrics registry `/metrics` renders.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
     /// Sets the readiness handle.
@@ -284,6 +294,7 @@ pub fn app_for(state: AppState, resources: Resources) -> Router {
     let (router, mut doc) = api_for(resources);
     openapi::list_connector_classes(&mut doc, &state.plugins);
     router
+        .merge(metrics::routes())
         .fallback(|| async { RestError::RouteNotFound })
         .method_not_allowed_fallback(|| async { RestError::MethodNotAllowed })
         .layer(axum::Extension(openapi::OpenApiJson::new(&doc)))

@@ -180,6 +180,9 @@ pub struct SinkTaskRun {
     pub commit_timeout: Duration,
     /// Error handling.
     pub errors: SinkErrorHandling,
+    /// The worker's metrics registry (the task registers itself once its error handler is
+    /// built).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The `errors.*` settings of a sink task and what it needs to build its reporters.
@@ -298,11 +301,14 @@ struct SinkLoop {
     errors: RetryWithToleranceOperator,
     /// The originals of records handed to `put`, when an errant record reporter is offered.
     originals: Option<Arc<OriginalsIndex>>,
+    /// The task's metrics (none: metrics are off).
+    metrics: Option<Arc<crate::metrics::TaskMetrics>>,
 }
 
 /// An offset commit on its way: librdkafka reports no result for an asynchronous manual
 /// commit, so commits are synchronous calls on a blocking thread, awaited by the loop.
 struct InFlightCommit {
+    started: std::time::Instant,
     offsets: HashMap<TopicPartition, i64>,
     result: tokio::task::JoinHandle<KafkaResult<()>>,
 }
@@ -342,8 +348,11 @@ impl SinkLoop {
         run: SinkTaskRun,
         control: watch::Receiver<TaskTarget>,
     ) -> Result<(), TaskError> {
-        let (consumer_context, handles) = SinkConsumerContext::new();
         let mut consumer_config = run.consumer_config;
+        let stats = run
+            .metrics
+            .client(crate::metrics::ClientType::Consumer, &mut consumer_config);
+        let (consumer_context, handles) = SinkConsumerContext::new(stats);
         for (key, value) in LIBRDKAFKA_CONSUMER_SETTINGS {
             consumer_config.set(*key, *value);
         }
@@ -351,6 +360,11 @@ impl SinkLoop {
             .create_with_context(consumer_context)
             .map_err(|e| TaskError::Kafka(format!("Failed to create consumer: {e}")))?;
         let (errors, reporter, originals) = run.errors.build(&run.id).await?;
+        let metrics = run.metrics.task_started(
+            &run.id,
+            crate::metrics::TaskKind::Sink,
+            errors.error_metrics(),
+        );
         errors.set_stop_signal(control.clone());
         let context = Arc::new(WorkerSinkTaskContext::new(run.task_config, reporter));
         let mut task = run.task;
@@ -389,6 +403,7 @@ impl SinkLoop {
             commit_timeout: run.commit_timeout,
             errors,
             originals,
+            metrics,
         };
         let result = this.run(control).await;
         let closing = if result.is_ok() {
@@ -418,6 +433,9 @@ impl SinkLoop {
                 break;
             }
             report_target(&self.status, &self.id, target, &mut reported);
+            if let Some(m) = &self.metrics {
+                m.set_state(super::source::run_state(target));
+            }
             let running = target == TaskTarget::Running;
             self.apply_pauses(!running || self.retry.is_some());
             if self.context.commit_requested.swap(false, Ordering::SeqCst) {
@@ -531,6 +549,7 @@ impl SinkLoop {
                 }
             }
         }
+        self.update_gauges();
         Ok(())
     }
 
@@ -635,6 +654,7 @@ impl SinkLoop {
                 .into_iter()
                 .filter(|(tp, _)| self.opened.contains_key(tp)),
         );
+        self.update_gauges();
     }
 
     /// Pauses everything while the task is paused (or a batch is being retried), otherwise
@@ -671,6 +691,11 @@ impl SinkLoop {
     /// them, are put.
     async fn deliver(&mut self, batch: Vec<Received>) -> Result<(), TaskError> {
         self.handle_events().await?;
+        if let Some(m) = &self.metrics {
+            if !batch.is_empty() {
+                m.record_read(batch.len());
+            }
+        }
         let mut records = Vec::with_capacity(batch.len());
         let mut offsets = Vec::with_capacity(batch.len());
         for Received { epoch, record: m } in batch {
@@ -699,7 +724,22 @@ impl SinkLoop {
             // The offsets advance when the retried batch is finally put.
             self.pending_offsets = offsets;
         }
+        self.update_gauges();
         Ok(())
+    }
+
+    /// `partition-count` and `sink-record-active-count` (records read past the committed
+    /// offsets) for the metrics.
+    fn update_gauges(&self) {
+        if let Some(m) = &self.metrics {
+            m.set_partitions(self.opened.len());
+            let active: i64 = self
+                .current
+                .iter()
+                .filter_map(|(tp, next)| self.last_committed.get(tp).map(|c| (next - c).max(0)))
+                .sum();
+            m.set_active(usize::try_from(active).unwrap_or(0));
+        }
     }
 
     /// Headers, key and value conversion, then the transformations, each stage through the
@@ -792,8 +832,16 @@ impl SinkLoop {
 
     /// `put`, also with an empty batch. A retriable error keeps the batch for another try.
     async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), TaskError> {
+        let count = records.len();
+        let started = std::time::Instant::now();
         match self.task.put(&records).await {
             Ok(()) => {
+                if let Some(m) = &self.metrics {
+                    m.record_put(count, started.elapsed());
+                    if count > 0 {
+                        m.record_batch(count);
+                    }
+                }
                 if !self.pending_offsets.is_empty() {
                     for (tp, next) in std::mem::take(&mut self.pending_offsets) {
                         self.current.insert(tp, next);
@@ -822,7 +870,14 @@ impl SinkLoop {
     async fn commit(&mut self, mode: CommitMode) -> Result<(), TaskError> {
         self.take_commit_result();
         let sync = matches!(mode, CommitMode::Sync);
-        if self.current.is_empty() || (!sync && self.in_flight.is_some()) {
+        if !sync && self.in_flight.is_some() {
+            // The commit in flight still runs: this one is skipped (Java's commit skip).
+            if let Some(m) = &self.metrics {
+                m.record_commit_skip();
+            }
+            return Ok(());
+        }
+        if self.current.is_empty() {
             return Ok(());
         }
         let safe = self
@@ -850,6 +905,7 @@ impl SinkLoop {
         let consumer = self.consumer.clone();
         let tpl = offsets_to_tpl(&to_commit);
         let commit = InFlightCommit {
+            started: std::time::Instant::now(),
             offsets: to_commit,
             result: tokio::task::spawn_blocking(move || consumer.commit(&tpl, CommitMode::Sync)),
         };
@@ -872,7 +928,7 @@ impl SinkLoop {
         }
         if let Some(commit) = self.in_flight.take() {
             if let Some(result) = now_or_never(commit.result) {
-                self.commit_done(commit.offsets, result);
+                self.commit_done(commit.offsets, commit.started, result);
             }
         }
     }
@@ -880,20 +936,33 @@ impl SinkLoop {
     /// Waits for a commit until `deadline`.
     async fn await_commit(&mut self, commit: InFlightCommit, deadline: Instant) {
         match tokio::time::timeout_at(deadline, commit.result).await {
-            Ok(result) => self.commit_done(commit.offsets, result),
-            Err(_) => warn!(
+            Ok(result) => self.commit_done(commit.offsets, commit.started, result),
+            Err(_) => {
+                if let Some(m) = &self.metrics {
+                    m.record_commit(false, commit.started.elapsed());
+                }
+                warn!(
                 partitions = commit.offsets.len(),
                 timeout_ms = self.commit_timeout.as_millis() as u64,
                 "Timed out committing sink offsets (offset.flush.timeout.ms); they are sent again by the next commit."
-            ),
+            )
+            }
         }
     }
 
     fn commit_done(
         &mut self,
         offsets: HashMap<TopicPartition, i64>,
+        started: std::time::Instant,
         result: Result<KafkaResult<()>, tokio::task::JoinError>,
     ) {
+        if let Some(m) = &self.metrics {
+            let ok = matches!(result, Ok(Ok(())));
+            m.record_commit(ok, started.elapsed());
+            if ok {
+                m.record_commit_completion();
+            }
+        }
         match result {
             Ok(Ok(())) => self.confirmed(offsets),
             Ok(Err(e)) => warn!(error = %e, partitions = offsets.len(),

@@ -44,6 +44,7 @@ use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
+use crate::metrics::{ClientStatsHandle, RunState, TaskMetrics};
 use crate::model::ConnectorTaskId;
 use crate::storage::{put_offsets, OffsetBackingStore};
 
@@ -64,12 +65,20 @@ pub enum TaskTarget {
 /// An acknowledgement from the producer's delivery callback.
 type Ack = (usize, Result<RecordMetadata, String>);
 
-/// Producer context forwarding delivery reports to the task loop.
+/// Producer context forwarding delivery reports to the task loop (and librdkafka's
+/// statistics to the metrics).
 pub struct AckContext {
     acks: mpsc::UnboundedSender<Ack>,
+    stats: Option<ClientStatsHandle>,
 }
 
-impl ClientContext for AckContext {}
+impl ClientContext for AckContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        if let Some(s) = &self.stats {
+            s.update(&statistics);
+        }
+    }
+}
 
 impl ProducerContext for AckContext {
     type DeliveryOpaque = usize;
@@ -154,6 +163,10 @@ pub struct SourceTaskRun {
     pub errors: RetryWithToleranceOperator,
     /// Topic creation (KIP-158), when the worker and the connector use it.
     pub topic_creation: Option<super::topic_creation::TopicCreator>,
+    /// Where the producer's librdkafka statistics go (none: no client metrics).
+    pub producer_stats: Option<ClientStatsHandle>,
+    /// The task's metrics (none: metrics are off).
+    pub metrics: Option<Arc<TaskMetrics>>,
 }
 
 /// When a final commit stops waiting for acknowledgements and by when its write must end,
@@ -176,6 +189,15 @@ pub fn final_commit_plan(budget: Duration, flush_timeout: Duration) -> FinalComm
     let ack_wait = flush_timeout.min(budget.saturating_sub(reserve));
     let write_by = budget.saturating_sub(reserve / 2).max(ack_wait);
     FinalCommitPlan { ack_wait, write_by }
+}
+
+/// The metrics state of a task target.
+pub(crate) fn run_state(target: TaskTarget) -> RunState {
+    match target {
+        TaskTarget::Running => RunState::Running,
+        TaskTarget::Paused => RunState::Paused,
+        TaskTarget::Stopping => RunState::Other,
+    }
 }
 
 /// Runs the task until `control` says [`TaskTarget::Stopping`] or it fails. The final status
@@ -209,6 +231,7 @@ struct SourceLoop {
     shutdown_timeout: Duration,
     errors: RetryWithToleranceOperator,
     topic_creation: Option<super::topic_creation::TopicCreator>,
+    metrics: Option<Arc<TaskMetrics>>,
     /// The worker's wish, also watched while waiting for producer queue space.
     control: watch::Receiver<TaskTarget>,
 }
@@ -223,7 +246,10 @@ impl SourceLoop {
         producer_config.set("partitioner", "murmur2_random");
         let producer = PolledProducer::create(
             &producer_config,
-            AckContext { acks: tx },
+            AckContext {
+                acks: tx,
+                stats: run.producer_stats,
+            },
             &format!("producer-{}", run.id.task),
         )
         .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
@@ -257,6 +283,7 @@ impl SourceLoop {
             shutdown_timeout: run.shutdown_timeout,
             errors: run.errors,
             topic_creation: run.topic_creation,
+            metrics: run.metrics,
             control: control.clone(),
         };
         this.errors.set_stop_signal(control.clone());
@@ -281,6 +308,9 @@ impl SourceLoop {
             self.drain_acks().await?;
             let target = *control.borrow_and_update();
             report_target(&self.status, &self.id, target, &mut reported);
+            if let Some(m) = &self.metrics {
+                m.set_state(run_state(target));
+            }
             match target {
                 TaskTarget::Stopping => break,
                 TaskTarget::Paused => {
@@ -300,12 +330,22 @@ impl SourceLoop {
                 }
                 continue;
             }
+            let polling = std::time::Instant::now();
             tokio::select! {
                 changed = control.changed() => if changed.is_err() { break },
                 _ = ticker.tick() => self.commit_offsets().await?,
                 batch = self.task.poll() => {
                     let batch = batch.map_err(|e| TaskError::stage(Stage::TaskPoll, "SourceTask.poll", e))?;
+                    if let Some(m) = &self.metrics {
+                        if !batch.is_empty() {
+                            m.record_poll(batch.len(), polling.elapsed());
+                            m.record_batch(batch.len());
+                        }
+                    }
                     self.send_batch(batch).await?;
+                    if let Some(m) = &self.metrics {
+                        m.set_active(self.submitted.in_flight());
+                    }
                 }
             }
         }
@@ -381,6 +421,9 @@ impl SourceLoop {
         while let Ok(ack) = self.acks.try_recv() {
             self.handle_ack(ack).await?;
         }
+        if let Some(m) = &self.metrics {
+            m.set_active(self.submitted.in_flight());
+        }
         Ok(())
     }
 
@@ -391,6 +434,9 @@ impl SourceLoop {
         match result {
             Ok(metadata) => {
                 self.submitted.ack(&entry.submitted);
+                if let Some(m) = &self.metrics {
+                    m.record_write(1);
+                }
                 self.task
                     .commit_record(&entry.record, Some(&metadata))
                     .await
@@ -704,12 +750,17 @@ impl SourceLoop {
         }
         let batch = std::mem::take(&mut self.uncommitted);
         let count = batch.len();
+        let started = std::time::Instant::now();
         let write = put_offsets(
             self.offsets.clone(),
             self.id.connector.clone(),
             batch.clone(),
         );
-        match tokio::time::timeout(timeout.max(Duration::from_millis(1)), write).await {
+        let written = tokio::time::timeout(timeout.max(Duration::from_millis(1)), write).await;
+        if let Some(m) = &self.metrics {
+            m.record_commit(matches!(written, Ok(Ok(()))), started.elapsed());
+        }
+        match written {
             Ok(Ok(())) => {
                 debug!(partitions = count, "Committed source offsets.");
                 self.task.commit().await.map_err(|error| TaskError::Task {

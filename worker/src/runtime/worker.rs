@@ -25,6 +25,7 @@ use super::{connect_trace, TaskError};
 use crate::config::connector::{ConnectorKind, TASKS_MAX, TOPICS, TOPICS_REGEX};
 use crate::config::kafka_clients::{client_config, ClientKind};
 use crate::config::WorkerConfig;
+use crate::metrics::{ClientType, ConnectorInfo, Metrics, TaskKind};
 use crate::model::{ConnectorTaskId, State, TargetState};
 use crate::plugins::PluginRegistry;
 use crate::storage::OffsetBackingStore;
@@ -93,6 +94,7 @@ pub struct Worker {
     events: mpsc::UnboundedSender<WorkerEvent>,
     connectors: Mutex<HashMap<String, Instance>>,
     tasks: tokio::sync::Mutex<BTreeMap<ConnectorTaskId, TaskHandle>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
@@ -124,8 +126,16 @@ impl Worker {
         status: Arc<StatusStore>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
+        let client_id = if config.client_id.is_empty() {
+            "connect-1"
+        } else {
+            config.client_id.as_str()
+        };
+        let metrics = Metrics::new(config.metrics.clone(), client_id);
+        metrics.set_status(status.clone());
         (
             Arc::new(Worker {
+                metrics,
                 config,
                 registry,
                 offsets,
@@ -153,6 +163,10 @@ impl Worker {
     /// The status table.
     pub fn status(&self) -> &Arc<StatusStore> {
         &self.status
+    }
+    /// The metrics registry (`GET /metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Source or sink, for a connector class or alias.
@@ -198,8 +212,12 @@ impl Worker {
         });
         let instance = match made {
             Ok(Some(instance)) => instance,
-            Err(panic) => return Err(self.connector_panicked(name, "instantiation", panic)),
+            Err(panic) => {
+                self.metrics.worker().record_connector_startup(false);
+                return Err(self.connector_panicked(name, "instantiation", panic));
+            }
             Ok(None) => {
+                self.metrics.worker().record_connector_startup(false);
                 let e = ConnectError::connect(format!(
                     "Failed to find any class that implements Connector and which name matches {class}"
                 ));
@@ -209,6 +227,18 @@ impl Worker {
             }
         };
         let mut instance = instance;
+        let plugin = self.registry.find_connector(&class);
+        self.metrics.connector_started(
+            name,
+            ConnectorInfo {
+                class: plugin.map_or_else(|| class.clone(), |p| p.class.to_string()),
+                kind: match instance {
+                    Instance::Source(_) => "source",
+                    Instance::Sink(_) => "sink",
+                },
+                version: plugin.map_or_else(String::new, |p| p.version.to_string()),
+            },
+        );
         let context = Arc::new(ConnectorContextImpl {
             name: name.to_string(),
             events: self.events.clone(),
@@ -218,12 +248,17 @@ impl Worker {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 warn!(error = %e, "Connector failed to start.");
+                self.metrics.worker().record_connector_startup(false);
                 self.status
                     .put_connector(name, State::Failed, Some(connect_trace(&e)));
                 return Err(e);
             }
-            Err(panic) => return Err(self.connector_panicked(name, "start", panic)),
+            Err(panic) => {
+                self.metrics.worker().record_connector_startup(false);
+                return Err(self.connector_panicked(name, "start", panic));
+            }
         }
+        self.metrics.worker().record_connector_startup(true);
         info!("Connector started.");
         self.connectors().insert(name.to_string(), instance);
         self.status.put_connector(
@@ -260,6 +295,7 @@ impl Worker {
 
     /// Stops and forgets a connector instance (its status is left to the caller).
     pub fn stop_connector(&self, name: &str) {
+        self.metrics.connector_removed(name);
         let instance = self.connectors().remove(name);
         if let Some(mut instance) = instance {
             match panics::catch_unwind_sync(|| instance.connector().stop()) {
@@ -359,6 +395,8 @@ impl Worker {
             error,
         };
         let groups = parse_groups(connector_props).map_err(|e| fail(ConnectError::Config(e)))?;
+        // No statistics for admin clients: rdkafka's AdminClient never serves its main queue,
+        // where librdkafka delivers them (they would pile up).
         let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
             client_config(
                 ClientKind::Admin,
@@ -397,6 +435,7 @@ impl Worker {
         let result = panics::catch_unwind(self.spawn_task(id, connector_props, task_props, target))
             .await
             .unwrap_or_else(|panic| Err(TaskError::Panic(panic)));
+        self.metrics.worker().record_task_startup(result.is_ok());
         if let Err(e) = &result {
             warn!(connector = %id.connector, task = id.task, error = %e, "Task failed to start.");
             self.status.put_task(id, State::Failed, Some(e.trace()));
@@ -488,25 +527,35 @@ impl Worker {
                             Some(LogReporter::new(id.clone(), config.log_include_messages));
                     }
                     let topic_creation = self.topic_creator(id, connector_props)?;
+                    let errors = RetryWithToleranceOperator::new(id.clone(), config, reporters);
+                    let metrics =
+                        self.metrics
+                            .task_started(id, TaskKind::Source, errors.error_metrics());
+                    let mut producer_config = client_config(
+                        ClientKind::Producer,
+                        &self.config.originals,
+                        connector_props,
+                        &producer_defaults(id),
+                    );
+                    let producer_stats = self
+                        .metrics
+                        .client(ClientType::Producer, &mut producer_config);
                     let run = SourceTaskRun {
                         id: id.clone(),
                         task,
                         task_config: task_props.clone(),
                         converters,
                         transforms,
-                        producer_config: client_config(
-                            ClientKind::Producer,
-                            &self.config.originals,
-                            connector_props,
-                            &producer_defaults(id),
-                        ),
+                        producer_config,
+                        producer_stats,
                         offsets: self.offsets.clone(),
                         status: self.status.clone(),
                         flush_interval: self.config.offset_flush_interval,
                         flush_timeout: self.config.offset_flush_timeout,
                         shutdown_timeout: self.config.task_shutdown_timeout,
-                        errors: RetryWithToleranceOperator::new(id.clone(), config, reporters),
+                        errors,
                         topic_creation,
+                        metrics,
                     };
                     tokio::spawn(run_source_task(run, rx))
                 }
@@ -543,6 +592,7 @@ impl Worker {
                         commit_interval: self.config.offset_flush_interval,
                         commit_timeout: self.config.offset_flush_timeout,
                         errors,
+                        metrics: self.metrics.clone(),
                     };
                     tokio::spawn(run_sink_task(run, rx))
                 }
@@ -649,6 +699,7 @@ impl Worker {
                     "Graceful stop of task {}-{} succeeded.", id.connector, id.task);
             }
             self.status.put_task_unless_failed(&id, State::Unassigned);
+            self.metrics.task_removed(&id);
         }
         let cancel_deadline = tokio::time::Instant::now() + TASK_CANCEL_WAIT;
         for (id, join) in abandoned {

@@ -6,6 +6,7 @@
 //! * [`process`]: the `sluice` binary run as a subprocess in a temporary directory, with its
 //!   output captured, stopped with SIGTERM or SIGKILL.
 //! * [`wait`]: polling with a bounded timeout.
+//! * [`prom`]: a strict parser of the Prometheus / OpenMetrics text exposition.
 //!
 //! The helpers are blocking (rdkafka's base clients and `std::process`); call them from
 //! plain `#[test]`s, or through `tokio::task::spawn_blocking` in async tests. Every helper
@@ -17,6 +18,7 @@
 
 pub mod kafka;
 pub mod process;
+pub mod prom;
 pub mod wait;
 
 pub use kafka::{

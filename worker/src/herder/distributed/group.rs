@@ -65,6 +65,11 @@ impl GroupHandler for HerderGroupHandler {
             return;
         };
         debug!(generation, member_id, "Rejoining the group.");
+        herder
+            .worker
+            .metrics()
+            .worker()
+            .rebalance_started(std::time::Instant::now());
         // Eager: everything stops before the rebalance (Java's onJoinPrepare for v0).
         if herder.protocol == ConnectProtocol::Eager {
             let _ = herder.events.send(Event::RevokeAll);
@@ -136,6 +141,11 @@ impl GroupHandler for HerderGroupHandler {
             view.assignment = Some(merged);
         }
         herder.generation.store(generation, Ordering::SeqCst);
+        herder
+            .worker
+            .metrics()
+            .worker()
+            .rebalance_completed(i64::from(generation), std::time::Instant::now());
         let _ = herder.events.send(Event::Assigned(received));
     }
 }

@@ -8,6 +8,7 @@ mod herder_ops;
 mod internal;
 mod listeners;
 mod loggers;
+mod metrics;
 mod plugins;
 
 use std::collections::BTreeMap;

@@ -135,7 +135,7 @@ struct Shared {
     config: ErrorHandlingConfig,
     retry: RetryPolicy,
     total_failures: AtomicU64,
-    metrics: ErrorMetrics,
+    metrics: Arc<ErrorMetrics>,
     reporters: Reporters,
     stop: Mutex<Option<watch::Receiver<TaskTarget>>>,
 }
@@ -160,7 +160,7 @@ impl RetryWithToleranceOperator {
                 config,
                 retry,
                 total_failures: AtomicU64::new(0),
-                metrics: ErrorMetrics::default(),
+                metrics: Arc::new(ErrorMetrics::default()),
                 reporters,
                 stop: Mutex::new(None),
             }),
@@ -196,6 +196,11 @@ impl RetryWithToleranceOperator {
     /// The error metrics.
     pub fn metrics(&self) -> ErrorMetricsSnapshot {
         self.shared.metrics.snapshot()
+    }
+
+    /// The live error counters (shared with `/metrics`).
+    pub fn error_metrics(&self) -> Arc<ErrorMetrics> {
+        self.shared.metrics.clone()
     }
 
     /// Java's `withinToleranceLimits`: under `none`, no failure at all; under `all`, always.

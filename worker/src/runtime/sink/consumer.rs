@@ -52,6 +52,7 @@ pub struct SinkConsumerContext {
     events: mpsc::UnboundedSender<ConsumerEvent>,
     epoch: Arc<AtomicU64>,
     deferred: Arc<AtomicBool>,
+    stats: Option<crate::metrics::ClientStatsHandle>,
 }
 
 /// The loop's handles on its consumer context.
@@ -67,7 +68,7 @@ pub(crate) struct ContextHandles {
 
 impl SinkConsumerContext {
     /// A context and the loop's side of it.
-    pub(crate) fn new() -> (Self, ContextHandles) {
+    pub(crate) fn new(stats: Option<crate::metrics::ClientStatsHandle>) -> (Self, ContextHandles) {
         let (tx, rx) = mpsc::unbounded_channel();
         let epoch = Arc::new(AtomicU64::new(0));
         let deferred = Arc::new(AtomicBool::new(true));
@@ -76,6 +77,7 @@ impl SinkConsumerContext {
                 events: tx,
                 epoch: epoch.clone(),
                 deferred: deferred.clone(),
+                stats,
             },
             ContextHandles {
                 events: rx,
@@ -86,7 +88,13 @@ impl SinkConsumerContext {
     }
 }
 
-impl ClientContext for SinkConsumerContext {}
+impl ClientContext for SinkConsumerContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        if let Some(s) = &self.stats {
+            s.update(&statistics);
+        }
+    }
+}
 
 impl ConsumerContext for SinkConsumerContext {
     fn rebalance(
