@@ -246,7 +246,13 @@ pub(crate) fn render(
             "Sluice: operations waiting to be served by the application (librdkafka replyq).",
             c.reply_queue as f64,
         );
-        for (topic, partition, lag) in &c.lag {
+        // Only consumers have a fetch manager (a producer's statistics carry no real lag).
+        let lag = if *kind == ClientType::Consumer {
+            c.lag.as_slice()
+        } else {
+            &[]
+        };
+        for (topic, partition, lag) in lag {
             let mut l = labels();
             l.push(("topic", topic.clone()));
             l.push(("partition", partition.to_string()));

@@ -467,6 +467,73 @@ mod tests {
         assert!(!m.render().contains("connector-consumer-s-0"));
     }
 
+    /// Every series a busy worker renders is listed in the name index of docs/metrics.md,
+    /// which the Grafana dashboard check of `scripts/check-compose` reads: a renamed metric
+    /// fails here before it silently empties a dashboard panel.
+    #[test]
+    fn every_rendered_name_is_in_the_docs_name_index() {
+        let doc = include_str!("../../../docs/metrics.md");
+        let index: std::collections::HashSet<&str> = doc
+            .split("## Name index")
+            .nth(1)
+            .expect("docs/metrics.md has a name index")
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert!(index.len() > 50, "{} names in the index", index.len());
+        let m = registry(Naming::Strimzi);
+        let status = Arc::new(StatusStore::new("w:8083"));
+        m.set_status(status.clone());
+        for (name, kind, task_kind) in [
+            ("src", "source", TaskKind::Source),
+            ("snk", "sink", TaskKind::Sink),
+        ] {
+            m.connector_started(
+                name,
+                ConnectorInfo {
+                    class: "C".into(),
+                    kind,
+                    version: "1".into(),
+                },
+            );
+            status.put_connector(name, State::Running, None);
+            let task = ConnectorTaskId {
+                connector: name.into(),
+                task: 0,
+            };
+            let errors = Arc::new(ErrorMetrics::default());
+            let t = m
+                .task_started(&task, task_kind, errors.clone())
+                .expect("enabled");
+            status.put_task(&task, State::Running, None);
+            t.record_poll(1, std::time::Duration::from_millis(1));
+            t.record_read(1);
+            errors.record_failure();
+            std::mem::forget(t);
+        }
+        let stats: rdkafka::statistics::Statistics =
+            serde_json::from_str(STATS).expect("stats json");
+        let mut c = ClientConfig::new();
+        let consumer = m.client(ClientType::Consumer, &mut c).expect("enabled");
+        consumer.update(&stats);
+        let producer = m.client(ClientType::Producer, &mut c).expect("enabled");
+        producer.update(&stats);
+        m.sample(Instant::now());
+        let text = m.render();
+        let rendered: std::collections::BTreeSet<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| l.split(['{', ' ']).next())
+            .collect();
+        assert!(rendered.len() > 40, "{text}");
+        let missing: Vec<_> = rendered.iter().filter(|n| !index.contains(*n)).collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/metrics.md's name index: {missing:?}"
+        );
+    }
+
     /// A trimmed librdkafka statistics report of a consumer.
     const STATS: &str = r#"{"name":"c#consumer-1","client_id":"connector-consumer-s-0","type":"consumer",
       "ts":1,"time":1,"age":1,"replyq":0,"msg_cnt":3,"msg_size":0,"msg_max":0,"msg_size_max":0,
