@@ -11,7 +11,8 @@ use thiserror::Error;
 use tokio_postgres::{Client, NoTls};
 use tracing::{debug, info, warn};
 
-use super::url::{pg_config, UrlError};
+use super::tls::TlsMode;
+use super::url::{pg_config, tls_settings, UrlError};
 
 /// `connection.url`.
 pub const CONNECTION_URL: &str = "connection.url";
@@ -94,6 +95,8 @@ pub struct ConnectionConfig {
     pub attempts: u32,
     /// `connection.backoff.ms`.
     pub backoff: Duration,
+    /// TLS (`sslmode` and friends in `connection.url`), its rustls configuration built once.
+    pub tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
 impl std::fmt::Debug for ConnectionConfig {
@@ -115,9 +118,19 @@ impl ConnectionConfig {
         let password = config.get_password(CONNECTION_PASSWORD);
         let pg =
             pg_config(url, user, password.map(|p| p.value())).map_err(|e| url_error(url, e))?;
+        let settings = tls_settings(url).map_err(|e| url_error(url, e))?;
+        let tls = match settings.mode {
+            TlsMode::Disable => None,
+            _ => Some(tokio_postgres_rustls::MakeRustlsConnect::new(
+                settings.client_config().map_err(|e| {
+                    ConfigError::invalid(CONNECTION_URL, redact(url), e.to_string())
+                })?,
+            )),
+        };
         Ok(ConnectionConfig {
             url: url.to_string(),
             pg,
+            tls,
             attempts: config.get_int(CONNECTION_ATTEMPTS)?.max(1) as u32,
             backoff: Duration::from_millis(config.get_long(CONNECTION_BACKOFF_MS)?.max(0) as u64),
         })
@@ -154,12 +167,26 @@ impl ConnectionConfig {
 
     /// One connection attempt, with the connection's I/O driven by a spawned task.
     pub async fn connect_once(&self) -> Result<Client, tokio_postgres::Error> {
-        let (client, connection) = self.pg.connect(NoTls).await?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                debug!(error = %e, "PostgreSQL connection closed.");
+        let client = match &self.tls {
+            None => {
+                let (client, connection) = self.pg.connect(NoTls).await?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        debug!(error = %e, "PostgreSQL connection closed.");
+                    }
+                });
+                client
             }
-        });
+            Some(tls) => {
+                let (client, connection) = self.pg.connect(tls.clone()).await?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        debug!(error = %e, "PostgreSQL connection closed.");
+                    }
+                });
+                client
+            }
+        };
         Ok(client)
     }
 }

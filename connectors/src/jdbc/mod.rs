@@ -11,5 +11,6 @@ pub mod connection;
 pub mod identifier;
 pub mod sink;
 pub mod source;
+pub mod tls;
 pub mod url;
 pub mod zone;

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::tls::{TlsMode, TlsSettings, TlsSetupError};
+
 /// A URL that cannot be used.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum UrlError {
@@ -206,28 +208,44 @@ pub fn pg_config(
                 options.push(format!("-c search_path={}", value.replace(' ', "\\ ")))
             }
             "options" => options.push(value.clone()),
-            "sslmode" => match value.as_str() {
-                "disable" | "allow" | "prefer" => {}
-                other => return Err(bad(
-                    key,
-                    other,
-                    "TLS connections to PostgreSQL are not supported yet; use disable or prefer",
-                )),
-            },
-            "ssl" if value.eq_ignore_ascii_case("true") => {
-                return Err(bad(
-                    key,
-                    value,
-                    "TLS connections to PostgreSQL are not supported yet",
-                ))
-            }
             _ => {}
         }
     }
     if !options.is_empty() {
         config.options(options.join(" "));
     }
+    config.ssl_mode(tls_settings(trimmed)?.pg_mode());
     Ok(config)
+}
+
+/// The TLS settings of `connection.url`: the driver's `sslmode`, `ssl`, `sslrootcert` and
+/// `sslfactory` parameters, or libpq's `sslmode` (disable / prefer / require) in the
+/// `postgres://` form.
+pub fn tls_settings(url: &str) -> Result<TlsSettings, UrlError> {
+    let trimmed = url.trim();
+    if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+        let config = tokio_postgres::Config::from_str(trimmed)
+            .map_err(|e| UrlError::Libpq(e.to_string()))?;
+        use tokio_postgres::config::SslMode;
+        let mode = match config.get_ssl_mode() {
+            SslMode::Disable => TlsMode::Disable,
+            SslMode::Require => TlsMode::Require,
+            _ => TlsMode::Prefer,
+        };
+        return Ok(TlsSettings {
+            mode,
+            root_cert: None,
+        });
+    }
+    let parsed = JdbcUrl::parse(trimmed)?;
+    TlsSettings::from_params(parsed.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(
+        |e| match e {
+            TlsSetupError::Parameter { key, value, reason } => {
+                UrlError::BadParameter { key, value, reason }
+            }
+            other => UrlError::Libpq(other.to_string()),
+        },
+    )
 }
 
 fn bad(key: &str, value: &str, reason: &str) -> UrlError {
@@ -323,8 +341,10 @@ mod tests {
             JdbcUrl::parse("jdbc:postgresql://h:x/d").unwrap_err(),
             UrlError::BadHost(h) if h == "h:x"
         ));
-        let e = pg_config("jdbc:postgresql://h/d?sslmode=require", None, None).unwrap_err();
-        assert!(e.to_string().contains("sslmode=require"), "{e}");
+        let c = pg_config("jdbc:postgresql://h/d?sslmode=require", None, None).unwrap();
+        assert_eq!(c.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        let e = pg_config("jdbc:postgresql://h/d?sslmode=often", None, None).unwrap_err();
+        assert!(e.to_string().contains("sslmode=often"), "{e}");
         let e = pg_config("jdbc:postgresql://h/d?connectTimeout=soon", None, None).unwrap_err();
         assert!(e.to_string().contains("connectTimeout"), "{e}");
     }
