@@ -7,13 +7,15 @@
 //! * [`herder`]: the one interface for cluster actions; [`herder::standalone`] implements it.
 //! * [`plugins`]: the registry of built-in plugins by Java class name and alias.
 //! * [`rest`]: the Kafka Connect REST API.
-//! * [`logging`] and [`cli`]: the `sluice` binary's set-up.
+//! * [`logging`] and [`cli`]: the `sluice` binary's set-up; [`memory`]: freed heap handed
+//!   back to the system.
 
 pub mod cli;
 pub mod config;
 pub mod distributed;
 pub mod herder;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod plugins;

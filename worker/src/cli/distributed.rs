@@ -73,6 +73,7 @@ pub async fn run_distributed(
     let worker_id = server.worker_id();
     let url = server.advertised_url();
     info!(worker_id = %worker_id, url = %url, group = %dist.group_id, "Starting distributed worker.");
+    crate::memory::spawn_trimmer(config.memory_trim_interval);
 
     // The internal topics: created compacted when missing, checked when present.
     let base = client_config(ClientKind::Admin, &config.originals, &Props::new(), &[]);

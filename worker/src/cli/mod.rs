@@ -253,6 +253,7 @@ pub async fn run_standalone(
     let worker_id = server.worker_id();
     info!(worker_id = %worker_id, url = %server.advertised_url(), "Starting standalone worker.");
     let status = Arc::new(StatusStore::new(worker_id));
+    crate::memory::spawn_trimmer(config.memory_trim_interval);
     let config = Arc::new(config);
     let (worker, events) = Worker::new(config.clone(), registry.clone(), offsets, status);
     let metrics = worker.metrics().clone();

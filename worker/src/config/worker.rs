@@ -337,7 +337,7 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
             "File to store source connector offsets in (Java's offsets file format).",
         ));
     }
-    crate::metrics::config::define(def)
+    crate::memory::define(crate::metrics::config::define(def))
 }
 
 /// The worker's typed configuration.
@@ -382,6 +382,8 @@ pub struct WorkerConfig {
     /// The metrics keys (`sluice.metrics.*`, `metrics.sample.window.ms`,
     /// `metrics.num.samples`).
     pub metrics: crate::metrics::MetricsConfig,
+    /// `sluice.memory.trim.interval.ms` (zero: never).
+    pub memory_trim_interval: Duration,
 }
 
 impl WorkerConfig {
@@ -466,6 +468,7 @@ impl WorkerConfig {
                 .map(str::to_string),
             client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
             metrics: crate::metrics::MetricsConfig::from_parsed(&parsed)?,
+            memory_trim_interval: crate::memory::trim_interval(&parsed)?,
             originals: props,
             config_providers: std::sync::Arc::new(providers),
         })
