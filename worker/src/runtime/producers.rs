@@ -94,6 +94,13 @@ impl ProducerContext for RoutingContext {
 
 type Shared = PolledProducer<RoutingContext>;
 
+/// A record a source task sends: raw key and value, the opaque from
+/// [`ProducerLease::opaque`].
+pub type TaskRecord<'a> = BaseRecord<'a, [u8], [u8], usize>;
+
+/// A producer config as the pool compares them: every key and value, sorted by key.
+type ConfigKey = Vec<(String, String)>;
+
 /// One task's use of a producer: sends records tagged with the task's route and receives
 /// their acknowledgements. Dropping it removes the route (and stops the producer when no
 /// other task uses it).
@@ -112,10 +119,7 @@ impl ProducerLease {
     /// Enqueues a record (see [`rdkafka::producer::BaseProducer::send`]); its opaque must
     /// come from [`ProducerLease::opaque`].
     #[allow(clippy::result_large_err)]
-    pub fn send<'a>(
-        &self,
-        record: BaseRecord<'a, [u8], [u8], usize>,
-    ) -> Result<(), (KafkaError, BaseRecord<'a, [u8], [u8], usize>)> {
+    pub fn send<'a>(&self, record: TaskRecord<'a>) -> Result<(), (KafkaError, TaskRecord<'a>)> {
         self.producer.send(record)
     }
 
@@ -135,7 +139,7 @@ impl Drop for ProducerLease {
 /// shared.
 pub struct ProducerPool {
     shared: bool,
-    producers: Mutex<HashMap<Vec<(String, String)>, Weak<Shared>>>,
+    producers: Mutex<HashMap<ConfigKey, Weak<Shared>>>,
     next_route: AtomicUsize,
     next_shared: AtomicUsize,
 }
@@ -181,7 +185,7 @@ impl ProducerPool {
         let route = self.next_route.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> SEQUENCE_BITS);
         let producer = if self.shared {
             // `config_map` hides passwords; the key takes every value as set.
-            let key: Vec<(String, String)> = config
+            let key: ConfigKey = config
                 .config_map()
                 .keys()
                 .filter_map(|k| {
