@@ -11,8 +11,9 @@ use sluice_api::{Plugin, PluginType};
 #[derive(Debug, Clone)]
 pub struct PluginRegistry {
     plugins: Vec<Plugin>,
-    /// (name or alias, type) → index into `plugins`.
-    by_name: HashMap<(String, PluginType), usize>,
+    /// type → name or alias → index into `plugins` (looked up by `&str`, without an
+    /// allocation: REST listings look up every connector's class).
+    by_name: HashMap<PluginType, HashMap<String, usize>>,
 }
 
 impl PluginRegistry {
@@ -26,9 +27,12 @@ impl PluginRegistry {
 
     /// A registry over an explicit list.
     pub fn new(plugins: Vec<Plugin>) -> Self {
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<PluginType, HashMap<String, usize>> = HashMap::new();
         for (i, p) in plugins.iter().enumerate() {
-            by_name.insert((p.class.to_string(), p.factory.plugin_type()), i);
+            by_name
+                .entry(p.factory.plugin_type())
+                .or_default()
+                .insert(p.class.to_string(), i);
         }
         // Aliases count only when no two plugins of any type share them (Java's rule).
         let mut alias_owners: HashMap<String, Vec<usize>> = HashMap::new();
@@ -44,14 +48,18 @@ impl PluginRegistry {
             if owners.len() == 1 {
                 let p = &plugins[owners[0]];
                 by_name
-                    .entry((alias.clone(), p.factory.plugin_type()))
+                    .entry(p.factory.plugin_type())
+                    .or_default()
+                    .entry(alias.clone())
                     .or_insert(owners[0]);
                 // A class registered under several types (a converter that is also a header
                 // converter) keeps its alias for each of them.
                 for (j, q) in plugins.iter().enumerate() {
                     if q.class == p.class {
                         by_name
-                            .entry((alias.clone(), q.factory.plugin_type()))
+                            .entry(q.factory.plugin_type())
+                            .or_default()
+                            .entry(alias.clone())
                             .or_insert(j);
                     }
                 }
@@ -68,7 +76,8 @@ impl PluginRegistry {
     /// Looks up a plugin of one type by class name or alias.
     pub fn find(&self, name: &str, plugin_type: PluginType) -> Option<&Plugin> {
         self.by_name
-            .get(&(name.trim().to_string(), plugin_type))
+            .get(&plugin_type)?
+            .get(name.trim())
             .map(|&i| &self.plugins[i])
     }
 

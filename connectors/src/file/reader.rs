@@ -7,8 +7,12 @@
 //!   [`CHANNEL_CHUNKS`] × [`READ_CHUNK`] bytes, however fast the input is (`/dev/zero`);
 //! * receiving a chunk is cancel-safe: a `poll` future dropped while it waits loses nothing,
 //!   because the chunk stays in the channel;
-//! * dropping the reader stops the thread within one idle wait ([`MAX_IDLE_CHECK`]): the
-//!   thread notices the closed channel when it sends or between looks at an idle input.
+//! * dropping the reader stops the thread at once: the drop closes the channel and wakes the
+//!   thread from its idle wait; the thread notices the closed channel when it sends or
+//!   between looks at an idle input;
+//! * an idle input costs one look a second ([`MAX_IDLE_CHECK`]) and no read buffer: the
+//!   buffer starts at [`FIRST_READ`] bytes and grows to [`READ_CHUNK`] only while reads fill
+//!   it, so a thousand idle files hold a few MB, not 64 KiB each.
 //!
 //! On Unix the file is opened with `O_NONBLOCK`, so opening a FIFO that has no writer
 //! returns at once (reads then see end-of-file until a writer appears) and a read never waits
@@ -21,16 +25,19 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{self, error::TryRecvError};
 
-/// Bytes read from the input at a time.
+/// The most bytes read from the input at a time.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// The read buffer's first size; each read that fills it doubles it, up to [`READ_CHUNK`].
+pub const FIRST_READ: usize = 4 * 1024;
 /// Chunks read ahead of the task.
 pub const CHANNEL_CHUNKS: usize = 4;
 /// How soon the thread looks again at the end of an input that just had data; each empty look
 /// doubles the wait up to [`MAX_IDLE_CHECK`], so a busy file is followed closely and an idle
-/// one costs a few wake-ups a second.
+/// one costs one wake-up a second.
 pub const IDLE_CHECK: Duration = Duration::from_millis(10);
-/// The longest wait between two looks at an idle input (Java's task waits a whole second).
-pub const MAX_IDLE_CHECK: Duration = Duration::from_millis(200);
+/// The longest wait between two looks at an idle input: Java's task waits a second too
+/// before it looks again. New lines in a file idle for more than ~2 s are read within this.
+pub const MAX_IDLE_CHECK: Duration = Duration::from_millis(1000);
 
 /// One read: bytes, or the error that ended reading.
 type Chunk = io::Result<Vec<u8>>;
@@ -59,7 +66,8 @@ pub fn seek(file: &mut File, position: u64) -> io::Result<()> {
 #[derive(Debug)]
 pub struct FileReader {
     chunks: mpsc::Receiver<Chunk>,
-    thread: JoinHandle<()>,
+    /// Always `Some` until [`FileReader::close`] (tests) takes it.
+    thread: Option<JoinHandle<()>>,
 }
 
 /// What [`FileReader::try_next`] found.
@@ -78,7 +86,10 @@ impl FileReader {
         let thread = std::thread::Builder::new()
             .name(format!("file-{name}").chars().take(15).collect())
             .spawn(move || pump(file, &tx))?;
-        Ok(FileReader { chunks, thread })
+        Ok(FileReader {
+            chunks,
+            thread: Some(thread),
+        })
     }
 
     /// The next chunk if one is ready; never waits.
@@ -97,14 +108,29 @@ impl FileReader {
 
     /// Whether the reading thread has ended.
     pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
-    /// Drops the channel (as dropping the reader does) and returns the thread, to watch it end.
+    /// Closes the channel and wakes the thread, as dropping the reader does, and returns the
+    /// thread, to watch it end.
     #[cfg(test)]
-    pub fn close(self) -> JoinHandle<()> {
-        drop(self.chunks);
-        self.thread
+    pub fn close(mut self) -> JoinHandle<()> {
+        self.stop();
+        self.thread.take().expect("the reader's thread")
+    }
+
+    /// Closes the channel, then wakes the thread from its idle wait so that it sees it.
+    fn stop(&mut self) {
+        self.chunks.close();
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
+    }
+}
+
+impl Drop for FileReader {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -115,7 +141,7 @@ fn stopped() -> io::Error {
 /// The thread's loop: read, send, back off at the end of the input; return when the reader
 /// is dropped or a read fails (after sending the error).
 fn pump(mut file: File, tx: &mpsc::Sender<Chunk>) {
-    let mut buf = vec![0; READ_CHUNK];
+    let mut buf = vec![0; FIRST_READ];
     let mut idle = IDLE_CHECK;
     while !tx.is_closed() {
         match file.read(&mut buf) {
@@ -123,14 +149,18 @@ fn pump(mut file: File, tx: &mpsc::Sender<Chunk>) {
                 if tx.blocking_send(Ok(buf[..n].to_vec())).is_err() {
                     return;
                 }
+                if n == buf.len() && buf.len() < READ_CHUNK {
+                    buf.resize(buf.len() * 2, 0);
+                }
                 idle = IDLE_CHECK;
             }
             Ok(_) => {
-                std::thread::sleep(idle);
+                // Woken early only when the reader is dropped (then the loop ends).
+                std::thread::park_timeout(idle);
                 idle = (idle * 2).min(MAX_IDLE_CHECK);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(idle);
+                std::thread::park_timeout(idle);
                 idle = (idle * 2).min(MAX_IDLE_CHECK);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -157,9 +187,10 @@ mod tests {
         let mut reader = FileReader::start(file, "t").expect("start");
         assert_eq!(reader.next().await.expect("chunk"), b"ello");
         assert!(matches!(reader.try_next(), Ok(Next::Empty)));
-        let thread = reader.thread;
-        drop(reader.chunks);
-        let deadline = Instant::now() + Duration::from_secs(2);
+        // Let the thread settle into its longest idle wait: dropping still stops it at once.
+        tokio::time::sleep(MAX_IDLE_CHECK * 2).await;
+        let thread = reader.close();
+        let deadline = Instant::now() + MAX_IDLE_CHECK / 2;
         while !thread.is_finished() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -169,13 +200,22 @@ mod tests {
     #[tokio::test]
     async fn dev_zero_fills_only_the_channel_and_stops() {
         let mut reader = FileReader::start(open("/dev/zero").expect("open"), "z").expect("start");
-        assert_eq!(reader.next().await.expect("chunk").len(), READ_CHUNK);
+        // The buffer starts small and doubles while reads fill it, up to READ_CHUNK.
+        let mut sizes = Vec::new();
+        for _ in 0..7 {
+            sizes.push(reader.next().await.expect("chunk").len());
+        }
+        assert_eq!(
+            sizes,
+            [1, 2, 4, 8, 16, 16, 16].map(|k| k * FIRST_READ),
+            "chunk sizes"
+        );
+        assert_eq!(16 * FIRST_READ, READ_CHUNK);
         tokio::time::sleep(Duration::from_millis(50)).await;
         // The thread waits on the full channel instead of reading on.
         assert!(!reader.is_finished());
         assert_eq!(reader.chunks.capacity(), 0, "the channel is full");
-        let thread = reader.thread;
-        drop(reader.chunks);
+        let thread = reader.close();
         let deadline = Instant::now() + Duration::from_secs(2);
         while !thread.is_finished() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;

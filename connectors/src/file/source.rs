@@ -19,8 +19,10 @@ use super::{
     FILE_CONFIG, MAX_LINE_BYTES_CONFIG, POSITION_FIELD, TOPIC_CONFIG,
 };
 
-/// How long one `poll` waits for data before returning an empty batch.
-const MAX_IDLE: Duration = Duration::from_millis(250);
+/// How long one `poll` waits for data before returning an empty batch (Java's task waits a
+/// second, too). The worker does not need `poll` to return to stop or pause the task, so a
+/// longer wait only saves wake-ups of idle tasks.
+const MAX_IDLE: Duration = Duration::from_millis(1000);
 /// How long to wait before trying again to open a file that cannot be opened.
 const OPEN_RETRY: Duration = Duration::from_millis(100);
 /// The most input bytes one `poll` takes in: a poll over a long line still in progress
@@ -186,6 +188,7 @@ impl FileStreamSourceTask {
         let Some(path) = config.file.clone() else {
             // Offsets are not tracked for standard input.
             self.input = Some(Input::Stdin(tokio::io::stdin()));
+            self.chunk = vec![0; READ_CHUNK];
             self.lines = LineBuffer::at(0).limit(config.max_line);
             return Ok(true);
         };
@@ -324,7 +327,6 @@ impl SourceTask for FileStreamSourceTask {
     async fn start(&mut self, context: SourceTaskContext) -> ConnectResult<()> {
         self.config = Some(SourceConfig::parse(&context.config)?);
         self.context = Some(context);
-        self.chunk = vec![0; READ_CHUNK];
         Ok(())
     }
 
@@ -396,7 +398,7 @@ impl SourceTask for FileStreamSourceTask {
         }
     }
 
-    /// Closes the input: the reading thread ends within [`reader::MAX_IDLE_CHECK`].
+    /// Closes the input: the reading thread ends at once (see [`reader`]).
     async fn stop(&mut self) -> ConnectResult<()> {
         tracing::trace!("Stopping FileStreamSourceTask.");
         self.input = None;

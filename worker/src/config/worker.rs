@@ -27,6 +27,9 @@ pub const OFFSET_FLUSH_TIMEOUT_MS: &str = "offset.flush.timeout.ms";
 pub const TASK_SHUTDOWN_TIMEOUT_MS: &str = "task.shutdown.graceful.timeout.ms";
 /// `plugin.path`.
 pub const PLUGIN_PATH: &str = "plugin.path";
+/// `sluice.source.producer.shared`: Sluice's own key; source tasks with the same effective
+/// producer config share one producer (see `runtime::producers`).
+pub const SOURCE_PRODUCER_SHARED: &str = "sluice.source.producer.shared";
 /// `listeners`.
 pub const LISTENERS: &str = "listeners";
 /// `rest.advertised.host.name`.
@@ -147,6 +150,21 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
             )
             .default("5000")
             .validator(Validator::at_least(0.0)),
+        )
+        .define(
+            ConfigKey::new(
+                SOURCE_PRODUCER_SHARED,
+                ConfigType::Boolean,
+                Importance::Low,
+                "Sluice's own key: when true, source tasks whose producer configs are the same \
+                 (the worker's producer.* keys, the connector's producer.override.* keys and \
+                 the defaults) share one Kafka producer instead of one producer each, as Java \
+                 has it. Each task still commits only the offsets of its own acknowledged \
+                 records. A shared producer's client.id is connector-producer-shared-<n> unless \
+                 the config sets one. Saves threads, memory and wake-ups on a worker with many \
+                 mostly idle source connectors.",
+            )
+            .default("false"),
         )
         .define(
             ConfigKey::new(
@@ -361,6 +379,8 @@ pub struct WorkerConfig {
     pub task_shutdown_timeout: Duration,
     /// `plugin.path` (ignored).
     pub plugin_path: Vec<String>,
+    /// `sluice.source.producer.shared`.
+    pub source_producer_shared: bool,
     /// `listeners`.
     pub listeners: Vec<String>,
     /// `admin.listeners` (`None` = the main listeners).
@@ -457,6 +477,9 @@ impl WorkerConfig {
             offset_flush_timeout: ms(OFFSET_FLUSH_TIMEOUT_MS)?,
             task_shutdown_timeout: ms(TASK_SHUTDOWN_TIMEOUT_MS)?,
             plugin_path: parsed.get_list(PLUGIN_PATH),
+            source_producer_shared: parsed
+                .get_bool(SOURCE_PRODUCER_SHARED)
+                .map_err(|e| e.message)?,
             listeners: parsed.get_list(LISTENERS),
             admin_listeners,
             rest_advertised_host_name: parsed

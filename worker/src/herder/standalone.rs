@@ -417,10 +417,13 @@ impl Herder for StandaloneHerder {
     }
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
-        let entry = self.entry(name).ok_or_else(|| {
+        // Read in place, not cloned: `GET /connectors?expand=status` asks this of every
+        // connector, and a clone of each config cost more than the status itself.
+        let map = self.map();
+        let entry = map.get(name).ok_or_else(|| {
             HerderError::NotFound(format!("No status found for connector {name}"))
         })?;
-        self.status_of(name, &entry)
+        self.status_of(name, entry)
     }
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {

@@ -4,6 +4,7 @@
 //! * [`source`] and [`sink`] hold the per-task loops.
 //! * [`converters`] and [`transforms`] build the per-task record pipeline.
 //! * [`submitted`] tracks which source offsets are safe to commit.
+//! * [`producers`] gives source tasks their producers, shared when so configured.
 //! * [`errors`] applies `errors.*`: retries, tolerance, the error log and the dead-letter queue.
 //! * [`status`] keeps connector and task states for the herder.
 //! * [`partitioner`] is Java's default partitioner, used to verify librdkafka's.
@@ -16,6 +17,7 @@ pub mod headers;
 pub mod panics;
 pub mod partitioner;
 pub mod polled_producer;
+pub mod producers;
 pub mod sink;
 pub mod source;
 pub mod status;

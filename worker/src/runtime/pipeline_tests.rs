@@ -1,6 +1,7 @@
 //! Runtime tests against librdkafka's mock cluster: a source → topic → sink round trip through
 //! the standalone herder with in-test connectors, offset commits on both sides, Java's
-//! partitioning of keyed records, pause/resume, stop/resume and a failing task.
+//! partitioning of keyed records, pause/resume, stop/resume, a failing task and source tasks
+//! sharing producers.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -183,7 +184,15 @@ struct Fixture {
 }
 
 fn fixture(bootstrap: &str, offsets: Arc<dyn OffsetBackingStore>) -> Fixture {
-    let settings = [
+    fixture_with(bootstrap, offsets, &[])
+}
+
+fn fixture_with(
+    bootstrap: &str,
+    offsets: Arc<dyn OffsetBackingStore>,
+    extra: &[(&str, &str)],
+) -> Fixture {
+    let mut settings = vec![
         (
             "key.converter",
             "org.apache.kafka.connect.storage.StringConverter",
@@ -191,6 +200,7 @@ fn fixture(bootstrap: &str, offsets: Arc<dyn OffsetBackingStore>) -> Fixture {
         ("value.converter", "StringConverter"),
         ("header.converter", "StringConverter"),
     ];
+    settings.extend_from_slice(extra);
     Fixture {
         herder: herder(bootstrap, &settings, test_registry(), offsets.clone()),
         offsets,
@@ -324,6 +334,65 @@ async fn source_to_sink_round_trip_commits_offsets_and_partitions_like_java() {
     assert!(stopped.tasks.is_empty());
 
     f.herder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_producers_keep_each_tasks_records_and_offsets_apart() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    for topic in ["shared-a", "shared-b", "shared-c"] {
+        mock.create_topic(topic, 2, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let bootstrap = mock.bootstrap_servers();
+    let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+    let f = fixture_with(
+        &bootstrap,
+        store.clone(),
+        &[("sluice.source.producer.shared", "true")],
+    );
+    let mut overridden = source_config("c", "shared-c", 10);
+    overridden.insert("producer.override.linger.ms".into(), "1".into());
+    for (name, config) in [
+        ("a", source_config("a", "shared-a", 30)),
+        ("b", source_config("b", "shared-b", 20)),
+        ("c", overridden),
+    ] {
+        f.herder
+            .put_connector_config(name, config, false, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Every task commits its own last offset, though all three use the same source
+    // partition and a and b the same producer.
+    for (name, last) in [("a", 29), ("b", 19), ("c", 9)] {
+        let store = store.clone();
+        wait_for(&format!("{name}'s offsets"), move || {
+            store
+                .get(name, &partition_x())
+                .and_then(|o| o.get("pos").and_then(|p| p.as_u64()))
+                == Some(last)
+        })
+        .await;
+    }
+    assert_eq!(
+        f.herder.worker().producers().live_producers(),
+        2,
+        "a and b share a producer; c's producer.override.* gives it its own"
+    );
+    for (topic, count) in [("shared-a", 30), ("shared-b", 20), ("shared-c", 10)] {
+        let mut keys: Vec<String> = read_keys(&bootstrap, topic, count)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_by_key(|k| k[1..].parse::<u32>().unwrap_or(0));
+        assert_eq!(
+            keys,
+            (0..count).map(|i| format!("k{i}")).collect::<Vec<_>>(),
+            "{topic}"
+        );
+    }
+    f.herder.shutdown().await;
+    assert_eq!(f.herder.worker().producers().live_producers(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

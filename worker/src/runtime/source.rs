@@ -25,11 +25,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
-use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext};
-use rdkafka::ClientContext;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::BaseRecord;
 use sluice_api::{
-    ConnectResult, OffsetMap, OffsetStorageReader, Props, RecordMetadata, SourceRecord, SourceTask,
+    ConnectResult, OffsetMap, OffsetStorageReader, Props, SourceRecord, SourceTask,
     SourceTaskContext,
 };
 use tokio::sync::{mpsc, watch};
@@ -39,7 +38,7 @@ use tracing::{debug, info, warn};
 use super::converters::{KafkaBytes, RecordConverters};
 use super::errors::context::OriginalRecord;
 use super::errors::{RetryWithToleranceOperator, ToleranceType};
-use super::polled_producer::PolledProducer;
+use super::producers::{Ack, ProducerLease, ProducerPool, SEQUENCE_MASK};
 use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
@@ -60,41 +59,6 @@ pub enum TaskTarget {
     Paused,
     /// Flush, commit and stop.
     Stopping,
-}
-
-/// An acknowledgement from the producer's delivery callback.
-type Ack = (usize, Result<RecordMetadata, String>);
-
-/// Producer context forwarding delivery reports to the task loop (and librdkafka's
-/// statistics to the metrics).
-pub struct AckContext {
-    acks: mpsc::UnboundedSender<Ack>,
-    stats: Option<ClientStatsHandle>,
-}
-
-impl ClientContext for AckContext {
-    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
-        if let Some(s) = &self.stats {
-            s.update(&statistics);
-        }
-    }
-}
-
-impl ProducerContext for AckContext {
-    type DeliveryOpaque = usize;
-
-    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
-        let ack = match result {
-            Ok(m) => Ok(RecordMetadata {
-                topic: m.topic().to_string(),
-                partition: m.partition(),
-                offset: m.offset(),
-            }),
-            Err((e, _)) => Err(e.to_string()),
-        };
-        // The loop may be gone when shutting down; then nobody waits for the ack.
-        let _ = self.acks.send((opaque, ack));
-    }
 }
 
 /// Java's defaults for a source task's producer, before the worker's `producer.*` and the
@@ -149,6 +113,12 @@ pub struct SourceTaskRun {
     pub transforms: Transforms,
     /// The producer's librdkafka config (partitioner and defaults are added here).
     pub producer_config: ClientConfig,
+    /// The task's default `client.id` (`connector-producer-<connector>-<task>`): a shared
+    /// producer does not take it.
+    pub producer_client_id: String,
+    /// Where the producer comes from: the task's own, or one shared by tasks with the same
+    /// config (`sluice.source.producer.shared`).
+    pub producers: Arc<ProducerPool>,
     /// Offset store.
     pub offsets: Arc<dyn OffsetBackingStore>,
     /// Status table.
@@ -218,7 +188,7 @@ struct SourceLoop {
     task: Box<dyn SourceTask>,
     converters: RecordConverters,
     transforms: Transforms,
-    producer: PolledProducer<AckContext>,
+    producer: ProducerLease,
     acks: mpsc::UnboundedReceiver<Ack>,
     submitted: SubmittedRecords,
     in_flight: HashMap<usize, InFlight>,
@@ -241,18 +211,17 @@ impl SourceLoop {
         run: SourceTaskRun,
         control: watch::Receiver<TaskTarget>,
     ) -> Result<(), TaskError> {
-        let (tx, rx) = mpsc::unbounded_channel();
         let mut producer_config = run.producer_config;
         producer_config.set("partitioner", "murmur2_random");
-        let producer = PolledProducer::create(
-            &producer_config,
-            AckContext {
-                acks: tx,
-                stats: run.producer_stats,
-            },
-            &format!("producer-{}", run.id.task),
-        )
-        .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
+        let (producer, rx) = run
+            .producers
+            .lease(
+                &producer_config,
+                &run.producer_client_id,
+                run.producer_stats,
+                &format!("producer-{}", run.id.task),
+            )
+            .map_err(|e| TaskError::Kafka(format!("Failed to create producer: {e}")))?;
         let mut task = run.task;
         let context = SourceTaskContext {
             offset_reader: Arc::new(StoreOffsetReader::new(
@@ -657,8 +626,9 @@ impl SourceLoop {
                     error: sluice_api::ConnectError::connect(e),
                 })?;
         }
-        let opaque = self.next_opaque;
-        self.next_opaque = self.next_opaque.wrapping_add(1);
+        let sequence = self.next_opaque;
+        self.next_opaque = self.next_opaque.wrapping_add(1) & SEQUENCE_MASK;
+        let opaque = self.producer.opaque(sequence);
         let mut headers = OwnedHeaders::new_with_capacity(bytes.headers.len());
         for (key, value) in &bytes.headers {
             headers = headers.insert(Header {
@@ -714,7 +684,7 @@ impl SourceLoop {
             .submitted
             .submit(original.source_partition(), original.source_offset());
         self.in_flight.insert(
-            opaque,
+            sequence,
             InFlight {
                 submitted,
                 record: original,

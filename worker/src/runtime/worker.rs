@@ -17,6 +17,7 @@ use super::converters::RecordConverters;
 use super::errors::log_reporter::LogReporter;
 use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
 use super::panics::{self, Panicked};
+use super::producers::ProducerPool;
 use super::sink::{consumer_defaults, run_sink_task, SinkErrorHandling, SinkTaskRun};
 use super::source::{producer_defaults, run_source_task, SourceTaskRun, TaskTarget};
 use super::status::StatusStore;
@@ -95,6 +96,7 @@ pub struct Worker {
     connectors: Mutex<HashMap<String, Instance>>,
     tasks: tokio::sync::Mutex<BTreeMap<ConnectorTaskId, TaskHandle>>,
     metrics: Arc<Metrics>,
+    producers: Arc<ProducerPool>,
 }
 
 /// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
@@ -136,6 +138,7 @@ impl Worker {
         (
             Arc::new(Worker {
                 metrics,
+                producers: Arc::new(ProducerPool::new(config.source_producer_shared)),
                 config,
                 registry,
                 offsets,
@@ -167,6 +170,10 @@ impl Worker {
     /// The metrics registry (`GET /metrics`).
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+    /// The source tasks' producers.
+    pub fn producers(&self) -> &Arc<ProducerPool> {
+        &self.producers
     }
 
     /// Source or sink, for a connector class or alias.
@@ -531,11 +538,17 @@ impl Worker {
                     let metrics =
                         self.metrics
                             .task_started(id, TaskKind::Source, errors.error_metrics());
+                    let defaults = producer_defaults(id);
+                    let producer_client_id = defaults
+                        .iter()
+                        .find(|(k, _)| *k == "client.id")
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
                     let mut producer_config = client_config(
                         ClientKind::Producer,
                         &self.config.originals,
                         connector_props,
-                        &producer_defaults(id),
+                        &defaults,
                     );
                     let producer_stats = self
                         .metrics
@@ -547,6 +560,8 @@ impl Worker {
                         converters,
                         transforms,
                         producer_config,
+                        producer_client_id,
+                        producers: self.producers.clone(),
                         producer_stats,
                         offsets: self.offsets.clone(),
                         status: self.status.clone(),

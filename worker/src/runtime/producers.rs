@@ -1,0 +1,344 @@
+//! Source task producers, optionally shared by tasks with the same producer config.
+//!
+//! Java gives every source task its own producer, and so does Sluice by default. A
+//! librdkafka producer is heavy for a task that is mostly idle: four threads (its main
+//! thread and one per broker connection, the bootstrap one included), a socket to every
+//! broker it produces to, its own metadata refreshes and statistics, and each of those
+//! threads wakes up at least once a second. With `sluice.source.producer.shared=true`, tasks
+//! whose effective producer configs are the same (worker `producer.*` keys, the connector's
+//! `producer.override.*`, Java's defaults) share one producer; a connector with its own
+//! overrides gets a producer of its own (shared with connectors that have the same
+//! overrides).
+//!
+//! At-least-once is unchanged: a record's delivery report still goes to the task that sent
+//! it (the top half of the delivery opaque names the task's route, the bottom half is the
+//! task's own sequence number), and each task commits the offsets of its own acknowledged
+//! records only. What tasks share is the producer's queue (`queue.buffering.max.*`) and its
+//! connections; a shared producer's `client.id` is `connector-producer-shared-<n>` unless
+//! the config sets one, and its client metrics are those of the shared producer.
+//!
+//! A shared producer lives while a task uses it; the last [`ProducerLease`] dropped stops
+//! it, as a task's own producer stops when the task ends.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::ClientContext;
+use sluice_api::RecordMetadata;
+use tokio::sync::mpsc;
+
+use super::polled_producer::PolledProducer;
+use crate::metrics::ClientStatsHandle;
+
+/// An acknowledgement from a producer's delivery callback: the task's sequence number and
+/// the outcome.
+pub type Ack = (usize, Result<RecordMetadata, String>);
+
+/// Bits of the delivery opaque that hold the task's sequence number; the bits above name
+/// the route.
+const SEQUENCE_BITS: u32 = usize::BITS / 2;
+/// The sequence number part of an opaque.
+pub const SEQUENCE_MASK: usize = (1 << SEQUENCE_BITS) - 1;
+
+/// The producer context: delivery reports go to the route (task) named in their opaque,
+/// statistics to the metrics.
+pub struct RoutingContext {
+    routes: RwLock<HashMap<usize, mpsc::UnboundedSender<Ack>>>,
+    stats: Option<ClientStatsHandle>,
+}
+
+impl RoutingContext {
+    fn routes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<usize, mpsc::UnboundedSender<Ack>>> {
+        self.routes.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn routes_mut(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, HashMap<usize, mpsc::UnboundedSender<Ack>>> {
+        self.routes.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ClientContext for RoutingContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        if let Some(s) = &self.stats {
+            s.update(&statistics);
+        }
+    }
+}
+
+impl ProducerContext for RoutingContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        let ack = match result {
+            Ok(m) => Ok(RecordMetadata {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+            }),
+            Err((e, _)) => Err(e.to_string()),
+        };
+        // A task that stopped has no route any more; nobody waits for its acks then (its
+        // offsets past them are not committed).
+        if let Some(route) = self.routes().get(&(opaque >> SEQUENCE_BITS)) {
+            let _ = route.send((opaque & SEQUENCE_MASK, ack));
+        }
+    }
+}
+
+type Shared = PolledProducer<RoutingContext>;
+
+/// A record a source task sends: raw key and value, the opaque from
+/// [`ProducerLease::opaque`].
+pub type TaskRecord<'a> = BaseRecord<'a, [u8], [u8], usize>;
+
+/// A producer config as the pool compares them: every key and value, sorted by key.
+type ConfigKey = Vec<(String, String)>;
+
+/// One task's use of a producer: sends records tagged with the task's route and receives
+/// their acknowledgements. Dropping it removes the route (and stops the producer when no
+/// other task uses it).
+pub struct ProducerLease {
+    producer: Arc<Shared>,
+    route: usize,
+}
+
+impl ProducerLease {
+    /// The delivery opaque of the task's record number `sequence` (wrapped to
+    /// [`SEQUENCE_MASK`]); its acknowledgement carries `sequence & SEQUENCE_MASK`.
+    pub fn opaque(&self, sequence: usize) -> usize {
+        (self.route << SEQUENCE_BITS) | (sequence & SEQUENCE_MASK)
+    }
+
+    /// Enqueues a record (see [`rdkafka::producer::BaseProducer::send`]); its opaque must
+    /// come from [`ProducerLease::opaque`].
+    #[allow(clippy::result_large_err)]
+    pub fn send<'a>(&self, record: TaskRecord<'a>) -> Result<(), (KafkaError, TaskRecord<'a>)> {
+        self.producer.send(record)
+    }
+
+    /// Whether another lease uses the same producer.
+    pub fn same_producer(&self, other: &ProducerLease) -> bool {
+        Arc::ptr_eq(&self.producer, &other.producer)
+    }
+}
+
+impl Drop for ProducerLease {
+    fn drop(&mut self) {
+        self.producer.context().routes_mut().remove(&self.route);
+    }
+}
+
+/// The worker's source task producers: one per task, or one per distinct config when
+/// shared.
+pub struct ProducerPool {
+    shared: bool,
+    producers: Mutex<HashMap<ConfigKey, Weak<Shared>>>,
+    next_route: AtomicUsize,
+    next_shared: AtomicUsize,
+}
+
+impl ProducerPool {
+    /// A pool; `shared` is `sluice.source.producer.shared`.
+    pub fn new(shared: bool) -> Self {
+        ProducerPool {
+            shared,
+            producers: Mutex::new(HashMap::new()),
+            next_route: AtomicUsize::new(0),
+            next_shared: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether tasks with the same config share a producer.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// How many shared producers are in use (0 when not shared).
+    pub fn live_producers(&self) -> usize {
+        self.producers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|p| p.strong_count() > 0)
+            .count()
+    }
+
+    /// A producer for a task: its own, made from `config` with `stats` as its statistics
+    /// handle, or (when shared) the live producer made from an equal config, where a
+    /// `client.id` equal to `task_client_id` (the task's default) does not count. `name`
+    /// names the polling thread of a new producer.
+    pub fn lease(
+        &self,
+        config: &ClientConfig,
+        task_client_id: &str,
+        stats: Option<ClientStatsHandle>,
+        name: &str,
+    ) -> KafkaResult<(ProducerLease, mpsc::UnboundedReceiver<Ack>)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let route = self.next_route.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> SEQUENCE_BITS);
+        let producer = if self.shared {
+            // `config_map` hides passwords; the key takes every value as set.
+            let key: ConfigKey = config
+                .config_map()
+                .keys()
+                .filter_map(|k| {
+                    let v = config.get(k).unwrap_or_default();
+                    let task_default = *k == "client.id" && v == task_client_id;
+                    (!task_default).then(|| (k.to_string(), v.to_string()))
+                })
+                .collect();
+            let mut producers = self
+                .producers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            producers.retain(|_, p| p.strong_count() > 0);
+            match producers.get(&key).and_then(Weak::upgrade) {
+                Some(p) => p,
+                None => {
+                    let mut config = config.clone();
+                    if config.get("client.id") == Some(task_client_id) {
+                        let n = self.next_shared.fetch_add(1, Ordering::Relaxed);
+                        config.set("client.id", format!("connector-producer-shared-{n}"));
+                    }
+                    let p = Arc::new(Self::create(&config, stats, "producer-shared")?);
+                    producers.insert(key, Arc::downgrade(&p));
+                    p
+                }
+            }
+        } else {
+            Arc::new(Self::create(config, stats, name)?)
+        };
+        producer.context().routes_mut().insert(route, tx);
+        Ok((ProducerLease { producer, route }, rx))
+    }
+
+    fn create(
+        config: &ClientConfig,
+        stats: Option<ClientStatsHandle>,
+        name: &str,
+    ) -> KafkaResult<Shared> {
+        PolledProducer::create(
+            config,
+            RoutingContext {
+                routes: RwLock::new(HashMap::new()),
+                stats,
+            },
+            name,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::mocking::MockCluster;
+    use std::time::Duration;
+
+    fn config(bootstrap: &str, client_id: &str) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", bootstrap)
+            .set("client.id", client_id)
+            .set("acks", "all");
+        c
+    }
+
+    async fn ack(rx: &mut mpsc::UnboundedReceiver<Ack>) -> Ack {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an acknowledgement within 10 s")
+            .expect("the route is open")
+    }
+
+    fn send(lease: &ProducerLease, topic: &str, sequence: usize, value: &str) {
+        let record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, lease.opaque(sequence))
+            .payload(value.as_bytes());
+        lease.send(record).map_err(|(e, _)| e).expect("enqueued");
+    }
+
+    #[tokio::test]
+    async fn shared_leases_route_each_ack_to_the_task_that_sent_the_record() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("ta", 1, 1).expect("topic");
+        mock.create_topic("tb", 1, 1).expect("topic");
+        let bootstrap = mock.bootstrap_servers();
+        let pool = ProducerPool::new(true);
+        let a_id = "connector-producer-a-0";
+        let b_id = "connector-producer-b-0";
+        let (a, mut a_acks) = pool
+            .lease(&config(&bootstrap, a_id), a_id, None, "p-a")
+            .expect("lease a");
+        let (b, mut b_acks) = pool
+            .lease(&config(&bootstrap, b_id), b_id, None, "p-b")
+            .expect("lease b");
+        assert!(a.same_producer(&b), "equal configs share one producer");
+        assert_eq!(pool.live_producers(), 1);
+        // Both tasks use the same sequence numbers; each gets its own acks back.
+        for seq in [7, SEQUENCE_MASK] {
+            send(&a, "ta", seq, "from a");
+            send(&b, "tb", seq, "from b");
+            let (got_a, result_a) = ack(&mut a_acks).await;
+            let (got_b, result_b) = ack(&mut b_acks).await;
+            assert_eq!((got_a, got_b), (seq, seq));
+            assert_eq!(result_a.expect("written").topic, "ta");
+            assert_eq!(result_b.expect("written").topic, "tb");
+        }
+        assert!(a_acks.try_recv().is_err() && b_acks.try_recv().is_err());
+        // A stopped task's route is gone: the other task's acks still arrive.
+        drop(a);
+        send(&b, "tb", 1, "again");
+        assert_eq!(ack(&mut b_acks).await.0, 1);
+        assert_eq!(pool.live_producers(), 1);
+        drop(b);
+        assert_eq!(
+            pool.live_producers(),
+            0,
+            "the last lease stops the producer"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_configs_and_unshared_pools_get_producers_of_their_own() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        let bootstrap = mock.bootstrap_servers();
+        let shared = ProducerPool::new(true);
+        let (a, _a) = shared
+            .lease(&config(&bootstrap, "c-a"), "c-a", None, "p")
+            .expect("lease");
+        let mut overridden = config(&bootstrap, "c-b");
+        overridden.set("linger.ms", "50");
+        let (b, _b) = shared.lease(&overridden, "c-b", None, "p").expect("lease");
+        assert!(
+            !a.same_producer(&b),
+            "a producer.override.* key makes another producer"
+        );
+        // A client.id the config sets (not the task's default) is part of the config.
+        let (c, _c) = shared
+            .lease(&config(&bootstrap, "chosen"), "c-c", None, "p")
+            .expect("lease");
+        let (d, _d) = shared
+            .lease(&config(&bootstrap, "chosen"), "c-d", None, "p")
+            .expect("lease");
+        assert!(!c.same_producer(&a));
+        assert!(c.same_producer(&d));
+        assert_eq!(shared.live_producers(), 3);
+
+        let own = ProducerPool::new(false);
+        let (e, _e) = own
+            .lease(&config(&bootstrap, "c-e"), "c-e", None, "p")
+            .expect("lease");
+        let (f, _f) = own
+            .lease(&config(&bootstrap, "c-e"), "c-e", None, "p")
+            .expect("lease");
+        assert!(
+            !e.same_producer(&f),
+            "without sharing every task has its own producer"
+        );
+    }
+}
