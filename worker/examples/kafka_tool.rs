@@ -214,8 +214,7 @@ fn produce(
                 path: path.display().to_string(),
                 source,
             };
-            let mut input =
-                std::io::BufReader::new(std::fs::File::open(path).map_err(read_error)?);
+            let mut input = std::io::BufReader::new(std::fs::File::open(path).map_err(read_error)?);
             let mut line = Vec::new();
             while input.read_until(b'\n', &mut line).map_err(read_error)? > 0 {
                 let mut end = line.len();
