@@ -10,7 +10,7 @@ use sluice_api::{
 };
 
 use crate::util::{
-    copy_schema_basics, field_value, map_put, parse_config, put_field,
+    copy_schema_basics, field_value, map_put_key, parse_config, put_field,
     replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
     REPLACE_NULL_WITH_DEFAULT,
 };
@@ -190,8 +190,12 @@ impl Transformation for ReplaceField {
             for (key, v) in entries {
                 match key.as_str() {
                     Some(name) if self.keep(name) => {
-                        let renamed = self.renamed(name).to_string();
-                        map_put(&mut out, &renamed, v);
+                        // The key is reused unless renamed: no copy of every field name.
+                        let key = match self.renames.get(name) {
+                            Some(renamed) => Value::String(renamed.clone()),
+                            None => key,
+                        };
+                        map_put_key(&mut out, key, v);
                     }
                     Some(_) => {}
                     None if self.include.is_empty() => out.push((key, v)),

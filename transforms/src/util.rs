@@ -232,6 +232,19 @@ pub fn map_put(entries: &mut Vec<(Value, Value)>, key: &str, value: Value) {
     }
 }
 
+/// `Map.put` with a string key already made a [`Value`]: replaces the value of an existing
+/// key (keeping its place), else appends the entry.
+pub fn map_put_key(entries: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+    let existing = match key.as_str() {
+        Some(name) => entries.iter_mut().find(|(k, _)| k.as_str() == Some(name)),
+        None => None,
+    };
+    match existing {
+        Some((_, v)) => *v = value,
+        None => entries.push((key, value)),
+    }
+}
+
 /// `Map.remove` with a string key.
 pub fn map_remove(entries: &mut Vec<(Value, Value)>, key: &str) {
     entries.retain(|(k, _)| k.as_str() != Some(key));

@@ -4,12 +4,16 @@
 //! kafka_tool create-topic TOPIC [--partitions N]        create a topic (an existing one is fine)
 //! kafka_tool produce TOPIC --count N --size BYTES       the benchmark baseline: a plain rdkafka
 //!                                                       producer sending N values of BYTES bytes
+//! kafka_tool produce TOPIC --file PATH [--set K=V]...   ... or each line of PATH (without its
+//!                                                       terminator) as one value, with librdkafka
+//!                                                       settings K=V on top of its defaults
 //! kafka_tool wait-count TOPIC --count N [--timeout-secs S]
 //!                                                       wait until the topic holds N records
 //! ```
 //!
 //! The broker is `--bootstrap-servers`, else `SLUICE_BOOTSTRAP_SERVERS`, else
-//! `127.0.0.1:9092`. Results are printed as one `key=value` line on standard output.
+//! `127.0.0.1:9092`. Results are printed as one `key=value` line on standard output; `produce`
+//! adds its own CPU time (`cpu_secs`, user + system of the whole process, start-up included).
 //!
 //! Run with `cargo run --release -p sluice-worker --example kafka_tool -- create-topic t`.
 
@@ -50,16 +54,23 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         partitions: i32,
     },
-    /// Sends `count` records of `size` bytes (no key) and waits for every acknowledgement.
+    /// Sends `count` records of `size` bytes, or the lines of `file`, (no key) and waits for
+    /// every acknowledgement.
     Produce {
         /// Topic name.
         topic: String,
-        /// Records to send.
-        #[arg(long)]
-        count: u64,
-        /// Value size in bytes.
+        /// Records to send (without `--file`).
+        #[arg(long, required_unless_present = "file")]
+        count: Option<u64>,
+        /// Value size in bytes (without `--file`).
         #[arg(long, default_value_t = 100)]
         size: usize,
+        /// Send each line of this file (LF or CRLF terminator removed) as one record's value.
+        #[arg(long, conflicts_with = "count")]
+        file: Option<std::path::PathBuf>,
+        /// A librdkafka setting `KEY=VALUE` for the producer (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
     },
     /// Waits until the topic's partitions hold `count` records in total.
     WaitCount {
@@ -93,6 +104,13 @@ enum ToolError {
     },
     #[error("could not start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("--set {0}: expected KEY=VALUE")]
+    Setting(String),
 }
 
 fn main() -> ExitCode {
@@ -104,7 +122,13 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "127.0.0.1:9092".to_string());
     let result = match cli.command {
         Command::CreateTopic { topic, partitions } => create_topic(&bootstrap, &topic, partitions),
-        Command::Produce { topic, count, size } => produce(&bootstrap, &topic, count, size),
+        Command::Produce {
+            topic,
+            count,
+            size,
+            file,
+            settings,
+        } => produce(&bootstrap, &topic, count, size, file.as_deref(), &settings),
         Command::WaitCount {
             topic,
             count,
@@ -146,12 +170,28 @@ fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> Result<(), Too
     })
 }
 
-fn produce(bootstrap: &str, topic: &str, count: u64, size: usize) -> Result<(), ToolError> {
-    let producer: BaseProducer = client_config(bootstrap).create()?;
-    let value = vec![b'x'; size];
+/// Sends `count` values of `size` bytes, or every line of `file`, then waits for every
+/// acknowledgement.
+fn produce(
+    bootstrap: &str,
+    topic: &str,
+    count: Option<u64>,
+    size: usize,
+    file: Option<&std::path::Path>,
+    settings: &[String],
+) -> Result<(), ToolError> {
+    let mut config = client_config(bootstrap);
+    for setting in settings {
+        let (key, value) = setting
+            .split_once('=')
+            .ok_or_else(|| ToolError::Setting(setting.clone()))?;
+        config.set(key, value);
+    }
+    let producer: BaseProducer = config.create()?;
     let start = Instant::now();
-    for _ in 0..count {
-        let mut record = BaseRecord::<(), [u8]>::to(topic).payload(&value);
+    let (mut records, mut bytes) = (0u64, 0u64);
+    let mut send = |value: &[u8]| -> Result<(), ToolError> {
+        let mut record = BaseRecord::<(), [u8]>::to(topic).payload(value);
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -163,14 +203,55 @@ fn produce(bootstrap: &str, topic: &str, count: u64, size: usize) -> Result<(), 
             }
         }
         producer.poll(Duration::ZERO);
+        records += 1;
+        bytes += value.len() as u64;
+        Ok(())
+    };
+    match file {
+        Some(path) => {
+            use std::io::BufRead;
+            let read_error = |source| ToolError::Read {
+                path: path.display().to_string(),
+                source,
+            };
+            let mut input = std::io::BufReader::new(std::fs::File::open(path).map_err(read_error)?);
+            let mut line = Vec::new();
+            while input.read_until(b'\n', &mut line).map_err(read_error)? > 0 {
+                let mut end = line.len();
+                if line[..end].ends_with(b"\n") {
+                    end -= 1;
+                    if line[..end].ends_with(b"\r") {
+                        end -= 1;
+                    }
+                }
+                send(&line[..end])?;
+                line.clear();
+            }
+        }
+        None => {
+            let value = vec![b'x'; size];
+            for _ in 0..count.unwrap_or(0) {
+                send(&value)?;
+            }
+        }
     }
     producer.flush(Duration::from_secs(120))?;
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "records={count} bytes={} seconds={secs:.3}",
-        count * size as u64
-    );
+    let cpu = own_cpu_secs().map_or_else(|| "unknown".to_string(), |c| format!("{c:.2}"));
+    println!("records={records} bytes={bytes} seconds={secs:.3} cpu_secs={cpu}");
     Ok(())
+}
+
+/// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux; `None`
+/// elsewhere). Ticks are taken as 100 per second, Linux's USER_HZ.
+fn own_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 fn wait_count(bootstrap: &str, topic: &str, want: i64, timeout_secs: u64) -> Result<(), ToolError> {

@@ -262,9 +262,11 @@ impl FileStreamSourceTask {
         lines: &mut LineBuffer,
         records: &mut Vec<SourceRecord>,
     ) -> ConnectResult<bool> {
+        // One clock read for the lines already read: they all arrived by now.
+        let now = now_millis();
         while records.len() < config.batch_size {
             match lines.next_line() {
-                Ok(Some(line)) => records.push(Self::record(config, line)),
+                Ok(Some(line)) => records.push(Self::record(config, line, now)),
                 Ok(None) => return Ok(false),
                 Err(_) if !records.is_empty() => return Ok(true),
                 Err(too_long) => return Err(Self::too_long(config, too_long).into()),
@@ -287,7 +289,9 @@ impl FileStreamSourceTask {
         }
     }
 
-    fn record(config: &SourceConfig, line: Line) -> SourceRecord {
+    /// The record of one line, stamped `timestamp` (epoch ms; Java stamps the time it builds
+    /// the record).
+    fn record(config: &SourceConfig, line: Line, timestamp: i64) -> SourceRecord {
         let position = match config.file {
             Some(_) => Json::from(line.next_position),
             None => Json::Null,
@@ -301,7 +305,7 @@ impl FileStreamSourceTask {
             Some(schemas::string()),
             Value::String(line.text),
         );
-        record.timestamp = Some(now_millis());
+        record.timestamp = Some(timestamp);
         record
     }
 }

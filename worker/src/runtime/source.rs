@@ -183,6 +183,27 @@ struct InFlight {
     record: SourceRecord,
 }
 
+/// What [`SourceLoop::convert_first`] found when a stage failed at its first attempt.
+struct ConvertFailure {
+    /// The stage that failed.
+    stage: Stage,
+    /// Its error.
+    error: sluice_api::ConnectError,
+    /// The key's bytes, when the key stage had succeeded.
+    key: Option<Option<Vec<u8>>>,
+    /// The value's bytes, when the value stage had succeeded.
+    value: Option<Option<Vec<u8>>>,
+}
+
+/// Takes a source record's offset out (it goes to the submitted records once the record is
+/// acknowledged).
+fn take_source_offset(record: &mut SourceRecord) -> Option<OffsetMap> {
+    match &mut record.origin {
+        sluice_api::Origin::Source { offset, .. } => offset.take(),
+        sluice_api::Origin::Sink { .. } => None,
+    }
+}
+
 struct SourceLoop {
     id: ConnectorTaskId,
     task: Box<dyn SourceTask>,
@@ -191,7 +212,8 @@ struct SourceLoop {
     producer: ProducerLease,
     acks: mpsc::UnboundedReceiver<Ack>,
     submitted: SubmittedRecords,
-    in_flight: HashMap<usize, InFlight>,
+    /// By delivery opaque (a counter, so hashed with a cheap hasher).
+    in_flight: HashMap<usize, InFlight, foldhash::fast::RandomState>,
     next_opaque: usize,
     uncommitted: Vec<(OffsetMap, Option<OffsetMap>)>,
     offsets: Arc<dyn OffsetBackingStore>,
@@ -242,7 +264,7 @@ impl SourceLoop {
             producer,
             acks: rx,
             submitted: SubmittedRecords::new(),
-            in_flight: HashMap::new(),
+            in_flight: HashMap::default(),
             next_opaque: 0,
             uncommitted: Vec::new(),
             offsets: run.offsets,
@@ -396,13 +418,16 @@ impl SourceLoop {
         Ok(())
     }
 
+    /// Handles one delivery report. The record's source offset goes to `submitted` only
+    /// after `SourceTask.commitRecord` saw the record (it was submitted without one, see
+    /// [`SubmittedRecords::submit_deferred`]); a failing `commitRecord` fails the task before
+    /// the offset counts, so the record is produced again after a restart.
     async fn handle_ack(&mut self, (opaque, result): Ack) -> Result<(), TaskError> {
-        let Some(entry) = self.in_flight.remove(&opaque) else {
+        let Some(mut entry) = self.in_flight.remove(&opaque) else {
             return Ok(());
         };
         match result {
             Ok(metadata) => {
-                self.submitted.ack(&entry.submitted);
                 if let Some(m) = &self.metrics {
                     m.record_write(1);
                 }
@@ -412,7 +437,10 @@ impl SourceLoop {
                     .map_err(|error| TaskError::Task {
                         call: "SourceTask.commitRecord",
                         error,
-                    })
+                    })?;
+                let offset = take_source_offset(&mut entry.record);
+                self.submitted.ack_with_offset(&entry.submitted, offset);
+                Ok(())
             }
             Err(e) if self.errors.tolerance() == ToleranceType::All => {
                 // Java (KIP-779): with errors.tolerance=all a failed send is reported and
@@ -427,14 +455,16 @@ impl SourceLoop {
                         sluice_api::ConnectError::connect(e),
                     )
                     .await?;
-                self.submitted.ack(&entry.submitted);
                 self.task
                     .commit_record(&entry.record, None)
                     .await
                     .map_err(|error| TaskError::Task {
                         call: "SourceTask.commitRecord",
                         error,
-                    })
+                    })?;
+                let offset = take_source_offset(&mut entry.record);
+                self.submitted.ack_with_offset(&entry.submitted, offset);
+                Ok(())
             }
             Err(e) => Err(TaskError::stage(
                 Stage::KafkaProduce,
@@ -492,12 +522,67 @@ impl SourceLoop {
             })
     }
 
-    /// Key, value and header conversion, each stage through the error handler; `None` when a
-    /// stage failed and the record is skipped.
-    async fn convert(
+    /// Key, value and header conversion when every stage succeeds at its first attempt (nearly
+    /// every record): no error handler, no future. Otherwise the failed stage's error and what
+    /// the stages before it produced, for [`Self::convert_after`]; the record's headers are
+    /// then as the stages before the failed one left them.
+    fn convert_first(
+        converters: &mut RecordConverters,
+        record: &mut SourceRecord,
+    ) -> Result<KafkaBytes, Box<ConvertFailure>> {
+        // Converters may add headers.
+        let mut headers = std::mem::take(&mut record.headers);
+        let rec: &SourceRecord = record;
+        let topic = rec.topic_name();
+        let failure = |stage, error, key, value| {
+            Box::new(ConvertFailure {
+                stage,
+                error,
+                key,
+                value,
+            })
+        };
+        let key =
+            match converters.key_to_kafka(topic, &mut headers, rec.key_schema.as_ref(), &rec.key) {
+                Ok(key) => key,
+                Err(e) => {
+                    record.headers = headers;
+                    return Err(failure(Stage::KeyConverter, e, None, None));
+                }
+            };
+        let value = match converters.value_to_kafka(
+            topic,
+            &mut headers,
+            rec.value_schema.as_ref(),
+            &rec.value,
+        ) {
+            Ok(value) => value,
+            Err(e) => {
+                record.headers = headers;
+                return Err(failure(Stage::ValueConverter, e, Some(key), None));
+            }
+        };
+        let result = match converters.headers_to_kafka(topic, &headers) {
+            Ok(header_bytes) => Ok(KafkaBytes {
+                key,
+                value,
+                headers: header_bytes,
+            }),
+            Err(e) => Err(failure(Stage::HeaderConverter, e, Some(key), Some(value))),
+        };
+        record.headers = headers;
+        result
+    }
+
+    /// Conversion after [`Self::convert_first`] failed: the failed stage goes on through the
+    /// error handler from its failed first attempt (retries, tolerance, reporting), the later
+    /// stages through the error handler as usual; `None` when a stage failed and the record is
+    /// skipped.
+    async fn convert_after(
         &mut self,
         record: &mut SourceRecord,
         pre: Option<&SourceRecord>,
+        failure: ConvertFailure,
     ) -> Result<Option<KafkaBytes>, TaskError> {
         let converters = &mut self.converters;
         let classes = converters.classes();
@@ -505,53 +590,113 @@ impl SourceLoop {
         let mut headers = std::mem::take(&mut record.headers);
         let rec: &SourceRecord = record;
         let original = || OriginalRecord::Source(Box::new(pre.unwrap_or(rec).clone()));
-        let key = self
-            .errors
-            .execute(
-                Stage::KeyConverter,
-                || classes.key.clone(),
-                original,
-                || {
-                    converters.key_to_kafka(
+        let ConvertFailure {
+            stage: failed,
+            error,
+            key: key_done,
+            value: value_done,
+        } = failure;
+        let mut pending = Some(error);
+        let key = match key_done {
+            Some(key) => Some(key),
+            None => {
+                let first = pending.take().map_or_else(
+                    || {
+                        converters.key_to_kafka(
+                            rec.topic_name(),
+                            &mut headers,
+                            rec.key_schema.as_ref(),
+                            &rec.key,
+                        )
+                    },
+                    Err,
+                );
+                match first {
+                    Ok(key) => Some(key),
+                    Err(first) => {
+                        self.errors
+                            .execute_after(
+                                Stage::KeyConverter,
+                                || classes.key.clone(),
+                                original,
+                                first,
+                                || {
+                                    converters.key_to_kafka(
+                                        rec.topic_name(),
+                                        &mut headers,
+                                        rec.key_schema.as_ref(),
+                                        &rec.key,
+                                    )
+                                },
+                            )
+                            .await?
+                    }
+                }
+            }
+        };
+        let value = match (key.as_ref(), value_done) {
+            (None, _) => None,
+            (Some(_), Some(value)) => Some(value),
+            (Some(_), None) => {
+                let failed_here = if failed == Stage::ValueConverter {
+                    pending.take()
+                } else {
+                    None
+                };
+                let first = match failed_here {
+                    Some(e) => Err(e),
+                    None => converters.value_to_kafka(
                         rec.topic_name(),
                         &mut headers,
-                        rec.key_schema.as_ref(),
-                        &rec.key,
-                    )
-                },
-            )
-            .await?;
-        let value = match key {
-            None => None,
-            Some(_) => {
-                self.errors
-                    .execute(
-                        Stage::ValueConverter,
-                        || classes.value.clone(),
-                        original,
-                        || {
-                            converters.value_to_kafka(
-                                rec.topic_name(),
-                                &mut headers,
-                                rec.value_schema.as_ref(),
-                                &rec.value,
+                        rec.value_schema.as_ref(),
+                        &rec.value,
+                    ),
+                };
+                match first {
+                    Ok(value) => Some(value),
+                    Err(first) => {
+                        self.errors
+                            .execute_after(
+                                Stage::ValueConverter,
+                                || classes.value.clone(),
+                                original,
+                                first,
+                                || {
+                                    converters.value_to_kafka(
+                                        rec.topic_name(),
+                                        &mut headers,
+                                        rec.value_schema.as_ref(),
+                                        &rec.value,
+                                    )
+                                },
                             )
-                        },
-                    )
-                    .await?
+                            .await?
+                    }
+                }
             }
         };
         let header_bytes = match value {
             None => None,
             Some(_) => {
-                self.errors
-                    .execute(
-                        Stage::HeaderConverter,
-                        || classes.header.clone(),
-                        original,
-                        || converters.headers_to_kafka(rec.topic_name(), &headers),
-                    )
-                    .await?
+                let first = match pending.take() {
+                    Some(e) if failed == Stage::HeaderConverter => Err(e),
+                    // The failed stage came before this one.
+                    _ => converters.headers_to_kafka(rec.topic_name(), &headers),
+                };
+                match first {
+                    Ok(h) => Some(h),
+                    Err(first) => {
+                        self.errors
+                            .execute_after(
+                                Stage::HeaderConverter,
+                                || classes.header.clone(),
+                                original,
+                                first,
+                                || converters.headers_to_kafka(rec.topic_name(), &headers),
+                            )
+                            .await?
+                    }
+                }
             }
         };
         record.headers = headers;
@@ -610,13 +755,20 @@ impl SourceLoop {
                 sluice_api::ConnectError::data("Topic cannot be null."),
             ));
         }
-        let bytes = self.convert(&mut record, pre.as_ref()).await?;
-        let Some(bytes) = bytes else {
-            let original = pre.unwrap_or_else(|| record.clone());
-            self.drop_record(&original).await?;
-            return Ok(true);
+        let bytes = match Self::convert_first(&mut self.converters, &mut record) {
+            Ok(bytes) => bytes,
+            Err(failure) => match self
+                .convert_after(&mut record, pre.as_ref(), *failure)
+                .await?
+            {
+                Some(bytes) => bytes,
+                None => {
+                    let original = pre.unwrap_or(record);
+                    self.drop_record(&original).await?;
+                    return Ok(true);
+                }
+            },
         };
-        let original = pre.unwrap_or_else(|| record.clone());
         if let Some(creator) = &mut self.topic_creation {
             creator
                 .ensure(record.topic_name())
@@ -629,15 +781,19 @@ impl SourceLoop {
         let sequence = self.next_opaque;
         self.next_opaque = self.next_opaque.wrapping_add(1) & SEQUENCE_MASK;
         let opaque = self.producer.opaque(sequence);
-        let mut headers = OwnedHeaders::new_with_capacity(bytes.headers.len());
-        for (key, value) in &bytes.headers {
-            headers = headers.insert(Header {
-                key,
-                value: value.as_deref(),
-            });
-        }
         let mut base: BaseRecord<'_, [u8], [u8], usize> =
-            BaseRecord::with_opaque_to(record.topic_name(), opaque).headers(headers);
+            BaseRecord::with_opaque_to(record.topic_name(), opaque);
+        if !bytes.headers.is_empty() {
+            // librdkafka allocates a header list per record that has one: none without headers.
+            let mut headers = OwnedHeaders::new_with_capacity(bytes.headers.len());
+            for (key, value) in &bytes.headers {
+                headers = headers.insert(Header {
+                    key,
+                    value: value.as_deref(),
+                });
+            }
+            base = base.headers(headers);
+        }
         if let Some(k) = bytes.key.as_deref() {
             base = base.key(k);
         }
@@ -680,9 +836,10 @@ impl SourceLoop {
         }
         self.status
             .add_topic(&self.id.connector, record.topic_name());
-        let submitted = self
-            .submitted
-            .submit(original.source_partition(), original.source_offset());
+        // Moved, not copied: the record is kept for `commitRecord` and hands its offset to
+        // `submitted` when acknowledged.
+        let original = pre.unwrap_or(record);
+        let submitted = self.submitted.submit_deferred(original.source_partition());
         self.in_flight.insert(
             sequence,
             InFlight {

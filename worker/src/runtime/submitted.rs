@@ -5,6 +5,7 @@
 //! were acknowledged by Kafka; so a crash never skips a record that was not written.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use sluice_api::OffsetMap;
 
@@ -12,7 +13,7 @@ use sluice_api::OffsetMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     seq: u64,
-    partition: Vec<u8>,
+    partition: Arc<[u8]>,
 }
 
 #[derive(Debug)]
@@ -36,8 +37,13 @@ struct PartitionQueue {
 #[derive(Debug, Default)]
 pub struct SubmittedRecords {
     next_seq: u64,
-    partitions: HashMap<Vec<u8>, PartitionQueue>,
+    partitions: HashMap<Arc<[u8]>, PartitionQueue, foldhash::fast::RandomState>,
     in_flight: usize,
+    /// The source partition of the newest submitted record and its key: most tasks submit
+    /// long runs of records of one partition, so its key is built once per run.
+    last: Option<(OffsetMap, Arc<[u8]>)>,
+    /// The key of records without a source partition.
+    none_key: Option<Arc<[u8]>>,
 }
 
 fn partition_key(partition: Option<&OffsetMap>) -> Vec<u8> {
@@ -58,6 +64,22 @@ impl SubmittedRecords {
         Self::default()
     }
 
+    /// The key of `partition` in `partitions`.
+    fn key_of(&mut self, partition: Option<&OffsetMap>) -> Arc<[u8]> {
+        match (partition, &self.last) {
+            (None, _) => self
+                .none_key
+                .get_or_insert_with(|| Arc::from(partition_key(None)))
+                .clone(),
+            (Some(p), Some((last, key))) if last == p => key.clone(),
+            (Some(p), _) => {
+                let key: Arc<[u8]> = Arc::from(partition_key(Some(p)));
+                self.last = Some((p.clone(), key.clone()));
+                key
+            }
+        }
+    }
+
     /// Submits a record with its source partition and offset (either may be absent: such
     /// records are tracked for completion but commit no offset).
     pub fn submit(
@@ -65,9 +87,29 @@ impl SubmittedRecords {
         partition: Option<&OffsetMap>,
         offset: Option<&OffsetMap>,
     ) -> Submitted {
+        let offset = if partition.is_some() {
+            offset.cloned()
+        } else {
+            None
+        };
+        self.submit_with(partition, offset)
+    }
+
+    /// Submits a record whose offset is handed over later, when it is acknowledged
+    /// ([`Self::ack_with_offset`]): the caller keeps the record until then anyway, so its
+    /// offset need not be copied.
+    pub fn submit_deferred(&mut self, partition: Option<&OffsetMap>) -> Submitted {
+        self.submit_with(partition, None)
+    }
+
+    fn submit_with(
+        &mut self,
+        partition: Option<&OffsetMap>,
+        offset: Option<OffsetMap>,
+    ) -> Submitted {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key = partition_key(partition);
+        let key = self.key_of(partition);
         let queue = self
             .partitions
             .entry(key.clone())
@@ -78,11 +120,7 @@ impl SubmittedRecords {
             });
         queue.queue.push_back(Pending {
             seq,
-            offset: if partition.is_some() {
-                offset.cloned()
-            } else {
-                None
-            },
+            offset,
             acked: false,
         });
         self.in_flight += 1;
@@ -95,12 +133,22 @@ impl SubmittedRecords {
     /// Marks a record acknowledged; `false` if it was unknown (already acked or never
     /// submitted).
     pub fn ack(&mut self, id: &Submitted) -> bool {
+        self.ack_with_offset(id, None)
+    }
+
+    /// Marks a record acknowledged, with its source offset when it was submitted without one
+    /// ([`Self::submit_deferred`]; records without a source partition commit no offset, so
+    /// theirs is dropped); `false` if it was unknown (already acked or never submitted).
+    pub fn ack_with_offset(&mut self, id: &Submitted, offset: Option<OffsetMap>) -> bool {
         let Some(queue) = self.partitions.get_mut(&id.partition) else {
             return false;
         };
         match queue.queue.binary_search_by_key(&id.seq, |p| p.seq) {
             Ok(i) if !queue.queue[i].acked => {
                 queue.queue[i].acked = true;
+                if offset.is_some() && queue.partition.is_some() {
+                    queue.queue[i].offset = offset;
+                }
                 self.in_flight -= 1;
                 while queue.queue.front().is_some_and(|p| p.acked) {
                     if let Some(p) = queue.queue.pop_front() {
@@ -192,6 +240,44 @@ mod tests {
         assert!(s.ack(&a3));
         assert!(s.unacknowledged().is_empty());
         assert_eq!(s.committable(), vec![(a, map(r#"{"p":3}"#))]);
+        assert_eq!(s.in_flight(), 0);
+    }
+
+    #[test]
+    fn deferred_offsets_commit_only_for_the_acked_prefix() {
+        let a = map(r#"{"f":"a"}"#);
+        let b = map(r#"{"f":"b"}"#);
+        let mut s = SubmittedRecords::new();
+        let a1 = s.submit_deferred(Some(&a));
+        let b1 = s.submit_deferred(Some(&b));
+        let a2 = s.submit_deferred(Some(&a));
+        let none = s.submit_deferred(None);
+        assert_eq!(s.in_flight(), 4);
+
+        assert!(s.ack_with_offset(&a2, Some(map(r#"{"p":2}"#))));
+        assert!(s.committable().is_empty(), "a1 is not acknowledged yet");
+        assert!(s.ack_with_offset(&a1, Some(map(r#"{"p":1}"#))));
+        assert!(
+            !s.ack_with_offset(&a1, Some(map(r#"{"p":9}"#))),
+            "double ack is ignored"
+        );
+        assert!(s.ack_with_offset(&none, Some(map(r#"{"p":5}"#))));
+        assert_eq!(s.committable(), vec![(a.clone(), map(r#"{"p":2}"#))]);
+
+        // The partition key is cached per run of one partition; switching back and forth
+        // still keeps the partitions apart.
+        let b2 = s.submit_deferred(Some(&b));
+        let a3 = s.submit_deferred(Some(&a));
+        assert!(s.ack_with_offset(&b2, Some(map(r#"{"p":20}"#))));
+        assert!(s.committable().is_empty(), "b1 is not acknowledged yet");
+        assert!(s.ack_with_offset(&b1, Some(map(r#"{"p":10}"#))));
+        assert!(s.ack_with_offset(&a3, Some(map(r#"{"p":3}"#))));
+        let mut committable = s.committable();
+        committable.sort_by_key(|(p, _)| serde_json::to_string(p).unwrap());
+        assert_eq!(
+            committable,
+            vec![(a, map(r#"{"p":3}"#)), (b, map(r#"{"p":20}"#))]
+        );
         assert_eq!(s.in_flight(), 0);
     }
 }

@@ -228,6 +228,24 @@ impl RetryWithToleranceOperator {
         record: impl FnOnce() -> OriginalRecord,
         op: impl FnMut() -> Result<T, ConnectError>,
     ) -> Result<Option<T>, TaskError> {
+        let mut op = op;
+        match op() {
+            Ok(v) => Ok(Some(v)),
+            Err(first) => self.execute_after(stage, class, record, first, op).await,
+        }
+    }
+
+    /// [`Self::execute`] when `op`'s first attempt was already made (synchronously, by the
+    /// caller, so that the common case of a first attempt that succeeds costs no future) and
+    /// failed with `first`: retries, tolerance and reporting follow exactly as in `execute`.
+    pub async fn execute_after<T>(
+        &self,
+        stage: Stage,
+        class: impl FnOnce() -> String,
+        record: impl FnOnce() -> OriginalRecord,
+        first: ConnectError,
+        op: impl FnMut() -> Result<T, ConnectError>,
+    ) -> Result<Option<T>, TaskError> {
         let stop = self
             .shared
             .stop
@@ -237,7 +255,7 @@ impl RetryWithToleranceOperator {
         let attempted = self
             .shared
             .retry
-            .run(op, stop.as_ref(), &self.shared.metrics)
+            .run_after(first, op, stop.as_ref(), &self.shared.metrics)
             .await;
         let error = match attempted.result {
             Ok(v) => return Ok(Some(v)),

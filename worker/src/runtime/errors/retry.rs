@@ -99,27 +99,36 @@ impl RetryPolicy {
         stop: Option<&watch::Receiver<TaskTarget>>,
         metrics: &ErrorMetrics,
     ) -> Attempted<T> {
+        match op() {
+            Ok(v) => Attempted {
+                result: Ok(v),
+                attempts: 1,
+            },
+            Err(first) => self.run_after(first, op, stop, metrics).await,
+        }
+    }
+
+    /// [`Self::run`] when the first attempt was already made (synchronously, by the caller)
+    /// and failed with `first`: the same retries, backoff, metrics and attempt count follow.
+    pub async fn run_after<T>(
+        &self,
+        first: ConnectError,
+        mut op: impl FnMut() -> Result<T, ConnectError>,
+        stop: Option<&watch::Receiver<TaskTarget>>,
+        metrics: &ErrorMetrics,
+    ) -> Attempted<T> {
         // The clock is read at the first retriable failure, not before every operation (this
         // runs three times per record): the timeout counts from the end of the first attempt.
         let mut deadline: Option<Option<Instant>> = None;
-        let mut attempts = 0u32;
+        let mut attempts = 1u32;
+        let mut error = first;
         loop {
-            attempts = attempts.saturating_add(1);
-            let error = match op() {
-                Ok(v) => {
-                    return Attempted {
-                        result: Ok(v),
-                        attempts,
-                    }
-                }
-                Err(e) if e.is_retriable() => e,
-                Err(e) => {
-                    return Attempted {
-                        result: Err(e),
-                        attempts,
-                    }
-                }
-            };
+            if !error.is_retriable() {
+                return Attempted {
+                    result: Err(error),
+                    attempts,
+                };
+            }
             metrics.record_failure();
             let now = Instant::now();
             let deadline = *deadline.get_or_insert_with(|| {
@@ -153,6 +162,16 @@ impl RetryPolicy {
                 };
             }
             metrics.record_retry();
+            attempts = attempts.saturating_add(1);
+            error = match op() {
+                Ok(v) => {
+                    return Attempted {
+                        result: Ok(v),
+                        attempts,
+                    }
+                }
+                Err(e) => e,
+            };
         }
     }
 }
