@@ -22,7 +22,7 @@ use std::time::Duration;
 use rdkafka::mocking::MockCluster;
 use serde_json::{json, Value};
 
-use common::kafka::read_all_values_at;
+use common::kafka::{read_all_keys_at, read_all_values_at};
 use common::wait::wait_for;
 use common::{bootstrap_servers, create_topic, produce, unique_name, wait_until, Sluice, TestDir};
 
@@ -230,6 +230,17 @@ fn missing(bootstrap: &str, topic: &str, want: &BTreeSet<String>) -> Vec<String>
     want.difference(&seen).cloned().collect()
 }
 
+/// The task-config records (`task-<c>-<n>` and `commit-<c>`) in the group's config topic.
+/// Java writes task configs only when the connector generates ones that differ from those
+/// stored: a worker joining or leaving, or a connector moving, writes none, and so triggers
+/// no rebalance beyond the cooperative protocol's own rounds.
+fn task_config_records(bootstrap: &str, group: &str) -> Vec<String> {
+    read_all_keys_at(bootstrap, &format!("{group}-configs"))
+        .into_iter()
+        .filter(|k| k.starts_with("task-") || k.starts_with("commit-"))
+        .collect()
+}
+
 /// The workers started by a mock-cluster test pause 200 ms before a leader's SyncGroup: the
 /// mock cluster drops a follower whose SyncGroup arrives after the leader's (see
 /// `MOCK_BROKER_SYNC_PAUSE_ENV` in the membership client). Set before any worker starts;
@@ -292,7 +303,15 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         (0..3)
             .map(|i| running_on(&cluster.nodes[0], &format!("c{i}")))
             .collect::<Option<Vec<_>>>()
+            .filter(|_| running_on(&cluster.nodes[0], "sink").is_some())
     });
+    // One set of task configs per connector, written when it was created.
+    let task_configs = task_config_records(&bootstrap, &group);
+    assert_eq!(
+        task_configs.len(),
+        8,
+        "a task config and a commit per connector: {task_configs:?}"
+    );
     let workers: BTreeSet<&String> = placement.iter().flat_map(|(c, t)| [c, t]).collect();
     assert!(
         workers.len() >= 2,
@@ -375,6 +394,15 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    // Connectors moved to the survivors and back to the rejoined worker, each started again
+    // there: none wrote its (unchanged) task configs again.
+    assert_eq!(
+        task_config_records(&bootstrap, &group),
+        task_configs,
+        "task configs written again when work moved; the logs:\n{}",
+        cluster.logs()
+    );
+
     // All three stop and start again: everything comes back from the topics alone, and
     // the sources continue from their offsets.
     for node in &mut cluster.nodes {
@@ -402,6 +430,11 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
     wait_until("the lines written after the restart", SETTLE, || {
         missing(&bootstrap, &out, &want).is_empty()
     });
+    assert_eq!(
+        task_config_records(&bootstrap, &group),
+        task_configs,
+        "task configs written again after a full restart"
+    );
     drop(cluster);
 }
 
