@@ -22,9 +22,9 @@ use std::time::Duration;
 use rdkafka::mocking::MockCluster;
 use serde_json::{json, Value};
 
-use common::kafka::read_all_values_at;
-use common::wait::wait_for;
-use common::{bootstrap_servers, create_topic, produce, unique_name, wait_until, Sluice, TestDir};
+use common::kafka::{read_all_keys_at, read_all_values_at};
+use common::wait::{wait_for, wait_until_explained};
+use common::{bootstrap_servers, create_topic, produce, unique_name, Sluice, TestDir};
 
 const START: Duration = Duration::from_secs(90);
 const SETTLE: Duration = Duration::from_secs(120);
@@ -57,9 +57,12 @@ impl Node {
         self.process = Some(Sluice::distributed(dir, &self.tag, &self.props));
         // `/health` answers 200 once the worker joined the group.
         let url = self.url("/health");
-        wait_until(&format!("{} to join its group", self.tag), START, || {
-            reqwest::blocking::get(&url).is_ok_and(|r| r.status().is_success())
-        });
+        wait_until_explained(
+            &format!("{} to join its group", self.tag),
+            START,
+            || reqwest::blocking::get(&url).is_ok_and(|r| r.status().is_success()),
+            || self.logs(),
+        );
     }
 
     fn logs(&self) -> String {
@@ -159,6 +162,11 @@ impl Cluster {
         }
     }
 
+    /// Waits up to `SETTLE` for `done`, printing every worker's log on a timeout.
+    fn wait(&self, what: &str, done: impl FnMut() -> bool) {
+        wait_until_explained(what, SETTLE, done, || self.logs());
+    }
+
     fn logs(&self) -> String {
         self.nodes
             .iter()
@@ -230,6 +238,17 @@ fn missing(bootstrap: &str, topic: &str, want: &BTreeSet<String>) -> Vec<String>
     want.difference(&seen).cloned().collect()
 }
 
+/// The task-config records (`task-<c>-<n>` and `commit-<c>`) in the group's config topic.
+/// Java writes task configs only when the connector generates ones that differ from those
+/// stored: a worker joining or leaving, or a connector moving, writes none, and so triggers
+/// no rebalance beyond the cooperative protocol's own rounds.
+fn task_config_records(bootstrap: &str, group: &str) -> Vec<String> {
+    read_all_keys_at(bootstrap, &format!("{group}-configs"))
+        .into_iter()
+        .filter(|k| k.starts_with("task-") || k.starts_with("commit-"))
+        .collect()
+}
+
 /// The workers started by a mock-cluster test pause 200 ms before a leader's SyncGroup: the
 /// mock cluster drops a follower whose SyncGroup arrives after the leader's (see
 /// `MOCK_BROKER_SYNC_PAUSE_ENV` in the membership client). Set before any worker starts;
@@ -292,7 +311,15 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         (0..3)
             .map(|i| running_on(&cluster.nodes[0], &format!("c{i}")))
             .collect::<Option<Vec<_>>>()
+            .filter(|_| running_on(&cluster.nodes[0], "sink").is_some())
     });
+    // One set of task configs per connector, written when it was created.
+    let task_configs = task_config_records(&bootstrap, &group);
+    assert_eq!(
+        task_configs.len(),
+        8,
+        "a task config and a commit per connector: {task_configs:?}"
+    );
     let workers: BTreeSet<&String> = placement.iter().flat_map(|(c, t)| [c, t]).collect();
     assert!(
         workers.len() >= 2,
@@ -317,16 +344,12 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         .expect("running")
         .kill();
     let survivor = (victim + 1) % 3;
-    wait_until(
-        "the killed worker's tasks RUNNING on survivors",
-        SETTLE,
-        || {
-            (0..3).all(|i| {
-                running_on(&cluster.nodes[survivor], &format!("c{i}"))
-                    .is_some_and(|(c, t)| c != victim_id && t != victim_id)
-            })
-        },
-    );
+    cluster.wait("the killed worker's tasks RUNNING on survivors", || {
+        (0..3).all(|i| {
+            running_on(&cluster.nodes[survivor], &format!("c{i}"))
+                .is_some_and(|(c, t)| c != victim_id && t != victim_id)
+        })
+    });
     // No source record lost: lines written before and after the crash all arrive.
     for (i, file) in files.iter().enumerate() {
         std::fs::OpenOptions::new()
@@ -341,10 +364,10 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
     for i in 0..3 {
         want.extend(expected(&format!("c{i}"), 0..80));
     }
-    wait_until("every line in the output topic", SETTLE, || {
+    cluster.wait("every line in the output topic", || {
         missing(&bootstrap, &out, &want).is_empty()
     });
-    wait_until("every line in the sink's file", SETTLE, || {
+    cluster.wait("every line in the sink's file", || {
         let copied: BTreeSet<String> = std::fs::read_to_string(&sink_file)
             .unwrap_or_default()
             .lines()
@@ -375,20 +398,25 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    // Connectors moved to the survivors and back to the rejoined worker, each started again
+    // there: none wrote its (unchanged) task configs again.
+    assert_eq!(
+        task_config_records(&bootstrap, &group),
+        task_configs,
+        "task configs written again when work moved; the logs:\n{}",
+        cluster.logs()
+    );
+
     // All three stop and start again: everything comes back from the topics alone, and
     // the sources continue from their offsets.
     for node in &mut cluster.nodes {
         node.process.as_mut().expect("running").terminate();
     }
     cluster.start_all();
-    wait_until(
-        "every connector RUNNING after a full restart",
-        SETTLE,
-        || {
-            (0..3).all(|i| running_on(&cluster.nodes[1], &format!("c{i}")).is_some())
-                && running_on(&cluster.nodes[1], "sink").is_some()
-        },
-    );
+    cluster.wait("every connector RUNNING after a full restart", || {
+        (0..3).all(|i| running_on(&cluster.nodes[1], &format!("c{i}")).is_some())
+            && running_on(&cluster.nodes[1], "sink").is_some()
+    });
     for (i, file) in files.iter().enumerate() {
         std::fs::OpenOptions::new()
             .append(true)
@@ -399,9 +427,14 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
             .expect("append");
         want.extend(expected(&format!("c{i}"), 80..90));
     }
-    wait_until("the lines written after the restart", SETTLE, || {
+    cluster.wait("the lines written after the restart", || {
         missing(&bootstrap, &out, &want).is_empty()
     });
+    assert_eq!(
+        task_config_records(&bootstrap, &group),
+        task_configs,
+        "task configs written again after a full restart"
+    );
     drop(cluster);
 }
 
@@ -437,10 +470,10 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         Some(file_source("a", &file_a, &out)),
     );
     assert_eq!(code, 409);
-    wait_until("a and b RUNNING", SETTLE, || {
+    cluster.wait("a and b RUNNING", || {
         running_on(&nodes[0], "a").is_some() && running_on(&nodes[1], "b").is_some()
     });
-    wait_until("a's lines in the topic", SETTLE, || {
+    cluster.wait("a's lines in the topic", || {
         missing(&bootstrap, &out, &expected("a", 0..40)).is_empty()
     });
 
@@ -454,7 +487,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         assert_eq!(code, 202, "{}: {body}", node.tag);
         assert_eq!(body["connector"]["state"], "RESTARTING", "{body}");
         assert_eq!(body["tasks"][0]["state"], "RESTARTING", "{body}");
-        wait_until("a RUNNING after the restart", SETTLE, || {
+        cluster.wait("a RUNNING after the restart", || {
             running_on(&nodes[0], "a").is_some()
         });
         let (code, body) = send("POST", &node.url("/connectors/a/tasks/0/restart"), None);
@@ -462,21 +495,21 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         let (code, body) = send("POST", &node.url("/connectors/a/restart"), None);
         assert_eq!(code, 204, "{}: {body}", node.tag);
     }
-    wait_until("a RUNNING after the restarts", SETTLE, || {
+    cluster.wait("a RUNNING after the restarts", || {
         running_on(&nodes[1], "a").is_some()
     });
 
     // Pause through one worker, seen on the other.
     let (code, _) = send("PUT", &nodes[1].url("/connectors/a/pause"), None);
     assert_eq!(code, 202);
-    wait_until("a PAUSED", SETTLE, || {
+    cluster.wait("a PAUSED", || {
         let (_, s) = get(&nodes[0].url("/connectors/a/status"));
         s["connector"]["state"] == "PAUSED" && s["tasks"][0]["state"] == "PAUSED"
     });
     // Stop b: STOPPED, no tasks.
     let (code, body) = send("PUT", &nodes[1].url("/connectors/b/stop"), None);
     assert_eq!(code, 204, "{body}");
-    wait_until("b STOPPED without tasks", SETTLE, || {
+    cluster.wait("b STOPPED without tasks", || {
         let (_, s) = get(&nodes[0].url("/connectors/b/status"));
         s["connector"]["state"] == "STOPPED" && s["tasks"] == json!([])
     });
@@ -489,7 +522,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
     assert_eq!(code, 201);
     let (code, body) = send("DELETE", &nodes[1].url("/connectors/c"), None);
     assert_eq!(code, 204, "{body}");
-    wait_until("c gone everywhere", SETTLE, || {
+    cluster.wait("c gone everywhere", || {
         nodes.iter().all(|n| get(&n.url("/connectors/c")).0 == 404)
     });
 
@@ -499,7 +532,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
     }
     cluster.start_all();
     let nodes = &cluster.nodes;
-    wait_until("a PAUSED and b STOPPED after the restart", SETTLE, || {
+    cluster.wait("a PAUSED and b STOPPED after the restart", || {
         let (_, a) = get(&nodes[1].url("/connectors/a/status"));
         let (_, b) = get(&nodes[1].url("/connectors/b/status"));
         a["connector"]["state"] == "PAUSED" && b["connector"]["state"] == "STOPPED"
@@ -514,7 +547,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         .open(&file_a)
         .and_then(|mut f| std::io::Write::write_all(&mut f, lines("a", 40..60).as_bytes()))
         .expect("append");
-    wait_until("a's new lines in the topic", SETTLE, || {
+    cluster.wait("a's new lines in the topic", || {
         missing(&bootstrap, &out, &expected("a", 0..60)).is_empty()
     });
     let values = read_all_values_at(&bootstrap, &out);
@@ -558,10 +591,8 @@ fn a_cluster_starts_connectors_from_topics_written_in_java_s_format() {
     );
     cluster.start_all();
     let node = &cluster.nodes[0];
-    wait_until("jsrc RUNNING", SETTLE, || {
-        running_on(node, "jsrc").is_some()
-    });
-    wait_until("lines after the stored offset", SETTLE, || {
+    cluster.wait("jsrc RUNNING", || running_on(node, "jsrc").is_some());
+    cluster.wait("lines after the stored offset", || {
         missing(&bootstrap, &out, &expected("j", 10..30)).is_empty()
     });
     let values = read_all_values_at(&bootstrap, &out);
@@ -619,7 +650,7 @@ fn the_eager_protocol_shares_work_on_the_mock_cluster() {
     );
     let mut want = expected("e0", 0..20);
     want.extend(expected("e1", 0..20));
-    wait_until("every line in the output topic", SETTLE, || {
+    cluster.wait("every line in the output topic", || {
         missing(&bootstrap, &out, &want).is_empty()
     });
 }

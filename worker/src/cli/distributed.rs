@@ -22,7 +22,7 @@ use crate::config::WorkerConfig;
 use crate::distributed::membership::MembershipConfig;
 use crate::herder::distributed::status::TopicStatusWriter;
 use crate::herder::distributed::{DistributedHerder, DistributedParts};
-use crate::herder::Herder;
+use crate::herder::starting::StartingHerder;
 use crate::logging;
 use crate::plugins::PluginRegistry;
 use crate::rest::{Readiness, RestConfig, RestServeError, RestServer};
@@ -74,6 +74,60 @@ pub async fn run_distributed(
     let url = server.advertised_url();
     info!(worker_id = %worker_id, url = %url, group = %dist.group_id, "Starting distributed worker.");
     crate::memory::spawn_trimmer(config.memory_trim_interval);
+    // REST serves from now on, as Java's: `/health` answers 503 until the worker has joined
+    // the group, and other requests wait for the herder (up to the request timeout) while
+    // the internal topics are read.
+    let config = Arc::new(config);
+    let metrics = Worker::new_metrics(&config);
+    let readiness = Readiness::starting();
+    let (api_herder, herder_slot) = StartingHerder::new(worker_id.clone(), config.clone());
+    let rest = ServingRest::start(
+        server,
+        api_herder,
+        &registry,
+        log,
+        &readiness,
+        metrics.clone(),
+    );
+    // A failed start returns at once: the process exits, REST with it.
+    let herder = start_herder(
+        &worker_file,
+        config.clone(),
+        dist,
+        registry,
+        worker_id,
+        url,
+        metrics,
+        &readiness,
+    )
+    .await?;
+    herder_slot.set(herder.clone());
+    info!("Sluice distributed worker started; it is ready once it has joined the group.");
+
+    wait_for_signal().await;
+    info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");
+    spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
+    herder.shutdown().await;
+    rest.stop().await;
+    info!("Sluice stopped.");
+    Ok(())
+}
+
+/// Creates or checks the internal topics, reads them, and starts the herder (which joins
+/// the group).
+#[allow(clippy::too_many_arguments)]
+async fn start_herder(
+    worker_file: &std::path::Path,
+    config: Arc<WorkerConfig>,
+    dist: DistributedConfig,
+    registry: Arc<PluginRegistry>,
+    worker_id: String,
+    url: String,
+    metrics: Arc<crate::metrics::Metrics>,
+    readiness: &Readiness,
+) -> Result<Arc<DistributedHerder>, StartupError> {
+    let worker_file = worker_file.to_path_buf();
+    let props = config.originals.clone();
 
     // The internal topics: created compacted when missing, checked when present.
     let base = client_config(ClientKind::Admin, &config.originals, &Props::new(), &[]);
@@ -99,29 +153,36 @@ pub async fn run_distributed(
         ensure_topic(&admin, &config_topic),
     )
     .map_err(storage_error)?;
-    let offsets: Arc<dyn OffsetBackingStore> = Arc::new(
-        KafkaOffsetBackingStore::start(&dist.offset_topic, &base)
-            .await
-            .map_err(storage_error)?,
-    );
-    let statuses = Arc::new(
-        KafkaStatusBackingStore::start(&status_topic, &base, &admin)
-            .await
-            .map_err(storage_error)?,
-    );
+    // The three topics are read concurrently (each store returns once it has read its topic
+    // to the end).
     let (updates_tx, config_updates) = tokio::sync::mpsc::unbounded_channel();
-    let configs = Arc::new(
-        KafkaConfigBackingStore::start(
-            &config_topic,
-            &base,
-            &admin,
-            Arc::new(move |u| {
-                let _ = updates_tx.send(u);
-            }),
-        )
-        .await
-        .map_err(storage_error)?,
-    );
+    let (offsets, statuses, configs) = tokio::try_join!(
+        async {
+            KafkaOffsetBackingStore::start(&dist.offset_topic, &base)
+                .await
+                .map_err(storage_error)
+        },
+        async {
+            KafkaStatusBackingStore::start(&status_topic, &base, &admin)
+                .await
+                .map_err(storage_error)
+        },
+        async {
+            KafkaConfigBackingStore::start(
+                &config_topic,
+                &base,
+                &admin,
+                Arc::new(move |u| {
+                    let _ = updates_tx.send(u);
+                }),
+            )
+            .await
+            .map_err(storage_error)
+        },
+    )?;
+    let offsets: Arc<dyn OffsetBackingStore> = Arc::new(offsets);
+    let statuses = Arc::new(statuses);
+    let configs = Arc::new(configs);
 
     let generation = Arc::new(AtomicI32::new(-1));
     let status = Arc::new(StatusStore::new(worker_id.clone()));
@@ -130,15 +191,13 @@ pub async fn run_distributed(
         worker_id.clone(),
         generation.clone(),
     )));
-    let config = Arc::new(config);
-    let (worker, worker_events) = Worker::new(config.clone(), registry.clone(), offsets, status);
-    let metrics = worker.metrics().clone();
+    let (worker, worker_events) =
+        Worker::with_metrics(config.clone(), registry, offsets, status, metrics);
     let mut membership =
         MembershipConfig::from_worker_props(&props).map_err(|e| invalid(&worker_file, e))?;
     if config.client_id.is_empty() {
         membership.client_id = format!("connect-{worker_id}");
     }
-    let readiness = Readiness::starting();
     let herder = DistributedHerder::start(DistributedParts {
         worker,
         worker_events,
@@ -151,16 +210,5 @@ pub async fn run_distributed(
         membership,
         readiness: readiness.clone(),
     });
-
-    let api_herder: Arc<dyn Herder> = herder.clone();
-    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness, metrics);
-    info!("Sluice distributed worker started; it is ready once it has joined the group.");
-
-    wait_for_signal().await;
-    info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");
-    spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
-    herder.shutdown().await;
-    rest.stop().await;
-    info!("Sluice stopped.");
-    Ok(())
+    Ok(herder)
 }

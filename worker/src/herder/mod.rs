@@ -9,6 +9,7 @@ pub mod distributed;
 pub mod locks;
 pub mod sink_offsets;
 pub mod standalone;
+pub mod starting;
 pub mod types;
 
 use std::collections::BTreeMap;

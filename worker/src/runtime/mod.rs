@@ -38,7 +38,7 @@ mod hardening_tests;
 #[cfg(test)]
 mod pipeline_tests;
 #[cfg(test)]
-mod test_harness;
+pub(crate) mod test_harness;
 
 /// Where in the per-record pipeline an error happened (Java's `Stage`, used in error
 /// reports and, later, in dead-letter-queue headers).

@@ -127,13 +127,30 @@ impl Worker {
         offsets: Arc<dyn OffsetBackingStore>,
         status: Arc<StatusStore>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
-        let (events, rx) = mpsc::unbounded_channel();
+        let metrics = Self::new_metrics(&config);
+        Self::with_metrics(config, registry, offsets, status, metrics)
+    }
+
+    /// The metrics registry a worker of `config` reports to (made before the worker when
+    /// `GET /metrics` is served before the worker exists).
+    pub fn new_metrics(config: &WorkerConfig) -> Arc<Metrics> {
         let client_id = if config.client_id.is_empty() {
             "connect-1"
         } else {
             config.client_id.as_str()
         };
-        let metrics = Metrics::new(config.metrics.clone(), client_id);
+        Metrics::new(config.metrics.clone(), client_id)
+    }
+
+    /// A worker reporting to `metrics` (see [`Worker::new_metrics`]).
+    pub fn with_metrics(
+        config: Arc<WorkerConfig>,
+        registry: Arc<PluginRegistry>,
+        offsets: Arc<dyn OffsetBackingStore>,
+        status: Arc<StatusStore>,
+        metrics: Arc<Metrics>,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
+        let (events, rx) = mpsc::unbounded_channel();
         metrics.set_status(status.clone());
         (
             Arc::new(Worker {

@@ -7,7 +7,10 @@
 //! * An existing topic must have exactly `cleanup.policy=compact`, and the config topic
 //!   exactly one partition; otherwise [`ensure_topic`] fails with Java's message. When the
 //!   broker does not let us describe the topic's configs, the policy check is skipped with an
-//!   info log, as Java does.
+//!   info log, as Java does. librdkafka sends DescribeConfigs to the controller the metadata
+//!   names; when that is none of the brokers (librdkafka's mock cluster, which has no
+//!   DescribeConfigs either) the request could only time out, so the check is skipped at
+//!   once with a warning, as Java skips it when the broker does not support the API.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +28,7 @@ pub const STATUS_STORAGE_TOPIC_CONFIG: &str = "status.storage.topic";
 
 /// How long admin requests may take (Java's `default.api.timeout.ms` is 60 s).
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the cleanup-policy check waits for DescribeConfigs; a broker that does not
-/// answer it (librdkafka's mock cluster) only costs this much at start.
+/// How long the cleanup-policy check waits for DescribeConfigs.
 const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One internal topic: its name, the worker property that names it, and how to create it.
@@ -155,7 +157,8 @@ pub async fn ensure_topic(
     }
     // Look first: a broker without CreateTopics (librdkafka's mock cluster) still serves
     // topics created beforehand, and an existing topic needs no create request.
-    let created = if partition_count(admin, &topic.name).await? > 0 {
+    let view = cluster_view(admin, &topic.name).await?;
+    let created = if view.partitions > 0 {
         false
     } else {
         create_if_missing(admin, topic).await?
@@ -163,10 +166,14 @@ pub async fn ensure_topic(
     if created {
         tracing::info!(topic = %topic.name, partitions = topic.partitions, "Created internal topic");
     } else {
-        check_cleanup_policy(admin, topic).await?;
+        check_cleanup_policy(admin, topic, &view).await?;
     }
     if topic.single_partition {
-        let partitions = partition_count(admin, &topic.name).await?;
+        let partitions = if created {
+            cluster_view(admin, &topic.name).await?.partitions
+        } else {
+            view.partitions
+        };
         if partitions > 1 {
             return Err(TopicError::NotSinglePartition {
                 topic: topic.name.clone(),
@@ -238,7 +245,20 @@ fn policies(value: &str) -> Vec<String> {
 async fn check_cleanup_policy(
     admin: &AdminClient<DefaultClientContext>,
     topic: &InternalTopic,
+    view: &ClusterView,
 ) -> Result<(), TopicError> {
+    if !view.controller_is_a_broker() {
+        tracing::warn!(
+            topic = %topic.name,
+            controller = ?view.controller,
+            brokers = ?view.brokers,
+            "The broker's metadata names no controller among its brokers, so the cleanup \
+             policy of '{}' cannot be described (librdkafka sends DescribeConfigs to the \
+             controller); continuing without verifying that it is 'compact'.",
+            topic.name
+        );
+        return Ok(());
+    }
     let options = AdminOptions::new().request_timeout(Some(DESCRIBE_TIMEOUT));
     let results = match admin
         .describe_configs([&ResourceSpecifier::Topic(&topic.name)], &options)
@@ -277,34 +297,108 @@ async fn check_cleanup_policy(
     Ok(())
 }
 
-async fn partition_count(
+/// What the metadata says about a topic and the cluster.
+#[derive(Debug)]
+struct ClusterView {
+    /// The topic's partitions (0: missing).
+    partitions: usize,
+    /// The ids of the brokers.
+    brokers: Vec<i32>,
+    /// The controller's id, when the client knows one.
+    controller: Option<i32>,
+}
+
+impl ClusterView {
+    /// Whether DescribeConfigs can be sent: librdkafka waits for the controller the
+    /// metadata names to be one of the brokers.
+    fn controller_is_a_broker(&self) -> bool {
+        self.controller.is_some_and(|c| self.brokers.contains(&c))
+    }
+}
+
+/// The controller id the client took from the last metadata response (`None`: none known).
+#[allow(unsafe_code)]
+fn known_controller(admin: &AdminClient<DefaultClientContext>) -> Option<i32> {
+    // rdkafka has no safe accessor for the controller id.
+    // SAFETY: the pointer is the live client handle owned by `admin`, borrowed for the call;
+    // with a timeout of 0 `rd_kafka_controllerid` only reads the cached id, without blocking.
+    let id = unsafe { rdkafka::bindings::rd_kafka_controllerid(admin.inner().native_ptr(), 0) };
+    (id >= 0).then_some(id)
+}
+
+async fn cluster_view(
     admin: &Arc<AdminClient<DefaultClientContext>>,
     name: &str,
-) -> Result<usize, TopicError> {
-    let admin = admin.clone();
+) -> Result<ClusterView, TopicError> {
     let describe = |source| TopicError::Describe {
         topic: name.to_string(),
         source,
     };
+    let client = admin.clone();
     let metadata = tokio::task::spawn_blocking(move || {
         // Metadata of every topic: asking for one topic by name could make a broker with
         // auto.create.topics.enable create it, with the wrong settings.
-        admin.inner().fetch_metadata(None, ADMIN_TIMEOUT)
+        client.inner().fetch_metadata(None, ADMIN_TIMEOUT)
     })
     .await
     .map_err(|_| describe(KafkaError::Canceled))?
     .map_err(describe)?;
-    Ok(metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == name)
-        .map(|t| t.partitions().len())
-        .sum())
+    Ok(ClusterView {
+        partitions: metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == name)
+            .map(|t| t.partitions().len())
+            .sum(),
+        brokers: metadata.brokers().iter().map(|b| b.id()).collect(),
+        controller: known_controller(admin.as_ref()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdkafka::config::ClientConfig;
+    use rdkafka::mocking::MockCluster;
+
+    /// librdkafka's mock cluster names a controller that is none of its brokers and has no
+    /// DescribeConfigs: the policy check is skipped at once instead of timing out, and the
+    /// partition check still applies.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_reachable_controller_only_the_policy_check_is_skipped() {
+        let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+        mock.create_topic("it-mock-configs", 1, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        mock.create_topic("it-mock-configs-2p", 2, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", mock.bootstrap_servers())
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let admin = Arc::new(admin);
+        let view = cluster_view(&admin, "it-mock-configs")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.partitions, 1, "{view:?}");
+        assert!(!view.controller_is_a_broker(), "{view:?}");
+        let started = std::time::Instant::now();
+        let created = ensure_topic(&admin, &InternalTopic::config("it-mock-configs", 1))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!created);
+        assert!(
+            started.elapsed() < DESCRIBE_TIMEOUT,
+            "the check waited {:?} for a DescribeConfigs that cannot be sent",
+            started.elapsed()
+        );
+        let err = ensure_topic(&admin, &InternalTopic::config("it-mock-configs-2p", 1))
+            .await
+            .expect_err("two partitions");
+        assert!(
+            matches!(err, TopicError::NotSinglePartition { partitions: 2, .. }),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn policies_are_normalized() {

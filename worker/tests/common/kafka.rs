@@ -80,6 +80,23 @@ fn client_config_at(bootstrap: &str) -> ClientConfig {
 /// Every value of `topic` at the broker `bootstrap` (all partitions, from the beginning),
 /// read until the end offsets taken at the start; values as UTF-8 strings.
 pub fn read_all_values_at(bootstrap: &str, topic: &str) -> Vec<String> {
+    read_all_at(bootstrap, topic)
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect()
+}
+
+/// Every key of `topic` at the broker `bootstrap`, as [`read_all_values_at`] reads values
+/// (`"<null>"` for a null key).
+pub fn read_all_keys_at(bootstrap: &str, topic: &str) -> Vec<String> {
+    read_all_at(bootstrap, topic)
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// Every (key, value) of `topic`, as UTF-8 strings (`"<null>"` for null).
+fn read_all_at(bootstrap: &str, topic: &str) -> Vec<(String, String)> {
     let consumer: BaseConsumer = client_config_at(bootstrap)
         .set("group.id", unique_name("sluice-it-reader"))
         .set("enable.auto.commit", "false")
@@ -120,11 +137,13 @@ pub fn read_all_values_at(bootstrap: &str, topic: &str) -> Vec<String> {
             None => {}
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => ended += 1,
             Some(Err(e)) => panic!("consuming {topic}: {e}"),
-            Some(Ok(m)) => out.push(
-                m.payload()
-                    .map(|v| String::from_utf8_lossy(v).into_owned())
-                    .unwrap_or_else(|| "<null>".to_string()),
-            ),
+            Some(Ok(m)) => {
+                let text = |b: Option<&[u8]>| {
+                    b.map(|v| String::from_utf8_lossy(v).into_owned())
+                        .unwrap_or_else(|| "<null>".to_string())
+                };
+                out.push((text(m.key()), text(m.payload())));
+            }
         }
     }
     out
