@@ -48,8 +48,11 @@ use crate::metrics::{ClientStatsHandle, RunState, TaskMetrics};
 use crate::model::ConnectorTaskId;
 use crate::storage::{put_offsets, OffsetBackingStore};
 
-/// Records in flight (produced, not yet acknowledged) before the loop stops polling.
-pub const MAX_IN_FLIGHT: usize = 4_096;
+/// Records in flight (produced, not yet acknowledged) before the loop stops polling. Enough
+/// for librdkafka to keep sending while the acknowledgements of earlier batches come back
+/// (with 4,096 a fast source waited for acknowledgements about one `linger.ms` in every
+/// round); each costs its source offset here and its copy in the producer's queue.
+pub const MAX_IN_FLIGHT: usize = 16_384;
 
 /// What the worker wants a task to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -764,29 +767,29 @@ impl SourceLoop {
             let input = original.clone();
             let may_retry = self.errors.may_retry();
             let mut slot = Some(input);
-            let out = self
-                .errors
-                .execute(
-                    Stage::Transformation,
-                    || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
-                    || OriginalRecord::Source(Box::new(original.clone())),
-                    || {
-                        let input = if may_retry { slot.clone() } else { slot.take() };
-                        let input = input.ok_or_else(|| {
-                            sluice_api::ConnectError::connect("record already transformed")
-                        })?;
-                        transforms.apply(input).map_err(|e| {
-                            *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
-                            e.error
-                        })
-                    },
-                )
-                .await?;
+            // Boxed, as the other paths most records do not take: the loop's future stays
+            // small, and moving it per record cheap.
+            let out = Box::pin(self.errors.execute(
+                Stage::Transformation,
+                || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
+                || OriginalRecord::Source(Box::new(original.clone())),
+                || {
+                    let input = if may_retry { slot.clone() } else { slot.take() };
+                    let input = input.ok_or_else(|| {
+                        sluice_api::ConnectError::connect("record already transformed")
+                    })?;
+                    transforms.apply(input).map_err(|e| {
+                        *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
+                        e.error
+                    })
+                },
+            ))
+            .await?;
             (Some(original), out.flatten())
         };
         let Some(mut record) = transformed else {
             if let Some(original) = pre {
-                self.drop_record(&original).await?;
+                Box::pin(self.drop_record(&original)).await?;
             }
             return Ok(true);
         };
@@ -800,17 +803,16 @@ impl SourceLoop {
         }
         let bytes = match Self::convert_first(&mut self.converters, &mut record) {
             Ok(bytes) => bytes,
-            Err(failure) => match self
-                .convert_after(&mut record, pre.as_ref(), *failure)
-                .await?
-            {
-                Some(bytes) => bytes,
-                None => {
-                    let original = pre.unwrap_or(record);
-                    self.drop_record(&original).await?;
-                    return Ok(true);
+            Err(failure) => {
+                match Box::pin(self.convert_after(&mut record, pre.as_ref(), *failure)).await? {
+                    Some(bytes) => bytes,
+                    None => {
+                        let original = pre.unwrap_or(record);
+                        Box::pin(self.drop_record(&original)).await?;
+                        return Ok(true);
+                    }
                 }
-            },
+            }
         };
         if let Some(creator) = &mut self.topic_creation {
             creator
@@ -866,7 +868,7 @@ impl SourceLoop {
                     let wait = Duration::from_millis(100);
                     let acked = self.acks.recv_into(&mut self.ack_buf);
                     if tokio::time::timeout(wait, acked).await.is_ok() {
-                        self.handle_acks().await?;
+                        Box::pin(self.handle_acks()).await?;
                     }
                 }
                 Err((e, _)) => {

@@ -59,6 +59,19 @@ fn partition_key(partition: Option<&OffsetMap>) -> Vec<u8> {
     }
 }
 
+/// The index of the record numbered `seq` in `queue` (ordered by number). A partition whose
+/// records are numbered consecutively (a task with one source partition) is found directly,
+/// others by binary search.
+fn find_pending(queue: &VecDeque<Pending>, seq: u64) -> Result<usize, usize> {
+    let guess = queue
+        .front()
+        .and_then(|first| usize::try_from(seq.checked_sub(first.seq)?).ok());
+    match guess {
+        Some(i) if queue.get(i).is_some_and(|p| p.seq == seq) => Ok(i),
+        _ => queue.binary_search_by_key(&seq, |p| p.seq),
+    }
+}
+
 impl SubmittedRecords {
     /// Nothing submitted.
     pub fn new() -> Self {
@@ -140,7 +153,7 @@ impl SubmittedRecords {
         let Some(queue) = self.partitions.get_mut(&id.partition) else {
             return false;
         };
-        match queue.queue.binary_search_by_key(&id.seq, |p| p.seq) {
+        match find_pending(&queue.queue, id.seq) {
             Ok(i) if !queue.queue[i].acked => {
                 queue.queue[i].acked = true;
                 if offset.is_some() && queue.partition.is_some() {
