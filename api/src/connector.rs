@@ -99,6 +99,13 @@ pub trait SourceTask: Send {
     async fn commit(&mut self) -> ConnectResult<()> {
         Ok(())
     }
+    /// Whether [`Self::commit_record`] does anything. A task that keeps the default
+    /// (no-op) `commit_record` may return `false`: the worker then does not keep each record
+    /// until Kafka acknowledged it, only its source offset, and does not call
+    /// `commit_record`.
+    fn commits_records(&self) -> bool {
+        true
+    }
     /// Called when one record was acknowledged by Kafka (`None` when it was filtered out).
     async fn commit_record(
         &mut self,

@@ -4,6 +4,8 @@
 //! `newRecord`. Here one [`ConnectRecord`] carries an [`Origin`]; transformations build their
 //! output with struct update syntax (`ConnectRecord { value, ..record }`), which keeps it.
 
+use std::sync::Arc;
+
 use crate::header::Headers;
 use crate::schema::SchemaRef;
 use crate::value::Value;
@@ -55,8 +57,9 @@ pub enum TimestampType {
 pub enum Origin {
     /// `SourceRecord`.
     Source {
-        /// `sourcePartition()`.
-        partition: Option<OffsetMap>,
+        /// `sourcePartition()`, shared: a task usually gives every record of one source
+        /// partition the same map, so it is built once and its records hold a reference.
+        partition: Option<Arc<OffsetMap>>,
         /// `sourceOffset()`.
         offset: Option<OffsetMap>,
     },
@@ -95,9 +98,10 @@ pub struct ConnectRecord {
 }
 
 impl ConnectRecord {
-    /// A source record with a schema'd or schemaless value and no key.
+    /// A source record with a schema'd or schemaless value and no key. `partition` is an
+    /// [`OffsetMap`] or, cheaper when many records share it, an `Arc<OffsetMap>`.
     pub fn source(
-        partition: OffsetMap,
+        partition: impl Into<Arc<OffsetMap>>,
         offset: OffsetMap,
         topic: impl Into<String>,
         value_schema: Option<SchemaRef>,
@@ -113,7 +117,7 @@ impl ConnectRecord {
             timestamp: None,
             headers: Headers::new(),
             origin: Origin::Source {
-                partition: Some(partition),
+                partition: Some(partition.into()),
                 offset: Some(offset),
             },
         }
@@ -139,6 +143,14 @@ impl ConnectRecord {
 
     /// The source partition of a source record.
     pub fn source_partition(&self) -> Option<&OffsetMap> {
+        match &self.origin {
+            Origin::Source { partition, .. } => partition.as_deref(),
+            Origin::Sink { .. } => None,
+        }
+    }
+
+    /// The source partition of a source record, as the reference the record holds.
+    pub fn source_partition_shared(&self) -> Option<&Arc<OffsetMap>> {
         match &self.origin {
             Origin::Source { partition, .. } => partition.as_ref(),
             Origin::Sink { .. } => None,

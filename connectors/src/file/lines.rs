@@ -96,20 +96,16 @@ impl LineBuffer {
     /// repeats until the buffer is dropped: the line is never skipped).
     pub fn next_line(&mut self) -> Result<Option<Line>, LineTooLong> {
         let data = &self.buf[self.start..];
-        let found = data
-            .iter()
-            .enumerate()
-            .skip(self.scanned)
-            .find_map(|(i, &b)| match b {
-                b'\n' => Some((i, 1)),
-                b'\r' => match data.get(i + 1) {
-                    // Cannot tell `\r` from `\r\n` yet: wait for the next byte.
-                    None => Some((i, 0)),
-                    Some(b'\n') => Some((i, 2)),
-                    Some(_) => Some((i, 1)),
-                },
-                _ => None,
-            });
+        let found = memchr::memchr2(b'\n', b'\r', &data[self.scanned..]).map(|at| {
+            let i = self.scanned + at;
+            match (data[i], data.get(i + 1)) {
+                (b'\n', _) => (i, 1),
+                // Cannot tell `\r` from `\r\n` yet: wait for the next byte.
+                (_, None) => (i, 0),
+                (_, Some(b'\n')) => (i, 2),
+                (_, Some(_)) => (i, 1),
+            }
+        });
         let too_long = LineTooLong {
             position: self.position,
             limit: self.max_line,
@@ -130,7 +126,11 @@ impl LineBuffer {
             }
             Some(found) => found,
         };
-        let text = String::from_utf8_lossy(&data[..end]).into_owned();
+        // Valid UTF-8 (nearly every line) is checked by the fast validator and copied once.
+        let text = match std::str::from_utf8(&data[..end]) {
+            Ok(valid) => valid.to_owned(),
+            Err(_) => String::from_utf8_lossy(&data[..end]).into_owned(),
+        };
         let consumed = end + terminator;
         self.start += consumed;
         self.scanned = 0;

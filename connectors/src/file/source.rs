@@ -86,6 +86,8 @@ struct SourceConfig {
     batch_size: usize,
     /// `sluice.max.line.bytes`.
     max_line: usize,
+    /// The source partition of every record: built once, shared by the records.
+    partition: Arc<OffsetMap>,
 }
 
 impl SourceConfig {
@@ -103,11 +105,13 @@ impl SourceConfig {
         let max_line = usize::try_from(parsed.get_int(MAX_LINE_BYTES_CONFIG)?)
             .unwrap_or(1)
             .max(1);
+        let partition = Arc::new(partition(file.as_deref()));
         Ok(SourceConfig {
             file,
             topic,
             batch_size,
             max_line,
+            partition,
         })
     }
 }
@@ -264,6 +268,10 @@ impl FileStreamSourceTask {
     ) -> ConnectResult<bool> {
         // One clock read for the lines already read: they all arrived by now.
         let now = now_millis();
+        if records.capacity() == 0 {
+            // At most one line per byte held, and at most a batch.
+            records.reserve(config.batch_size.min(lines.pending()));
+        }
         while records.len() < config.batch_size {
             match lines.next_line() {
                 Ok(Some(line)) => records.push(Self::record(config, line, now)),
@@ -299,7 +307,7 @@ impl FileStreamSourceTask {
         let mut offset = OffsetMap::new();
         offset.insert(POSITION_FIELD.to_string(), position);
         let mut record = ConnectRecord::source(
-            partition(config.file.as_deref()),
+            config.partition.clone(),
             offset,
             config.topic.clone(),
             Some(schemas::string()),
@@ -403,6 +411,11 @@ impl SourceTask for FileStreamSourceTask {
     }
 
     /// Closes the input: the reading thread ends at once (see [`reader`]).
+    /// Java's task does not override `commitRecord`.
+    fn commits_records(&self) -> bool {
+        false
+    }
+
     async fn stop(&mut self) -> ConnectResult<()> {
         tracing::trace!("Stopping FileStreamSourceTask.");
         self.input = None;

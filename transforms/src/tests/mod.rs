@@ -46,7 +46,7 @@ pub fn sink(value_schema: Option<SchemaRef>, value: Value) -> ConnectRecord {
 /// A source record with the given value.
 pub fn source(value_schema: Option<SchemaRef>, value: Value) -> ConnectRecord {
     ConnectRecord::source(
-        Default::default(),
+        sluice_api::OffsetMap::new(),
         Default::default(),
         "test",
         value_schema,

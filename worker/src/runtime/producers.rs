@@ -20,7 +20,7 @@
 //! A shared producer lives while a task uses it; the last [`ProducerLease`] dropped stops
 //! it, as a task's own producer stops when the task ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
@@ -30,14 +30,36 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use sluice_api::RecordMetadata;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use super::polled_producer::PolledProducer;
 use crate::metrics::ClientStatsHandle;
 
-/// An acknowledgement from a producer's delivery callback: the task's sequence number and
-/// the outcome.
-pub type Ack = (usize, Result<RecordMetadata, String>);
+/// An acknowledgement from a producer's delivery callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The task's sequence number of the record.
+    pub sequence: usize,
+    /// The topic the record was sent to (shared by the acks of a run of records to one
+    /// topic).
+    pub topic: Arc<str>,
+    /// The partition and offset written, or why the record was not written.
+    pub outcome: Result<(i32, i64), String>,
+}
+
+impl Ack {
+    /// The record's metadata, when it was written.
+    pub fn metadata(&self) -> Option<RecordMetadata> {
+        self.outcome
+            .as_ref()
+            .ok()
+            .map(|&(partition, offset)| RecordMetadata {
+                topic: self.topic.to_string(),
+                partition,
+                offset,
+            })
+    }
+}
 
 /// Bits of the delivery opaque that hold the task's sequence number; the bits above name
 /// the route.
@@ -45,21 +67,91 @@ const SEQUENCE_BITS: u32 = usize::BITS / 2;
 /// The sequence number part of an opaque.
 pub const SEQUENCE_MASK: usize = (1 << SEQUENCE_BITS) - 1;
 
+/// Acknowledgements waiting for their task, with the newest topic name for reuse.
+#[derive(Default)]
+struct AckBuffer {
+    acks: Vec<Ack>,
+    topic: Option<Arc<str>>,
+}
+
+/// One task's acknowledgements in transit: the producer's polling thread appends them, the
+/// task takes all that arrived at once. The task is woken once per batch (when the buffer
+/// turns non-empty), not once per record.
+#[derive(Default)]
+struct AckQueue {
+    buffer: Mutex<AckBuffer>,
+    ready: Notify,
+}
+
+impl AckQueue {
+    fn buffer(&self) -> std::sync::MutexGuard<'_, AckBuffer> {
+        self.buffer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, sequence: usize, topic: &str, outcome: Result<(i32, i64), String>) {
+        let first = {
+            let mut buffer = self.buffer();
+            let topic = match &buffer.topic {
+                Some(t) if &**t == topic => t.clone(),
+                _ => {
+                    let t: Arc<str> = Arc::from(topic);
+                    buffer.topic = Some(t.clone());
+                    t
+                }
+            };
+            buffer.acks.push(Ack {
+                sequence,
+                topic,
+                outcome,
+            });
+            buffer.acks.len() == 1
+        };
+        if first {
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// The receiving end of a task's acknowledgements.
+pub struct AckReceiver {
+    queue: Arc<AckQueue>,
+}
+
+impl AckReceiver {
+    /// Appends every acknowledgement received so far to `out`; how many.
+    pub fn try_recv_into(&mut self, out: &mut VecDeque<Ack>) -> usize {
+        let mut buffer = self.queue.buffer();
+        let n = buffer.acks.len();
+        out.extend(buffer.acks.drain(..));
+        n
+    }
+
+    /// Waits until there is at least one acknowledgement, then appends every one received so
+    /// far to `out`; how many. Cancel-safe: nothing is taken until it returns.
+    pub async fn recv_into(&mut self, out: &mut VecDeque<Ack>) -> usize {
+        loop {
+            let n = self.try_recv_into(out);
+            if n > 0 {
+                return n;
+            }
+            self.queue.ready.notified().await;
+        }
+    }
+}
+
 /// The producer context: delivery reports go to the route (task) named in their opaque,
 /// statistics to the metrics.
 pub struct RoutingContext {
-    routes: RwLock<HashMap<usize, mpsc::UnboundedSender<Ack>>>,
+    routes: RwLock<HashMap<usize, Arc<AckQueue>>>,
     stats: Option<ClientStatsHandle>,
 }
 
 impl RoutingContext {
-    fn routes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<usize, mpsc::UnboundedSender<Ack>>> {
+    fn routes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<usize, Arc<AckQueue>>> {
         self.routes.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn routes_mut(
-        &self,
-    ) -> std::sync::RwLockWriteGuard<'_, HashMap<usize, mpsc::UnboundedSender<Ack>>> {
+    fn routes_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<usize, Arc<AckQueue>>> {
         self.routes.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -76,18 +168,14 @@ impl ProducerContext for RoutingContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
-        let ack = match result {
-            Ok(m) => Ok(RecordMetadata {
-                topic: m.topic().to_string(),
-                partition: m.partition(),
-                offset: m.offset(),
-            }),
-            Err((e, _)) => Err(e.to_string()),
+        let (topic, outcome) = match result {
+            Ok(m) => (m.topic(), Ok((m.partition(), m.offset()))),
+            Err((e, m)) => (m.topic(), Err(e.to_string())),
         };
         // A task that stopped has no route any more; nobody waits for its acks then (its
         // offsets past them are not committed).
         if let Some(route) = self.routes().get(&(opaque >> SEQUENCE_BITS)) {
-            let _ = route.send((opaque & SEQUENCE_MASK, ack));
+            route.push(opaque & SEQUENCE_MASK, topic, outcome);
         }
     }
 }
@@ -180,8 +268,8 @@ impl ProducerPool {
         task_client_id: &str,
         stats: Option<ClientStatsHandle>,
         name: &str,
-    ) -> KafkaResult<(ProducerLease, mpsc::UnboundedReceiver<Ack>)> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    ) -> KafkaResult<(ProducerLease, AckReceiver)> {
+        let queue = Arc::new(AckQueue::default());
         let route = self.next_route.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> SEQUENCE_BITS);
         let producer = if self.shared {
             // `config_map` hides passwords; the key takes every value as set.
@@ -215,8 +303,8 @@ impl ProducerPool {
         } else {
             Arc::new(Self::create(config, stats, name)?)
         };
-        producer.context().routes_mut().insert(route, tx);
-        Ok((ProducerLease { producer, route }, rx))
+        producer.context().routes_mut().insert(route, queue.clone());
+        Ok((ProducerLease { producer, route }, AckReceiver { queue }))
     }
 
     fn create(
@@ -249,11 +337,13 @@ mod tests {
         c
     }
 
-    async fn ack(rx: &mut mpsc::UnboundedReceiver<Ack>) -> Ack {
-        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+    async fn ack(rx: &mut AckReceiver) -> Ack {
+        let mut out = VecDeque::new();
+        tokio::time::timeout(Duration::from_secs(10), rx.recv_into(&mut out))
             .await
-            .expect("an acknowledgement within 10 s")
-            .expect("the route is open")
+            .expect("an acknowledgement within 10 s");
+        assert_eq!(out.len(), 1, "one record sent, one ack: {out:?}");
+        out.pop_front().expect("an ack")
     }
 
     fn send(lease: &ProducerLease, topic: &str, sequence: usize, value: &str) {
@@ -283,17 +373,21 @@ mod tests {
         for seq in [7, SEQUENCE_MASK] {
             send(&a, "ta", seq, "from a");
             send(&b, "tb", seq, "from b");
-            let (got_a, result_a) = ack(&mut a_acks).await;
-            let (got_b, result_b) = ack(&mut b_acks).await;
-            assert_eq!((got_a, got_b), (seq, seq));
-            assert_eq!(result_a.expect("written").topic, "ta");
-            assert_eq!(result_b.expect("written").topic, "tb");
+            let got_a = ack(&mut a_acks).await;
+            let got_b = ack(&mut b_acks).await;
+            assert_eq!((got_a.sequence, got_b.sequence), (seq, seq));
+            assert_eq!(got_a.metadata().expect("written").topic, "ta");
+            assert_eq!(got_b.metadata().expect("written").topic, "tb");
         }
-        assert!(a_acks.try_recv().is_err() && b_acks.try_recv().is_err());
+        let mut rest = VecDeque::new();
+        assert_eq!(
+            a_acks.try_recv_into(&mut rest) + b_acks.try_recv_into(&mut rest),
+            0
+        );
         // A stopped task's route is gone: the other task's acks still arrive.
         drop(a);
         send(&b, "tb", 1, "again");
-        assert_eq!(ack(&mut b_acks).await.0, 1);
+        assert_eq!(ack(&mut b_acks).await.sequence, 1);
         assert_eq!(pool.live_producers(), 1);
         drop(b);
         assert_eq!(
@@ -301,6 +395,41 @@ mod tests {
             0,
             "the last lease stops the producer"
         );
+    }
+
+    #[tokio::test]
+    async fn acks_arrive_in_batches_with_the_topic_name_shared() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("tc", 1, 1).expect("topic");
+        let id = "connector-producer-c-0";
+        let pool = ProducerPool::new(false);
+        let (lease, mut acks) = pool
+            .lease(&config(&mock.bootstrap_servers(), id), id, None, "p-c")
+            .expect("lease");
+        let n = 500;
+        for seq in 0..n {
+            send(&lease, "tc", seq, "v");
+        }
+        let mut got = VecDeque::new();
+        let mut wake_ups = 0;
+        while got.len() < n {
+            tokio::time::timeout(Duration::from_secs(10), acks.recv_into(&mut got))
+                .await
+                .expect("acknowledgements within 10 s");
+            wake_ups += 1;
+        }
+        assert_eq!(got.len(), n, "one ack per record");
+        assert!(
+            wake_ups < n / 10,
+            "{wake_ups} wake-ups for {n} records: acks are not batched"
+        );
+        let mut sequences: Vec<usize> = got.iter().map(|a| a.sequence).collect();
+        sequences.sort_unstable();
+        assert_eq!(sequences, (0..n).collect::<Vec<_>>());
+        let first = &got[0].topic;
+        assert!(got
+            .iter()
+            .all(|a| Arc::ptr_eq(&a.topic, first) && a.outcome.is_ok()));
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@
 //! `commit_record` is called without metadata); under `none` the task fails. A record the
 //! producer could not write is skipped the same way under `all`.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,17 +28,18 @@ use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::BaseRecord;
 use sluice_api::{
-    ConnectResult, OffsetMap, OffsetStorageReader, Props, SourceRecord, SourceTask,
+    ConnectError, ConnectResult, OffsetMap, OffsetStorageReader, Props, SourceRecord, SourceTask,
     SourceTaskContext,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use self::in_flight::InFlightTable;
 use super::converters::{KafkaBytes, RecordConverters};
 use super::errors::context::OriginalRecord;
 use super::errors::{RetryWithToleranceOperator, ToleranceType};
-use super::producers::{Ack, ProducerLease, ProducerPool, SEQUENCE_MASK};
+use super::producers::{Ack, AckReceiver, ProducerLease, ProducerPool, SEQUENCE_MASK};
 use super::status::StatusStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::transforms::Transforms;
@@ -47,8 +48,12 @@ use crate::metrics::{ClientStatsHandle, RunState, TaskMetrics};
 use crate::model::ConnectorTaskId;
 use crate::storage::{put_offsets, OffsetBackingStore};
 
-/// Records in flight (produced, not yet acknowledged) before the loop stops polling.
-pub const MAX_IN_FLIGHT: usize = 4_096;
+/// Records in flight (produced, not yet acknowledged) before the loop stops polling: enough
+/// for librdkafka to keep sending while the acknowledgements of earlier batches come back
+/// (with 4,096 a fast source waited for acknowledgements about one `linger.ms` in every
+/// round). Each costs its source offset here and its copy in the producer's queue, about
+/// 1 KB in all (16,384 put the file source benchmark's peak RSS near 50 MB).
+pub const MAX_IN_FLIGHT: usize = 8_192;
 
 /// What the worker wants a task to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,9 +183,13 @@ pub async fn run_source_task(run: SourceTaskRun, control: watch::Receiver<TaskTa
     super::supervise_task(id, status, "Source", SourceLoop::start(run, control)).await
 }
 
+/// A record sent and not yet acknowledged.
 struct InFlight {
     submitted: Submitted,
-    record: SourceRecord,
+    /// The record as polled, kept for `SourceTask.commitRecord` and for reporting a failed
+    /// send under `errors.tolerance=all`; otherwise only its offset is kept (in
+    /// `submitted`).
+    record: Option<Box<SourceRecord>>,
 }
 
 /// What [`SourceLoop::convert_first`] found when a stage failed at its first attempt.
@@ -210,10 +219,18 @@ struct SourceLoop {
     converters: RecordConverters,
     transforms: Transforms,
     producer: ProducerLease,
-    acks: mpsc::UnboundedReceiver<Ack>,
+    acks: AckReceiver,
+    /// Acknowledgements received and not yet handled, oldest first.
+    ack_buf: VecDeque<Ack>,
+    /// Whether the task's `commitRecord` is called ([`SourceTask::commits_records`]).
+    commits_records: bool,
+    /// Whether each record is kept until acknowledged (see [`InFlight::record`]).
+    keep_records: bool,
+    /// The topic last added to the status store, with the store's topic reset count then.
+    added_topic: Option<(String, u64)>,
     submitted: SubmittedRecords,
-    /// By delivery opaque (a counter, so hashed with a cheap hasher).
-    in_flight: HashMap<usize, InFlight, foldhash::fast::RandomState>,
+    /// By sequence number (the delivery opaque's lower half).
+    in_flight: InFlightTable<InFlight>,
     next_opaque: usize,
     uncommitted: Vec<(OffsetMap, Option<OffsetMap>)>,
     offsets: Arc<dyn OffsetBackingStore>,
@@ -256,6 +273,8 @@ impl SourceLoop {
             call: "SourceTask.start",
             error,
         })?;
+        let commits_records = task.commits_records();
+        let keep_records = commits_records || run.errors.tolerance() == ToleranceType::All;
         let mut this = SourceLoop {
             id: run.id,
             task,
@@ -263,8 +282,12 @@ impl SourceLoop {
             transforms: run.transforms,
             producer,
             acks: rx,
+            ack_buf: VecDeque::new(),
+            commits_records,
+            keep_records,
+            added_topic: None,
             submitted: SubmittedRecords::new(),
-            in_flight: HashMap::default(),
+            in_flight: InFlightTable::new(SEQUENCE_MASK),
             next_opaque: 0,
             uncommitted: Vec::new(),
             offsets: run.offsets,
@@ -308,7 +331,7 @@ impl SourceLoop {
                     tokio::select! {
                         changed = control.changed() => if changed.is_err() { break },
                         _ = ticker.tick() => self.commit_offsets().await?,
-                        ack = self.acks.recv() => if let Some(ack) = ack { self.handle_ack(ack).await? },
+                        _ = self.acks.recv_into(&mut self.ack_buf) => self.handle_acks().await?,
                     }
                     continue;
                 }
@@ -317,7 +340,7 @@ impl SourceLoop {
             if self.submitted.in_flight() >= MAX_IN_FLIGHT {
                 tokio::select! {
                     changed = control.changed() => if changed.is_err() { break },
-                    ack = self.acks.recv() => if let Some(ack) = ack { self.handle_ack(ack).await? },
+                    _ = self.acks.recv_into(&mut self.ack_buf) => self.handle_acks().await?,
                 }
                 continue;
             }
@@ -353,20 +376,25 @@ impl SourceLoop {
         let plan = final_commit_plan(self.shutdown_timeout, self.flush_timeout);
         let ack_deadline = started + plan.ack_wait;
         let mut ack_error = None;
-        while self.submitted.in_flight() > 0 {
-            match tokio::time::timeout_at(ack_deadline, self.acks.recv()).await {
-                Ok(Some(ack)) => {
-                    if let Err(e) = self.handle_ack(ack).await {
+        loop {
+            // Acknowledgements left by a failure come first.
+            while let Some(ack) = self.ack_buf.pop_front() {
+                match self.handle_ack(ack).await {
+                    Ok(written) => self.record_written(u64::from(written)),
+                    Err(e) => {
                         warn!(error = %e, "A record failed while waiting for acknowledgements before the final commit.");
                         ack_error.get_or_insert(e);
                     }
                 }
-                Ok(None) | Err(_) => break,
             }
-        }
-        while let Ok(ack) = self.acks.try_recv() {
-            if let Err(e) = self.handle_ack(ack).await {
-                ack_error.get_or_insert(e);
+            if self.submitted.in_flight() == 0 {
+                break;
+            }
+            let wait = self.acks.recv_into(&mut self.ack_buf);
+            if tokio::time::timeout_at(ack_deadline, wait).await.is_err()
+                && self.acks.try_recv_into(&mut self.ack_buf) == 0
+            {
+                break;
             }
         }
         self.log_unacknowledged(plan.ack_wait);
@@ -408,70 +436,108 @@ impl SourceLoop {
         );
     }
 
+    /// Handles the acknowledgements that arrived (without waiting for more).
     async fn drain_acks(&mut self) -> Result<(), TaskError> {
-        while let Ok(ack) = self.acks.try_recv() {
-            self.handle_ack(ack).await?;
-        }
+        self.acks.try_recv_into(&mut self.ack_buf);
+        self.handle_acks().await?;
         if let Some(m) = &self.metrics {
             m.set_active(self.submitted.in_flight());
         }
         Ok(())
     }
 
-    /// Handles one delivery report. The record's source offset goes to `submitted` only
-    /// after `SourceTask.commitRecord` saw the record (it was submitted without one, see
-    /// [`SubmittedRecords::submit_deferred`]); a failing `commitRecord` fails the task before
-    /// the offset counts, so the record is produced again after a restart.
-    async fn handle_ack(&mut self, (opaque, result): Ack) -> Result<(), TaskError> {
-        let Some(mut entry) = self.in_flight.remove(&opaque) else {
-            return Ok(());
-        };
-        match result {
-            Ok(metadata) => {
-                if let Some(m) = &self.metrics {
-                    m.record_write(1);
+    /// Handles the received acknowledgements in order. On an error the ones after it stay
+    /// in `ack_buf` (the final commit handles them).
+    async fn handle_acks(&mut self) -> Result<(), TaskError> {
+        let mut written = 0;
+        let mut result = Ok(());
+        while let Some(ack) = self.ack_buf.pop_front() {
+            match self.handle_ack(ack).await {
+                Ok(w) => written += u64::from(w),
+                Err(e) => {
+                    result = Err(e);
+                    break;
                 }
-                self.task
-                    .commit_record(&entry.record, Some(&metadata))
-                    .await
-                    .map_err(|error| TaskError::Task {
-                        call: "SourceTask.commitRecord",
-                        error,
-                    })?;
-                let offset = take_source_offset(&mut entry.record);
-                self.submitted.ack_with_offset(&entry.submitted, offset);
-                Ok(())
             }
-            Err(e) if self.errors.tolerance() == ToleranceType::All => {
+        }
+        self.record_written(written);
+        result
+    }
+
+    fn record_written(&self, n: u64) {
+        if let (Some(m), true) = (&self.metrics, n > 0) {
+            m.record_write(n);
+        }
+    }
+
+    /// Handles one delivery report; `true` when the record was written. A kept record's
+    /// source offset goes to `submitted` only after `SourceTask.commitRecord` saw the record
+    /// (it was submitted without one, see [`SubmittedRecords::submit_deferred`]); a failing
+    /// `commitRecord` fails the task before the offset counts, so the record is produced
+    /// again after a restart.
+    async fn handle_ack(&mut self, ack: Ack) -> Result<bool, TaskError> {
+        let Some(InFlight { submitted, record }) = self.in_flight.remove(ack.sequence) else {
+            return Ok(false);
+        };
+        match (&ack.outcome, record) {
+            (Ok(_), None) => {
+                self.submitted.ack(&submitted);
+                Ok(true)
+            }
+            (Ok(_), Some(mut record)) => {
+                if self.commits_records {
+                    self.commit_record(&record, ack.metadata().as_ref()).await?;
+                }
+                let offset = take_source_offset(&mut record);
+                self.submitted.ack_with_offset(&submitted, offset);
+                Ok(true)
+            }
+            (Err(e), record) if self.errors.tolerance() == ToleranceType::All => {
                 // Java (KIP-779): with errors.tolerance=all a failed send is reported and
                 // skipped; its offset commits like a filtered record's.
-                warn!(topic = %entry.record.topic_name(), error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
+                warn!(topic = %ack.topic, error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
+                let Some(mut record) = record else {
+                    // Records are kept under errors.tolerance=all; this one was not.
+                    self.submitted.ack(&submitted);
+                    return Ok(false);
+                };
                 let class = "org.apache.kafka.clients.producer.KafkaProducer";
                 self.errors
                     .execute_failed(
                         Stage::KafkaProduce,
                         class,
-                        OriginalRecord::Source(Box::new(entry.record.clone())),
-                        sluice_api::ConnectError::connect(e),
+                        OriginalRecord::Source(record.clone()),
+                        ConnectError::connect(e.clone()),
                     )
                     .await?;
-                self.task
-                    .commit_record(&entry.record, None)
-                    .await
-                    .map_err(|error| TaskError::Task {
-                        call: "SourceTask.commitRecord",
-                        error,
-                    })?;
-                let offset = take_source_offset(&mut entry.record);
-                self.submitted.ack_with_offset(&entry.submitted, offset);
-                Ok(())
+                if self.commits_records {
+                    self.commit_record(&record, None).await?;
+                }
+                let offset = take_source_offset(&mut record);
+                self.submitted.ack_with_offset(&submitted, offset);
+                Ok(false)
             }
-            Err(e) => Err(TaskError::stage(
+            (Err(e), _) => Err(TaskError::stage(
                 Stage::KafkaProduce,
-                format!("topic {}", entry.record.topic_name()),
-                sluice_api::ConnectError::connect(e),
+                format!("topic {}", ack.topic),
+                ConnectError::connect(e.clone()),
             )),
         }
+    }
+
+    /// `SourceTask.commitRecord`; its failure fails the task.
+    async fn commit_record(
+        &mut self,
+        record: &SourceRecord,
+        metadata: Option<&sluice_api::RecordMetadata>,
+    ) -> Result<(), TaskError> {
+        self.task
+            .commit_record(record, metadata)
+            .await
+            .map_err(|error| TaskError::Task {
+                call: "SourceTask.commitRecord",
+                error,
+            })
     }
 
     /// Sends a polled batch. When the worker asks the task to stop while the producer's queue
@@ -509,17 +575,15 @@ impl SourceLoop {
     /// A record that is not written (filtered, or failed under `errors.tolerance=all`): its
     /// offset still counts once the records before it are written.
     async fn drop_record(&mut self, original: &SourceRecord) -> Result<(), TaskError> {
-        let id = self
-            .submitted
-            .submit(original.source_partition(), original.source_offset());
+        let id = self.submitted.submit(
+            original.source_partition_shared(),
+            original.source_offset().cloned(),
+        );
         self.submitted.ack(&id);
-        self.task
-            .commit_record(original, None)
-            .await
-            .map_err(|error| TaskError::Task {
-                call: "SourceTask.commitRecord",
-                error,
-            })
+        if self.commits_records {
+            self.commit_record(original, None).await?;
+        }
+        Ok(())
     }
 
     /// Key, value and header conversion when every stage succeeds at its first attempt (nearly
@@ -597,10 +661,17 @@ impl SourceLoop {
             value: value_done,
         } = failure;
         let mut pending = Some(error);
+        let errors = &self.errors;
         let key = match key_done {
             Some(key) => Some(key),
+            // The key stage failed.
             None => {
-                let first = pending.take().map_or_else(
+                Self::convert_stage(
+                    errors,
+                    Stage::KeyConverter,
+                    &classes.key,
+                    original,
+                    pending.take(),
                     || {
                         converters.key_to_kafka(
                             rec.topic_name(),
@@ -609,94 +680,44 @@ impl SourceLoop {
                             &rec.key,
                         )
                     },
-                    Err,
-                );
-                match first {
-                    Ok(key) => Some(key),
-                    Err(first) => {
-                        self.errors
-                            .execute_after(
-                                Stage::KeyConverter,
-                                || classes.key.clone(),
-                                original,
-                                first,
-                                || {
-                                    converters.key_to_kafka(
-                                        rec.topic_name(),
-                                        &mut headers,
-                                        rec.key_schema.as_ref(),
-                                        &rec.key,
-                                    )
-                                },
-                            )
-                            .await?
-                    }
-                }
+                )
+                .await?
             }
         };
         let value = match (key.as_ref(), value_done) {
             (None, _) => None,
             (Some(_), Some(value)) => Some(value),
             (Some(_), None) => {
-                let failed_here = if failed == Stage::ValueConverter {
-                    pending.take()
-                } else {
-                    None
-                };
-                let first = match failed_here {
-                    Some(e) => Err(e),
-                    None => converters.value_to_kafka(
-                        rec.topic_name(),
-                        &mut headers,
-                        rec.value_schema.as_ref(),
-                        &rec.value,
-                    ),
-                };
-                match first {
-                    Ok(value) => Some(value),
-                    Err(first) => {
-                        self.errors
-                            .execute_after(
-                                Stage::ValueConverter,
-                                || classes.value.clone(),
-                                original,
-                                first,
-                                || {
-                                    converters.value_to_kafka(
-                                        rec.topic_name(),
-                                        &mut headers,
-                                        rec.value_schema.as_ref(),
-                                        &rec.value,
-                                    )
-                                },
-                            )
-                            .await?
-                    }
-                }
+                Self::convert_stage(
+                    errors,
+                    Stage::ValueConverter,
+                    &classes.value,
+                    original,
+                    pending.take_if(|_| failed == Stage::ValueConverter),
+                    || {
+                        converters.value_to_kafka(
+                            rec.topic_name(),
+                            &mut headers,
+                            rec.value_schema.as_ref(),
+                            &rec.value,
+                        )
+                    },
+                )
+                .await?
             }
         };
         let header_bytes = match value {
             None => None,
             Some(_) => {
-                let first = match pending.take() {
-                    Some(e) if failed == Stage::HeaderConverter => Err(e),
-                    // The failed stage came before this one.
-                    _ => converters.headers_to_kafka(rec.topic_name(), &headers),
-                };
-                match first {
-                    Ok(h) => Some(h),
-                    Err(first) => {
-                        self.errors
-                            .execute_after(
-                                Stage::HeaderConverter,
-                                || classes.header.clone(),
-                                original,
-                                first,
-                                || converters.headers_to_kafka(rec.topic_name(), &headers),
-                            )
-                            .await?
-                    }
-                }
+                Self::convert_stage(
+                    errors,
+                    Stage::HeaderConverter,
+                    &classes.header,
+                    original,
+                    pending.take_if(|_| failed == Stage::HeaderConverter),
+                    || converters.headers_to_kafka(rec.topic_name(), &headers),
+                )
+                .await?
             }
         };
         record.headers = headers;
@@ -710,6 +731,32 @@ impl SourceLoop {
         })
     }
 
+    /// One conversion stage after [`Self::convert_first`] failed. `failed` is this stage's
+    /// error from that first attempt when this is the stage that failed; otherwise (a later
+    /// stage) `convert` is tried now. A failure goes on through the error handler from that
+    /// attempt (retries, tolerance, reporting); `None` when the record is skipped.
+    async fn convert_stage<T>(
+        errors: &RetryWithToleranceOperator,
+        stage: Stage,
+        class: &str,
+        original: impl FnOnce() -> OriginalRecord,
+        failed: Option<ConnectError>,
+        mut convert: impl FnMut() -> ConnectResult<T>,
+    ) -> Result<Option<T>, TaskError> {
+        let first = match failed {
+            Some(error) => Err(error),
+            None => convert(),
+        };
+        match first {
+            Ok(converted) => Ok(Some(converted)),
+            Err(first) => {
+                errors
+                    .execute_after(stage, || class.to_string(), original, first, convert)
+                    .await
+            }
+        }
+    }
+
     /// Transforms, converts and sends one record; `false` when it was not sent because the
     /// task is stopping (it is then not submitted either).
     async fn send_one(&mut self, original: SourceRecord) -> Result<bool, TaskError> {
@@ -721,29 +768,29 @@ impl SourceLoop {
             let input = original.clone();
             let may_retry = self.errors.may_retry();
             let mut slot = Some(input);
-            let out = self
-                .errors
-                .execute(
-                    Stage::Transformation,
-                    || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
-                    || OriginalRecord::Source(Box::new(original.clone())),
-                    || {
-                        let input = if may_retry { slot.clone() } else { slot.take() };
-                        let input = input.ok_or_else(|| {
-                            sluice_api::ConnectError::connect("record already transformed")
-                        })?;
-                        transforms.apply(input).map_err(|e| {
-                            *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
-                            e.error
-                        })
-                    },
-                )
-                .await?;
+            // Boxed, as the other paths most records do not take: the loop's future stays
+            // small, and moving it per record cheap.
+            let out = Box::pin(self.errors.execute(
+                Stage::Transformation,
+                || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
+                || OriginalRecord::Source(Box::new(original.clone())),
+                || {
+                    let input = if may_retry { slot.clone() } else { slot.take() };
+                    let input = input.ok_or_else(|| {
+                        sluice_api::ConnectError::connect("record already transformed")
+                    })?;
+                    transforms.apply(input).map_err(|e| {
+                        *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
+                        e.error
+                    })
+                },
+            ))
+            .await?;
             (Some(original), out.flatten())
         };
         let Some(mut record) = transformed else {
             if let Some(original) = pre {
-                self.drop_record(&original).await?;
+                Box::pin(self.drop_record(&original)).await?;
             }
             return Ok(true);
         };
@@ -757,17 +804,16 @@ impl SourceLoop {
         }
         let bytes = match Self::convert_first(&mut self.converters, &mut record) {
             Ok(bytes) => bytes,
-            Err(failure) => match self
-                .convert_after(&mut record, pre.as_ref(), *failure)
-                .await?
-            {
-                Some(bytes) => bytes,
-                None => {
-                    let original = pre.unwrap_or(record);
-                    self.drop_record(&original).await?;
-                    return Ok(true);
+            Err(failure) => {
+                match Box::pin(self.convert_after(&mut record, pre.as_ref(), *failure)).await? {
+                    Some(bytes) => bytes,
+                    None => {
+                        let original = pre.unwrap_or(record);
+                        Box::pin(self.drop_record(&original)).await?;
+                        return Ok(true);
+                    }
                 }
-            },
+            }
         };
         if let Some(creator) = &mut self.topic_creation {
             creator
@@ -821,8 +867,9 @@ impl SourceLoop {
                     }
                     // Back-pressure: wait for an acknowledgement (or a moment) and retry.
                     let wait = Duration::from_millis(100);
-                    if let Ok(Some(ack)) = tokio::time::timeout(wait, self.acks.recv()).await {
-                        self.handle_ack(ack).await?;
+                    let acked = self.acks.recv_into(&mut self.ack_buf);
+                    if tokio::time::timeout(wait, acked).await.is_ok() {
+                        Box::pin(self.handle_acks()).await?;
                     }
                 }
                 Err((e, _)) => {
@@ -834,20 +881,42 @@ impl SourceLoop {
                 }
             }
         }
-        self.status
-            .add_topic(&self.id.connector, record.topic_name());
-        // Moved, not copied: the record is kept for `commitRecord` and hands its offset to
-        // `submitted` when acknowledged.
-        let original = pre.unwrap_or(record);
-        let submitted = self.submitted.submit_deferred(original.source_partition());
-        self.in_flight.insert(
-            sequence,
+        self.note_topic(record.topic_name());
+        let mut original = pre.unwrap_or(record);
+        let entry = if self.keep_records {
+            // Moved, not copied: the record hands its offset to `submitted` when
+            // acknowledged.
             InFlight {
-                submitted,
-                record: original,
-            },
-        );
+                submitted: self
+                    .submitted
+                    .submit_deferred(original.source_partition_shared()),
+                record: Some(Box::new(original)),
+            }
+        } else {
+            let offset = take_source_offset(&mut original);
+            InFlight {
+                submitted: self
+                    .submitted
+                    .submit(original.source_partition_shared(), offset),
+                record: None,
+            }
+        };
+        self.in_flight.insert(sequence, entry);
         Ok(true)
+    }
+
+    /// Records that the connector writes to `topic` (KIP-558), once per run of records to
+    /// one topic and after every topic reset.
+    fn note_topic(&mut self, topic: &str) {
+        let resets = self.status.topic_resets();
+        let known = self
+            .added_topic
+            .as_ref()
+            .is_some_and(|(t, r)| *r == resets && t == topic);
+        if !known {
+            self.status.add_topic(&self.id.connector, topic);
+            self.added_topic = Some((topic.to_string(), resets));
+        }
     }
 
     /// [`Self::commit_offsets_within`] `offset.flush.timeout.ms`.
@@ -909,5 +978,6 @@ impl SourceLoop {
     }
 }
 
+mod in_flight;
 #[cfg(test)]
 mod tests;

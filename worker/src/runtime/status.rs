@@ -4,6 +4,7 @@
 //! [`StatusListener`], which writes it to the status topic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::model::{ConnectorState, ConnectorTaskId, State, TaskState};
@@ -38,6 +39,8 @@ pub struct StatusStore {
     worker_id: String,
     inner: RwLock<Inner>,
     listener: OnceLock<Arc<dyn StatusListener>>,
+    /// Counts topic resets, so a task can remember which topics it already added.
+    topic_resets: AtomicU64,
 }
 
 impl std::fmt::Debug for StatusStore {
@@ -56,6 +59,7 @@ impl StatusStore {
             worker_id: worker_id.into(),
             inner: RwLock::new(Inner::default()),
             listener: OnceLock::new(),
+            topic_resets: AtomicU64::new(0),
         }
     }
 
@@ -202,6 +206,13 @@ impl StatusStore {
     /// Forgets the connector's topics.
     pub fn reset_topics(&self, connector: &str) {
         self.write().topics.remove(connector);
+        self.topic_resets.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many topic resets there were: a caller that saw the same count before its
+    /// [`Self::add_topic`] knows the topic is still recorded.
+    pub fn topic_resets(&self) -> u64 {
+        self.topic_resets.load(Ordering::Acquire)
     }
 }
 

@@ -25,7 +25,7 @@ struct Pending {
 
 #[derive(Debug)]
 struct PartitionQueue {
-    partition: Option<OffsetMap>,
+    partition: Option<Arc<OffsetMap>>,
     queue: VecDeque<Pending>,
     /// The offset of the newest record of the acknowledged prefix, not yet handed out by
     /// `committable`. Acknowledged records leave `queue` at once, so memory stays bounded by
@@ -40,8 +40,9 @@ pub struct SubmittedRecords {
     partitions: HashMap<Arc<[u8]>, PartitionQueue, foldhash::fast::RandomState>,
     in_flight: usize,
     /// The source partition of the newest submitted record and its key: most tasks submit
-    /// long runs of records of one partition, so its key is built once per run.
-    last: Option<(OffsetMap, Arc<[u8]>)>,
+    /// long runs of records of one partition (usually sharing one map), so its key is built
+    /// once per run.
+    last: Option<(Arc<OffsetMap>, Arc<[u8]>)>,
     /// The key of records without a source partition.
     none_key: Option<Arc<[u8]>>,
 }
@@ -58,6 +59,19 @@ fn partition_key(partition: Option<&OffsetMap>) -> Vec<u8> {
     }
 }
 
+/// The index of the record numbered `seq` in `queue` (ordered by number). A partition whose
+/// records are numbered consecutively (a task with one source partition) is found directly,
+/// others by binary search.
+fn find_pending(queue: &VecDeque<Pending>, seq: u64) -> Result<usize, usize> {
+    let guess = queue
+        .front()
+        .and_then(|first| usize::try_from(seq.checked_sub(first.seq)?).ok());
+    match guess {
+        Some(i) if queue.get(i).is_some_and(|p| p.seq == seq) => Ok(i),
+        _ => queue.binary_search_by_key(&seq, |p| p.seq),
+    }
+}
+
 impl SubmittedRecords {
     /// Nothing submitted.
     pub fn new() -> Self {
@@ -65,13 +79,13 @@ impl SubmittedRecords {
     }
 
     /// The key of `partition` in `partitions`.
-    fn key_of(&mut self, partition: Option<&OffsetMap>) -> Arc<[u8]> {
+    fn key_of(&mut self, partition: Option<&Arc<OffsetMap>>) -> Arc<[u8]> {
         match (partition, &self.last) {
             (None, _) => self
                 .none_key
                 .get_or_insert_with(|| Arc::from(partition_key(None)))
                 .clone(),
-            (Some(p), Some((last, key))) if last == p => key.clone(),
+            (Some(p), Some((last, key))) if Arc::ptr_eq(last, p) || last == p => key.clone(),
             (Some(p), _) => {
                 let key: Arc<[u8]> = Arc::from(partition_key(Some(p)));
                 self.last = Some((p.clone(), key.clone()));
@@ -84,27 +98,23 @@ impl SubmittedRecords {
     /// records are tracked for completion but commit no offset).
     pub fn submit(
         &mut self,
-        partition: Option<&OffsetMap>,
-        offset: Option<&OffsetMap>,
+        partition: Option<&Arc<OffsetMap>>,
+        offset: Option<OffsetMap>,
     ) -> Submitted {
-        let offset = if partition.is_some() {
-            offset.cloned()
-        } else {
-            None
-        };
+        let offset = if partition.is_some() { offset } else { None };
         self.submit_with(partition, offset)
     }
 
     /// Submits a record whose offset is handed over later, when it is acknowledged
     /// ([`Self::ack_with_offset`]): the caller keeps the record until then anyway, so its
     /// offset need not be copied.
-    pub fn submit_deferred(&mut self, partition: Option<&OffsetMap>) -> Submitted {
+    pub fn submit_deferred(&mut self, partition: Option<&Arc<OffsetMap>>) -> Submitted {
         self.submit_with(partition, None)
     }
 
     fn submit_with(
         &mut self,
-        partition: Option<&OffsetMap>,
+        partition: Option<&Arc<OffsetMap>>,
         offset: Option<OffsetMap>,
     ) -> Submitted {
         let seq = self.next_seq;
@@ -143,7 +153,7 @@ impl SubmittedRecords {
         let Some(queue) = self.partitions.get_mut(&id.partition) else {
             return false;
         };
-        match queue.queue.binary_search_by_key(&id.seq, |p| p.seq) {
+        match find_pending(&queue.queue, id.seq) {
             Ok(i) if !queue.queue[i].acked => {
                 queue.queue[i].acked = true;
                 if offset.is_some() && queue.partition.is_some() {
@@ -169,7 +179,7 @@ impl SubmittedRecords {
         let mut out = Vec::new();
         self.partitions.retain(|_, q| {
             if let (Some(partition), Some(offset)) = (&q.partition, q.acked_offset.take()) {
-                out.push((partition.clone(), offset));
+                out.push((OffsetMap::clone(partition), offset));
             }
             !q.queue.is_empty()
         });
@@ -189,7 +199,7 @@ impl SubmittedRecords {
             .values()
             .map(|q| {
                 (
-                    q.partition.clone(),
+                    q.partition.as_deref().cloned(),
                     q.queue.iter().filter(|p| !p.acked).count(),
                 )
             })
@@ -213,15 +223,21 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    fn shared(json: &str) -> Arc<OffsetMap> {
+        Arc::new(map(json))
+    }
+
     #[test]
     fn only_the_contiguous_acked_prefix_commits() {
-        let a = map(r#"{"f":"a"}"#);
-        let b = map(r#"{"f":"b"}"#);
+        let a = shared(r#"{"f":"a"}"#);
+        let b = shared(r#"{"f":"b"}"#);
         let mut s = SubmittedRecords::new();
-        let a1 = s.submit(Some(&a), Some(&map(r#"{"p":1}"#)));
-        let a2 = s.submit(Some(&a), Some(&map(r#"{"p":2}"#)));
-        let b1 = s.submit(Some(&b), Some(&map(r#"{"p":10}"#)));
-        let a3 = s.submit(Some(&a), Some(&map(r#"{"p":3}"#)));
+        let a1 = s.submit(Some(&a), Some(map(r#"{"p":1}"#)));
+        let a2 = s.submit(Some(&a), Some(map(r#"{"p":2}"#)));
+        let b1 = s.submit(Some(&b), Some(map(r#"{"p":10}"#)));
+        // An equal map that is not the same allocation is the same source partition.
+        let a_again = shared(r#"{"f":"a"}"#);
+        let a3 = s.submit(Some(&a_again), Some(map(r#"{"p":3}"#)));
         let none = s.submit(None, None);
         assert_eq!(s.in_flight(), 5);
 
@@ -229,24 +245,24 @@ mod tests {
         assert!(s.ack(&a2));
         assert!(s.ack(&b1));
         assert!(!s.ack(&b1), "double ack is ignored");
-        assert_eq!(s.committable(), vec![(b.clone(), map(r#"{"p":10}"#))]);
+        assert_eq!(s.committable(), vec![((*b).clone(), map(r#"{"p":10}"#))]);
 
         assert!(s.ack(&a1));
-        assert_eq!(s.committable(), vec![(a.clone(), map(r#"{"p":2}"#))]);
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":2}"#))]);
         assert!(s.committable().is_empty(), "already taken");
 
-        assert_eq!(s.unacknowledged(), vec![(None, 1), (Some(a.clone()), 1)]);
+        assert_eq!(s.unacknowledged(), vec![(None, 1), (Some((*a).clone()), 1)]);
         assert!(s.ack(&none));
         assert!(s.ack(&a3));
         assert!(s.unacknowledged().is_empty());
-        assert_eq!(s.committable(), vec![(a, map(r#"{"p":3}"#))]);
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":3}"#))]);
         assert_eq!(s.in_flight(), 0);
     }
 
     #[test]
     fn deferred_offsets_commit_only_for_the_acked_prefix() {
-        let a = map(r#"{"f":"a"}"#);
-        let b = map(r#"{"f":"b"}"#);
+        let a = shared(r#"{"f":"a"}"#);
+        let b = shared(r#"{"f":"b"}"#);
         let mut s = SubmittedRecords::new();
         let a1 = s.submit_deferred(Some(&a));
         let b1 = s.submit_deferred(Some(&b));
@@ -262,7 +278,7 @@ mod tests {
             "double ack is ignored"
         );
         assert!(s.ack_with_offset(&none, Some(map(r#"{"p":5}"#))));
-        assert_eq!(s.committable(), vec![(a.clone(), map(r#"{"p":2}"#))]);
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":2}"#))]);
 
         // The partition key is cached per run of one partition; switching back and forth
         // still keeps the partitions apart.
@@ -276,7 +292,10 @@ mod tests {
         committable.sort_by_key(|(p, _)| serde_json::to_string(p).unwrap());
         assert_eq!(
             committable,
-            vec![(a, map(r#"{"p":3}"#)), (b, map(r#"{"p":20}"#))]
+            vec![
+                ((*a).clone(), map(r#"{"p":3}"#)),
+                ((*b).clone(), map(r#"{"p":20}"#))
+            ]
         );
         assert_eq!(s.in_flight(), 0);
     }

@@ -4,6 +4,7 @@
 //! at a time, turns rows into records, and tracks the offset.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use sluice_api::{ConnectError, ConnectRecord, Headers, OffsetMap, Origin, SourceRecord, Value};
 use tokio_postgres::types::{ToSql, Type};
@@ -54,7 +55,7 @@ pub struct Querier {
     incrementing: Option<String>,
     timestamps: Vec<String>,
     criteria: Option<Criteria>,
-    partition: OffsetMap,
+    partition: Arc<OffsetMap>,
     topic: String,
     schema_name: Option<String>,
     offset: Offset,
@@ -106,7 +107,7 @@ impl Querier {
             incrementing,
             timestamps,
             criteria: None,
-            partition,
+            partition: Arc::new(partition),
             topic,
             schema_name,
             offset,

@@ -327,6 +327,11 @@ impl SourceTask for JdbcSourceTask {
         }
     }
 
+    /// Java's task does not override `commitRecord`.
+    fn commits_records(&self) -> bool {
+        false
+    }
+
     async fn stop(&mut self) -> ConnectResult<()> {
         if let Some(mut s) = self.state.take() {
             s.conn.close();

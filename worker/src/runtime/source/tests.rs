@@ -1,6 +1,7 @@
 //! The source loop's final commit against librdkafka's mock cluster: a failing task commits
-//! what was acknowledged before it failed, and slow acknowledgements at shutdown do not cut
-//! off the commit of the acknowledged records.
+//! what was acknowledged before it failed, slow acknowledgements at shutdown do not cut off
+//! the commit of the acknowledged records, and a task that does not use `commit_record`
+//! (whose records are not kept until acknowledged) commits only acknowledged offsets too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,6 +28,8 @@ struct Shared {
     release: bool,
     /// The task returned its extra records.
     extra_polled: bool,
+    /// Calls of `commit_record`.
+    commit_calls: usize,
 }
 
 fn shared() -> &'static Mutex<HashMap<String, Shared>> {
@@ -41,12 +44,14 @@ fn with_shared<T>(topic: &str, f: impl FnOnce(&mut Shared) -> T) -> T {
 
 /// Emits `count` records (offsets {"pos": 0..count}), waits until all are acknowledged,
 /// then, with `then=fail`, fails its poll; with `then=more`, emits `extra` more records once
-/// the test releases it.
+/// the test releases it. With `commits=false` it says it does not use `commit_record`
+/// ([`SourceTask::commits_records`]) and does not wait for acknowledgements.
 struct AckThenTask {
     topic: String,
     count: u64,
     extra: u64,
     fail: bool,
+    commits: bool,
     next: u64,
 }
 
@@ -81,7 +86,12 @@ impl SourceTask for AckThenTask {
         self.count = get("count").unwrap_or(0);
         self.extra = get("extra").unwrap_or(0);
         self.fail = context.config.get("then").map(String::as_str) == Some("fail");
+        self.commits = context.config.get("commits").map(String::as_str) != Some("false");
         Ok(())
+    }
+
+    fn commits_records(&self) -> bool {
+        self.commits
     }
 
     async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
@@ -89,7 +99,7 @@ impl SourceTask for AckThenTask {
             return Ok(self.records(self.count));
         }
         let state = with_shared(&self.topic, |s| s.clone());
-        if (state.acked as u64) < self.count {
+        if self.commits && (state.acked as u64) < self.count {
             tokio::time::sleep(Duration::from_millis(10)).await;
             return Ok(Vec::new());
         }
@@ -112,9 +122,10 @@ impl SourceTask for AckThenTask {
         _record: &SourceRecord,
         metadata: Option<&RecordMetadata>,
     ) -> ConnectResult<()> {
-        if metadata.is_some() {
-            with_shared(&self.topic, |s| s.acked += 1);
-        }
+        with_shared(&self.topic, |s| {
+            s.commit_calls += 1;
+            s.acked += usize::from(metadata.is_some());
+        });
         Ok(())
     }
 
@@ -134,6 +145,7 @@ fn fixture(bootstrap: &str, store: Arc<dyn OffsetBackingStore>) -> Arc<Standalon
                     count: 0,
                     extra: 0,
                     fail: false,
+                    commits: true,
                     next: 0,
                 })
             }))
@@ -251,6 +263,65 @@ async fn slow_acknowledgements_do_not_cut_off_the_final_commit() {
     );
     assert!(took < Duration::from_millis(2500), "shutdown took {took:?}");
     assert_eq!(with_shared("slow", |s| s.acked), 10);
+    drop(mock);
+}
+
+/// The high watermark of partition 0 of `topic`.
+fn end_offset(bootstrap: &str, topic: &str) -> Option<i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .ok()?;
+    consumer
+        .fetch_watermarks(topic, 0, Duration::from_secs(1))
+        .ok()
+        .map(|(_, high)| high)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_without_commit_record_commits_only_acknowledged_offsets() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("nocommit", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+    let h = fixture(&bootstrap, store.clone());
+    let config = props(&[
+        ("name", "nocommit"),
+        ("connector.class", "test.AckThenSourceConnector"),
+        ("topic", "nocommit"),
+        ("count", "10"),
+        ("extra", "5"),
+        ("commits", "false"),
+    ]);
+    h.put_connector_config("nocommit", config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for("10 records in the topic", Duration::from_secs(15), || {
+        end_offset(&bootstrap, "nocommit") == Some(10)
+    })
+    .await;
+    // The broker stops answering: the next records stay unacknowledged, and the loop keeps
+    // only their offsets (no record), which must not commit.
+    mock.broker_down(1).unwrap_or_else(|e| panic!("{e}"));
+    with_shared("nocommit", |s| s.release = true);
+    wait_for("the extra records", Duration::from_secs(5), || {
+        with_shared("nocommit", |s| s.extra_polled)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.shutdown().await;
+    assert_eq!(
+        committed_pos(&store, "nocommit"),
+        Some(9),
+        "the offsets of the 10 acknowledged records, and none after them, must be committed"
+    );
+    assert_eq!(
+        with_shared("nocommit", |s| s.commit_calls),
+        0,
+        "commit_record is not called for a task that does not use it"
+    );
     drop(mock);
 }
 
