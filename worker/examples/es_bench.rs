@@ -17,6 +17,9 @@
 //! process's own CPU time (`*_cpu_secs`: user + system, start-up included). The broker is
 //! `SLUICE_BOOTSTRAP_SERVERS`, else `127.0.0.1:9092`.
 
+#[path = "shared/own_cpu.rs"]
+mod own_cpu;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
@@ -24,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use own_cpu::own_cpu_secs_text;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -357,7 +361,7 @@ fn bulk(
     println!(
         "bulk_docs={total} bulk_secs={secs:.3} bulk_docs_per_sec={:.0} bulk_cpu_secs={}",
         total as f64 / secs,
-        own_cpu_secs()
+        own_cpu_secs_text()
     );
     Ok(())
 }
@@ -432,24 +436,9 @@ fn consume(topic: &str, count: u64) -> Result<()> {
     println!(
         "consume_records={n} consume_secs={secs:.3} consume_records_per_sec={:.0} consume_bytes={bytes} consume_cpu_secs={}",
         n as f64 / secs,
-        own_cpu_secs()
+        own_cpu_secs_text()
     );
     Ok(())
-}
-
-/// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux; ticks
-/// taken as 100 per second, Linux's USER_HZ), formatted; `unknown` elsewhere.
-fn own_cpu_secs() -> String {
-    let cpu = || -> Option<f64> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        // Fields after the command name (which may hold spaces) start at field 3 (state).
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let user: f64 = fields.get(11)?.parse().ok()?;
-        let system: f64 = fields.get(12)?.parse().ok()?;
-        Some((user + system) / 100.0)
-    };
-    cpu().map_or_else(|| "unknown".to_string(), |c| format!("{c:.2}"))
 }
 
 fn main() -> ExitCode {
