@@ -1,14 +1,17 @@
 //! The Elasticsearch sink benchmark's helper (`bench/elasticsearch/run`; not part of the worker):
 //!
 //! ```text
-//! es_bench produce TOPIC --count N          create TOPIC (1 partition) and produce N courier
-//!                                           positions (key: courier id as JSON, value: JSON)
+//! es_bench produce TOPIC --count N [--existing] [--keyless]
+//!                                           create TOPIC (1 partition; --existing: it exists)
+//!                                           and produce N courier positions (key: courier id
+//!                                           as JSON, value: JSON)
 //! es_bench bulk --url U --index I --topic T --count N [--batch 2000] [--in-flight 5]
 //!               [--source memory|broker]    the baselines: a plain bulk client indexing the same
-//!                                           documents (ids T+0+offset) into index I, generated
-//!                                           in memory or read from T by a plain consumer
-//! es_bench consume TOPIC --count N          a plain consumer reading N records of TOPIC (the
-//!                                           broker's own ceiling)
+//!                                           documents (ids T+partition+offset) into index I,
+//!                                           generated in memory or read from every partition
+//!                                           of T by a plain consumer
+//! es_bench consume TOPIC --count N          a plain consumer reading N records of TOPIC's
+//!                                           partitions (the broker's own ceiling)
 //! es_bench wait --url U --index I --count N [--timeout-secs S]
 //!                                           wait until index I holds N documents
 //! ```
@@ -17,6 +20,9 @@
 //! process's own CPU time (`*_cpu_secs`: user + system, start-up included). The broker is
 //! `SLUICE_BOOTSTRAP_SERVERS`, else `127.0.0.1:9092`.
 
+#[path = "shared/own_cpu.rs"]
+mod own_cpu;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
@@ -24,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use own_cpu::own_cpu_secs_text;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -45,6 +52,13 @@ enum Command {
         topic: String,
         #[arg(long)]
         count: u64,
+        /// The topic exists already (librdkafka's mock cluster has no CreateTopics).
+        #[arg(long)]
+        existing: bool,
+        /// Records without keys, spread evenly over the partitions (the courier ids as keys
+        /// put up to a few times the average on one partition).
+        #[arg(long)]
+        keyless: bool,
     },
     /// Index the same documents with a plain bulk client.
     Bulk {
@@ -103,23 +117,11 @@ fn bootstrap() -> String {
         .unwrap_or_else(|| "127.0.0.1:9092".to_string())
 }
 
-fn produce(topic: &str, count: u64) -> Result<()> {
+fn produce(topic: &str, count: u64, existing: bool, keyless: bool) -> Result<()> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap());
-    let admin: AdminClient<DefaultClientContext> = config.create()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let results = runtime.block_on(async {
-        let new = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
-        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        admin.create_topics([&new], &options).await
-    })?;
-    for r in results {
-        match r {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((t, code)) => return Err(format!("creating {t}: {code}").into()),
-        }
+    if !existing {
+        create_topic(&config, topic)?;
     }
     let producer: BaseProducer = config
         .clone()
@@ -132,7 +134,10 @@ fn produce(topic: &str, count: u64) -> Result<()> {
     for i in 0..count {
         let key = format!("\"courier-{:03}\"", i % 50);
         let value = position(i);
-        let mut record = BaseRecord::<str, str>::to(topic).key(&key).payload(&value);
+        let mut record = BaseRecord::<str, str>::to(topic).payload(&value);
+        if !keyless {
+            record = record.key(&key);
+        }
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -148,6 +153,47 @@ fn produce(topic: &str, count: u64) -> Result<()> {
     producer.flush(Duration::from_secs(120))?;
     let secs = started.elapsed().as_secs_f64();
     println!("produced={count} produce_secs={secs:.3}");
+    Ok(())
+}
+
+/// Creates `topic` with one partition (an existing one is fine).
+fn create_topic(config: &ClientConfig, topic: &str) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(async {
+        let new = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        admin.create_topics([&new], &options).await
+    })?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => return Err(format!("creating {t}: {code}").into()),
+        }
+    }
+    Ok(())
+}
+
+/// Assigns every partition of `topic` from its beginning.
+fn assign_all<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &rdkafka::consumer::BaseConsumer<C>,
+    topic: &str,
+) -> Result<()> {
+    use rdkafka::consumer::Consumer;
+    use rdkafka::{Offset, TopicPartitionList};
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        }
+    }
+    if tpl.count() == 0 {
+        return Err(format!("topic {topic} has no partitions").into());
+    }
+    consumer.assign(&tpl)?;
     Ok(())
 }
 
@@ -252,8 +298,8 @@ fn fill_bodies(
     batch: u64,
     out: std::sync::mpsc::SyncSender<(Vec<u8>, u64)>,
 ) -> Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Message, Offset, TopicPartitionList};
+    use rdkafka::consumer::BaseConsumer;
+    use rdkafka::Message;
     let consumer: Option<BaseConsumer> = match source {
         Source::Memory => None,
         Source::Broker => {
@@ -262,25 +308,32 @@ fn fill_bodies(
                 .set("group.id", "es-bench-bulk")
                 .set("enable.auto.commit", "false")
                 .create()?;
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
-            consumer.assign(&tpl)?;
+            assign_all(&consumer, topic)?;
             Some(consumer)
         }
     };
     let mut body = Vec::new();
     let mut in_body = 0;
     for i in 0..count {
-        writeln!(
-            body,
-            "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{topic}+0+{i}\"}}}}"
-        )?;
+        // Document ids as the sink's: topic+partition+offset.
         match &consumer {
-            None => body.extend_from_slice(position(i).as_bytes()),
+            None => {
+                writeln!(
+                    body,
+                    "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{topic}+0+{i}\"}}}}"
+                )?;
+                body.extend_from_slice(position(i).as_bytes());
+            }
             Some(c) => {
                 let m = c
                     .poll(Duration::from_secs(30))
                     .ok_or_else(|| format!("no record for 30 s after {i}"))??;
+                writeln!(
+                    body,
+                    "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{topic}+{}+{}\"}}}}",
+                    m.partition(),
+                    m.offset()
+                )?;
                 body.extend_from_slice(m.payload().unwrap_or(b"null"));
             }
         }
@@ -357,7 +410,7 @@ fn bulk(
     println!(
         "bulk_docs={total} bulk_secs={secs:.3} bulk_docs_per_sec={:.0} bulk_cpu_secs={}",
         total as f64 / secs,
-        own_cpu_secs()
+        own_cpu_secs_text()
     );
     Ok(())
 }
@@ -405,17 +458,14 @@ fn wait(url: &str, index: &str, count: u64, timeout: Duration) -> Result<()> {
 }
 
 fn consume(topic: &str, count: u64) -> Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Offset, TopicPartitionList};
+    use rdkafka::consumer::BaseConsumer;
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", bootstrap())
         .set("group.id", "es-bench-consume")
         .set("enable.auto.commit", "false");
     let consumer: BaseConsumer = config.create()?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning)?;
-    consumer.assign(&tpl)?;
+    assign_all(&consumer, topic)?;
     let started = Instant::now();
     let (mut n, mut bytes) = (0u64, 0u64);
     while n < count {
@@ -432,30 +482,20 @@ fn consume(topic: &str, count: u64) -> Result<()> {
     println!(
         "consume_records={n} consume_secs={secs:.3} consume_records_per_sec={:.0} consume_bytes={bytes} consume_cpu_secs={}",
         n as f64 / secs,
-        own_cpu_secs()
+        own_cpu_secs_text()
     );
     Ok(())
-}
-
-/// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux; ticks
-/// taken as 100 per second, Linux's USER_HZ), formatted; `unknown` elsewhere.
-fn own_cpu_secs() -> String {
-    let cpu = || -> Option<f64> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        // Fields after the command name (which may hold spaces) start at field 3 (state).
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let user: f64 = fields.get(11)?.parse().ok()?;
-        let system: f64 = fields.get(12)?.parse().ok()?;
-        Some((user + system) / 100.0)
-    };
-    cpu().map_or_else(|| "unknown".to_string(), |c| format!("{c:.2}"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Produce { topic, count } => produce(&topic, count),
+        Command::Produce {
+            topic,
+            count,
+            existing,
+            keyless,
+        } => produce(&topic, count, existing, keyless),
         Command::Consume { topic, count } => consume(&topic, count),
         Command::Bulk {
             url,

@@ -17,6 +17,9 @@
 //!
 //! Run with `cargo run --release -p sluice-worker --example kafka_tool -- create-topic t`.
 
+#[path = "shared/own_cpu.rs"]
+mod own_cpu;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -237,21 +240,9 @@ fn produce(
     }
     producer.flush(Duration::from_secs(120))?;
     let secs = start.elapsed().as_secs_f64();
-    let cpu = own_cpu_secs().map_or_else(|| "unknown".to_string(), |c| format!("{c:.2}"));
+    let cpu = own_cpu::own_cpu_secs_text();
     println!("records={records} bytes={bytes} seconds={secs:.3} cpu_secs={cpu}");
     Ok(())
-}
-
-/// User + system CPU seconds of this process so far, from `/proc/self/stat` (Linux; `None`
-/// elsewhere). Ticks are taken as 100 per second, Linux's USER_HZ.
-fn own_cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) start at field 3 (state).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let user: f64 = fields.get(11)?.parse().ok()?;
-    let system: f64 = fields.get(12)?.parse().ok()?;
-    Some((user + system) / 100.0)
 }
 
 fn wait_count(bootstrap: &str, topic: &str, want: i64, timeout_secs: u64) -> Result<(), ToolError> {

@@ -1,10 +1,11 @@
 //! Record → bulk action (Confluent's `DataConverter.convertRecord`), and the NDJSON form of
 //! actions.
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use sluice_api::{ConnectError, SinkRecord, Type, Value};
 
 use super::config::{EsSinkConfig, NullValueBehavior, WriteMethod};
+use super::direct::write_schemaless;
 use super::document::{as_text, to_json, DocumentOptions};
 
 /// A bulk operation.
@@ -53,24 +54,25 @@ impl BulkAction {
     /// Appends the metadata line (keys in Elasticsearch's order: `_index`, `_id`, `version`,
     /// `version_type`, `retry_on_conflict`) and the source line.
     pub fn write_ndjson(&self, out: &mut Vec<u8>) {
-        let mut meta = Map::new();
-        meta.insert("_index".into(), Json::String(self.index.clone()));
+        // Writing strings and numbers to a Vec cannot fail.
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(self.op.name().as_bytes());
+        out.extend_from_slice(b"\":{\"_index\":");
+        let _ = serde_json::to_writer(&mut *out, self.index.as_str());
         if let Some(id) = &self.id {
-            meta.insert("_id".into(), Json::String(id.clone()));
+            out.extend_from_slice(b",\"_id\":");
+            let _ = serde_json::to_writer(&mut *out, id.as_str());
         }
         if let Some(v) = self.version {
-            meta.insert("version".into(), Json::from(v));
-            meta.insert("version_type".into(), Json::String("external".into()));
+            out.extend_from_slice(b",\"version\":");
+            let _ = serde_json::to_writer(&mut *out, &v);
+            out.extend_from_slice(b",\"version_type\":\"external\"");
         }
         if let Some(r) = self.retry_on_conflict {
-            meta.insert("retry_on_conflict".into(), Json::from(r));
+            out.extend_from_slice(b",\"retry_on_conflict\":");
+            let _ = serde_json::to_writer(&mut *out, &r);
         }
-        let mut line = Map::new();
-        line.insert(self.op.name().into(), Json::Object(meta));
-        // Serialising a map of strings and numbers cannot fail.
-        if serde_json::to_writer(&mut *out, &line).is_ok() {
-            out.push(b'\n');
-        }
+        out.extend_from_slice(b"}}\n");
         if let Some(src) = &self.source {
             out.extend_from_slice(src.as_bytes());
             out.push(b'\n');
@@ -280,12 +282,22 @@ pub fn convert(
         schema_aware: !cfg.ignore_schema(record.topic_name()),
         compact_map_entries: cfg.compact_map_entries,
     };
-    let mut doc = to_json(record.value_schema.as_deref(), &record.value, opts)?;
-    if cfg.is_data_stream() {
-        add_timestamp(cfg, &mut doc, record.timestamp)?;
-    }
-    let source = serde_json::to_string(&doc)
-        .map_err(|e| ConnectError::data(format!("Cannot serialize the document: {e}")))?;
+    let direct = if record.value_schema.is_none() && !cfg.is_data_stream() {
+        direct_source(&record.value)
+    } else {
+        None
+    };
+    let source = match direct {
+        Some(source) => source,
+        None => {
+            let mut doc = to_json(record.value_schema.as_deref(), &record.value, opts)?;
+            if cfg.is_data_stream() {
+                add_timestamp(cfg, &mut doc, record.timestamp)?;
+            }
+            serde_json::to_string(&doc)
+                .map_err(|e| ConnectError::data(format!("Cannot serialize the document: {e}")))?
+        }
+    };
     Ok(Converted::Action(match cfg.write_method {
         WriteMethod::Upsert => BulkAction {
             op: Op::Update,
@@ -308,6 +320,14 @@ pub fn convert(
             source: Some(source),
         },
     }))
+}
+
+/// A schemaless document written without a JSON tree ([`write_schemaless`]); `None` when the
+/// value needs the tree path.
+fn direct_source(value: &Value) -> Option<String> {
+    let mut out = Vec::with_capacity(128);
+    write_schemaless(value, &mut out).ok()?;
+    String::from_utf8(out).ok()
 }
 
 /// `maybeAddTimestamp` for data streams.

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value as Json;
@@ -231,7 +232,7 @@ impl EsClient {
         method: Method,
         path: &str,
         query: Option<&[(&str, &str)]>,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         accept: &[u16],
     ) -> Result<(StatusCode, Vec<u8>), EsError> {
         let url = self
@@ -286,7 +287,7 @@ impl EsClient {
         method: Method,
         path: &str,
         query: Option<&[(&str, &str)]>,
-        body: Option<Vec<u8>>,
+        body: Option<Bytes>,
         accept: &[u16],
         retriable: impl Fn(&EsError) -> bool,
     ) -> Result<(StatusCode, Vec<u8>), Exhausted<EsError>> {
@@ -393,7 +394,7 @@ impl EsClient {
             Method::PUT,
             &path,
             None,
-            Some(body),
+            Some(Bytes::from(body)),
             &[],
             |_| true,
         )
@@ -409,6 +410,8 @@ impl EsClient {
         items: usize,
     ) -> Result<Vec<ItemResult>, Exhausted<EsError>> {
         let query: &[(&str, &str)] = &[("timeout", "1m")];
+        // Shared by every attempt without a copy.
+        let body = Bytes::from(body);
         with_retries(
             "bulk request",
             self.max_retries,

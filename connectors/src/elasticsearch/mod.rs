@@ -3,7 +3,8 @@
 //!
 //! * [`config`]: every key, its default and validation, legacy keys.
 //! * [`resource`]: topic → index or data stream name.
-//! * [`document`]: record value → JSON document; [`mapping`]: Connect schema → mapping.
+//! * [`document`]: record value → JSON document ([`direct`]: the schemaless one written
+//!   without a JSON tree); [`mapping`]: Connect schema → mapping.
 //! * [`bulk`]: record → bulk action (id, versioning, tombstones, upserts).
 //! * [`client`]: HTTP calls through the `elasticsearch` crate; [`retry`]: backoff.
 //! * [`processor`]: batching, in-flight requests, per-item outcomes; [`offsets`]: what may be
@@ -15,6 +16,7 @@ pub mod bulk_response;
 pub mod client;
 pub mod config;
 pub mod connector;
+pub mod direct;
 pub mod document;
 pub mod mapping;
 pub mod offsets;

@@ -8,7 +8,7 @@
 //! is not the partition's current one (a late answer to a bulk request sent before the
 //! partition was revoked) is ignored: it cannot release records of the new ownership.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 
 use sluice_api::TopicPartition;
 
@@ -20,8 +20,9 @@ pub type Epoch = u64;
 struct PartitionState {
     /// This state's epoch.
     epoch: Epoch,
-    /// Tracked offsets not yet released: offset → done.
-    pending: BTreeMap<i64, bool>,
+    /// Tracked offsets not yet released, ascending (offsets are tracked in increasing
+    /// order), each with whether it is done.
+    pending: VecDeque<(i64, bool)>,
     /// The highest offset ever tracked.
     highest: Option<i64>,
     /// The next offset to commit, once anything was released.
@@ -41,21 +42,22 @@ impl OffsetTracker {
     /// Tracks a record about to be written; returns the epoch to complete it with. `None` for
     /// a re-delivered offset at or below one already tracked: it is not tracked twice.
     pub fn add(&mut self, tp: &TopicPartition, offset: i64) -> Option<Epoch> {
-        let state = match self.partitions.entry(tp.clone()) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                self.last_epoch += 1;
-                v.insert(PartitionState {
+        if !self.partitions.contains_key(tp) {
+            self.last_epoch += 1;
+            self.partitions.insert(
+                tp.clone(),
+                PartitionState {
                     epoch: self.last_epoch,
                     ..PartitionState::default()
-                })
-            }
-        };
+                },
+            );
+        }
+        let state = self.partitions.get_mut(tp)?;
         if state.highest.is_some_and(|h| offset <= h) {
             return None;
         }
         state.highest = Some(offset);
-        state.pending.insert(offset, false);
+        state.pending.push_back((offset, false));
         self.pending_total += 1;
         Some(state.epoch)
     }
@@ -71,14 +73,11 @@ impl OffsetTracker {
                 "Ignoring the completion of a record tracked before its partition was closed.");
             return;
         }
-        if let Some(done) = state.pending.get_mut(&offset) {
-            *done = true;
+        if let Ok(i) = state.pending.binary_search_by_key(&offset, |&(o, _)| o) {
+            state.pending[i].1 = true;
         }
-        while let Some(entry) = state.pending.first_entry() {
-            if !*entry.get() {
-                break;
-            }
-            let (o, _) = entry.remove_entry();
+        while let Some(&(o, true)) = state.pending.front() {
+            state.pending.pop_front();
             state.committable = Some(o + 1);
             self.pending_total = self.pending_total.saturating_sub(1);
         }

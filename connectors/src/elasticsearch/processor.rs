@@ -36,8 +36,8 @@ pub const INDEXING_FAILED: &str = "Indexing record failed. Please check DLQ topi
 pub struct Entry {
     /// The action.
     pub action: BulkAction,
-    /// Its partition.
-    pub tp: TopicPartition,
+    /// Its partition (shared by the entries of a partition).
+    pub tp: Arc<TopicPartition>,
     /// The tracked offset and the epoch it was tracked in (`None` for a re-delivered record
     /// that is not tracked again).
     pub offset: Option<(i64, Epoch)>,
@@ -111,7 +111,8 @@ impl Shared {
 }
 
 enum Command {
-    Add(Box<Entry>),
+    /// Entries of one `put`, in order.
+    Add(Vec<Entry>),
     Flush,
 }
 
@@ -188,18 +189,22 @@ impl BulkProcessor {
         }
     }
 
-    /// Hands an entry over (counted as buffered until finished).
-    pub fn add(&self, entry: Entry) -> Result<(), ConnectError> {
-        self.shared.buffered.fetch_add(1, Ordering::SeqCst);
+    /// Hands entries over, in order (each counted as buffered until finished).
+    pub fn add_all(&self, entries: Vec<Entry>) -> Result<(), ConnectError> {
+        let n = entries.len();
+        if n == 0 {
+            return Ok(());
+        }
+        self.shared.buffered.fetch_add(n, Ordering::SeqCst);
         let sent = self
             .tx
             .as_ref()
-            .map(|tx| tx.send(Command::Add(Box::new(entry))).is_ok())
+            .map(|tx| tx.send(Command::Add(entries)).is_ok())
             .unwrap_or(false);
         if sent {
             Ok(())
         } else {
-            self.shared.finished(1);
+            self.shared.finished(n);
             Err(ConnectError::connect(
                 "The Elasticsearch bulk processor has stopped.",
             ))
@@ -276,6 +281,71 @@ impl Drop for BulkProcessor {
     }
 }
 
+/// The dispatcher's state: the batch being filled and what sending one needs.
+struct Dispatcher {
+    settings: Arc<Settings>,
+    client: EsClient,
+    reporter: Option<Arc<dyn ErrantRecordReporter>>,
+    shared: Arc<Shared>,
+    semaphore: Arc<Semaphore>,
+    in_flight: InFlight,
+    span: tracing::Span,
+    batch: Vec<Entry>,
+    bytes: usize,
+    deadline: Option<Instant>,
+}
+
+impl Dispatcher {
+    /// Adds an entry; sends the batch when it is full. False once the processor is closing.
+    async fn push(&mut self, entry: Entry) -> bool {
+        self.bytes += entry.action.estimated_size();
+        self.batch.push(entry);
+        if self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.settings.linger);
+        }
+        let full = self.batch.len() >= self.settings.batch_size
+            || self
+                .settings
+                .bulk_bytes
+                .is_some_and(|max| self.bytes >= max);
+        !full || self.send().await
+    }
+
+    /// Sends the batch (if any) once a request slot is free. False once the processor is
+    /// closing.
+    async fn send(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
+            return false;
+        };
+        let entries = std::mem::replace(
+            &mut self.batch,
+            Vec::with_capacity(self.settings.batch_size.min(10_000)),
+        );
+        self.bytes = 0;
+        self.deadline = None;
+        let (client, reporter, shared, settings) = (
+            self.client.clone(),
+            self.reporter.clone(),
+            self.shared.clone(),
+            self.settings.clone(),
+        );
+        let request = tokio::spawn(
+            async move {
+                execute(entries, &settings, &client, reporter.as_deref(), &shared).await;
+                drop(permit);
+            }
+            .instrument(self.span.clone()),
+        );
+        let mut tasks = lock(&self.in_flight);
+        tasks.retain(|h| !h.is_finished());
+        tasks.push(request);
+        true
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn dispatch(
     mut rx: mpsc::UnboundedReceiver<Command>,
@@ -287,54 +357,40 @@ async fn dispatch(
     in_flight: InFlight,
     span: tracing::Span,
 ) {
-    let settings = Arc::new(settings);
-    let mut batch: Vec<Entry> = Vec::with_capacity(settings.batch_size.min(10_000));
-    let mut bytes = 0usize;
-    let mut deadline: Option<Instant> = None;
+    let capacity = settings.batch_size.min(10_000);
+    let mut d = Dispatcher {
+        settings: Arc::new(settings),
+        client,
+        reporter,
+        shared,
+        semaphore,
+        in_flight,
+        span,
+        batch: Vec::with_capacity(capacity),
+        bytes: 0,
+        deadline: None,
+    };
     loop {
-        let send_now = tokio::select! {
+        let deadline = d.deadline;
+        let open = tokio::select! {
             cmd = rx.recv() => match cmd {
-                Some(Command::Add(entry)) => {
-                    bytes += entry.action.estimated_size();
-                    batch.push(*entry);
-                    if deadline.is_none() {
-                        deadline = Some(Instant::now() + settings.linger);
+                Some(Command::Add(entries)) => {
+                    let mut open = true;
+                    for entry in entries {
+                        if !d.push(entry).await {
+                            open = false;
+                            break;
+                        }
                     }
-                    batch.len() >= settings.batch_size
-                        || settings.bulk_bytes.is_some_and(|max| bytes >= max)
+                    open
                 }
-                Some(Command::Flush) => !batch.is_empty(),
-                None => break,
+                Some(Command::Flush) => d.send().await,
+                None => false,
             },
-            () = sleep_until(deadline) => true,
+            () = sleep_until(deadline) => d.send().await,
         };
-        if send_now && !batch.is_empty() {
-            let permit = match semaphore.clone().acquire_owned().await {
-                Ok(p) => p,
-                Err(_) => break,
-            };
-            let entries = std::mem::replace(
-                &mut batch,
-                Vec::with_capacity(settings.batch_size.min(10_000)),
-            );
-            bytes = 0;
-            deadline = None;
-            let (client, reporter, shared, settings) = (
-                client.clone(),
-                reporter.clone(),
-                shared.clone(),
-                settings.clone(),
-            );
-            let request = tokio::spawn(
-                async move {
-                    execute(entries, &settings, &client, reporter.as_deref(), &shared).await;
-                    drop(permit);
-                }
-                .instrument(span.clone()),
-            );
-            let mut tasks = lock(&in_flight);
-            tasks.retain(|h| !h.is_finished());
-            tasks.push(request);
+        if !open {
+            break;
         }
     }
     // Requests still in flight stay in `in_flight`, for `shutdown` to abort.
@@ -379,16 +435,28 @@ async fn execute(
             }
         };
         let mut rejected = Vec::new();
-        for (entry, item) in entries.into_iter().zip(results) {
-            let is_rejection = item.status == 429
-                || item
-                    .error
-                    .as_ref()
-                    .is_some_and(|(t, _)| t == "es_rejected_execution_exception");
-            if is_rejection && item_round < settings.max_retries {
-                rejected.push(entry);
-                continue;
+        let mut failed = Vec::new();
+        {
+            // Acknowledged items are marked done under one lock for the whole response.
+            let mut tracker = lock(&shared.tracker);
+            for (entry, item) in entries.into_iter().zip(results) {
+                let is_rejection = item.status == 429
+                    || item
+                        .error
+                        .as_ref()
+                        .is_some_and(|(t, _)| t == "es_rejected_execution_exception");
+                if is_rejection && item_round < settings.max_retries {
+                    rejected.push(entry);
+                } else if item.error.is_none() {
+                    if let Some((o, epoch)) = entry.offset {
+                        tracker.mark_done(&entry.tp, o, epoch);
+                    }
+                } else {
+                    failed.push((entry, item));
+                }
             }
+        }
+        for (entry, item) in failed {
             handle_item(&entry, &item, settings, reporter, shared).await;
         }
         entries = rejected;

@@ -37,6 +37,13 @@ struct Running {
     resources: BTreeSet<String>,
     /// Resources whose mapping was checked.
     mapped: BTreeSet<String>,
+    /// The last topic put and its resource.
+    last_resource: Option<(String, String)>,
+    /// The partition of the last record put.
+    last_partition: Option<Arc<TopicPartition>>,
+    /// Entries of the current `put` not yet handed to the processor (handed over together at
+    /// its end, or before waiting for buffer space).
+    pending: Vec<Entry>,
     paused: bool,
     span: tracing::Span,
 }
@@ -84,11 +91,12 @@ impl Running {
 
     /// Waits until fewer than `max.buffered.records` records are buffered (Java polls every
     /// 10 ms for at most `flush.timeout.ms`).
-    async fn wait_for_space(&self) -> ConnectResult<()> {
+    async fn wait_for_space(&mut self) -> ConnectResult<()> {
         let max = self.cfg.max_buffered_records;
-        if self.shared.buffered.load(Ordering::SeqCst) < max {
+        if self.shared.buffered.load(Ordering::SeqCst) + self.pending.len() < max {
             return Ok(());
         }
+        self.hand_over()?;
         self.processor.flush();
         let deadline = Instant::now() + self.cfg.flush_timeout;
         loop {
@@ -102,6 +110,16 @@ impl Running {
             }
             let _ = tokio::time::timeout(Duration::from_millis(10), notified).await;
         }
+    }
+
+    /// Hands the entries converted so far to the bulk processor.
+    fn hand_over(&mut self) -> ConnectResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let capacity = self.pending.capacity();
+        let entries = std::mem::replace(&mut self.pending, Vec::with_capacity(capacity));
+        self.processor.add_all(entries)
     }
 
     /// Creates the resource on first use (not in external resource mode).
@@ -176,19 +194,48 @@ impl Running {
         }
     }
 
-    async fn put_one(&mut self, record: &SinkRecord) -> ConnectResult<()> {
-        let partition = record.kafka_partition.unwrap_or(0);
-        let tp = TopicPartition::new(record.topic_name().to_string(), partition);
-        let offset = record.kafka_offset();
-        if !self.cfg.flush_synchronously {
-            let assignment = self.context.assignment();
-            if !assignment.is_empty() && !assignment.contains(&tp) {
-                return Err(ConnectError::connect(format!(
-                    "Found a topic name '{}' that doesn't match assigned partitions. Connector \
-                     doesn't support topic mutating SMTs",
-                    record.topic_name()
-                )));
+    /// The resource of `topic` ([`resource_for`]), remembered for the last topic seen.
+    fn resource_of(&mut self, topic: &str) -> Option<String> {
+        if let Some((t, r)) = &self.last_resource {
+            if t == topic {
+                return Some(r.clone());
             }
+        }
+        let resource = resource_for(&self.cfg, topic)?;
+        self.last_resource = Some((topic.to_string(), resource.clone()));
+        Some(resource)
+    }
+
+    /// The record's partition, shared with the entries of the last partition seen.
+    fn partition_of(&mut self, record: &SinkRecord) -> Arc<TopicPartition> {
+        let partition = record.kafka_partition.unwrap_or(0);
+        if let Some(tp) = &self.last_partition {
+            if tp.partition == partition && tp.topic == record.topic_name() {
+                return tp.clone();
+            }
+        }
+        let tp = Arc::new(TopicPartition::new(
+            record.topic_name().to_string(),
+            partition,
+        ));
+        self.last_partition = Some(tp.clone());
+        tp
+    }
+
+    /// Puts one record; `assignment` is the task's assignment during this `put`.
+    async fn put_one(
+        &mut self,
+        record: &SinkRecord,
+        assignment: &[TopicPartition],
+    ) -> ConnectResult<()> {
+        let tp = self.partition_of(record);
+        let offset = record.kafka_offset();
+        if !self.cfg.flush_synchronously && !assignment.is_empty() && !assignment.contains(&tp) {
+            return Err(ConnectError::connect(format!(
+                "Found a topic name '{}' that doesn't match assigned partitions. Connector \
+                 doesn't support topic mutating SMTs",
+                record.topic_name()
+            )));
         }
         if record.value.is_null()
             && self.cfg.behavior_on_null_values == super::config::NullValueBehavior::Ignore
@@ -205,7 +252,7 @@ impl Running {
             return Ok(());
         }
         self.wait_for_space().await?;
-        let resource = resource_for(&self.cfg, record.topic_name()).ok_or_else(|| {
+        let resource = self.resource_of(record.topic_name()).ok_or_else(|| {
             ConnectError::connect(format!(
                 "Topic '{}' is not mapped to any resource. All configured topics must be mapped \
                  to a resource.",
@@ -223,13 +270,14 @@ impl Running {
                         .add(&tp, o)
                         .map(|epoch| (o, epoch))
                 });
-                self.processor.add(Entry {
+                self.pending.push(Entry {
                     action,
                     tp,
                     offset: tracked,
                     kafka_offset: offset,
                     record: self.reporter.as_ref().map(|_| Box::new(record.clone())),
-                })
+                });
+                Ok(())
             }
             Ok(Converted::IgnoredNull) | Ok(Converted::NothingToDelete) => {
                 self.done_now(&tp, offset);
@@ -311,6 +359,9 @@ impl SinkTask for ElasticsearchSinkTask {
             processor,
             resources: BTreeSet::new(),
             mapped: BTreeSet::new(),
+            last_resource: None,
+            last_partition: None,
+            pending: Vec::new(),
             paused: false,
             span,
         });
@@ -327,13 +378,18 @@ impl SinkTask for ElasticsearchSinkTask {
             return Ok(());
         }
         let span = running.span.clone();
+        // The assignment changes only between calls.
+        let assignment = running.context.assignment();
         for record in records {
-            let result = running.put_one(record).await;
+            let result = running.put_one(record, &assignment).await;
             if let Err(e) = result {
+                // What was converted before the failure is written, as when added one by one.
+                let _ = running.hand_over();
                 span.in_scope(|| tracing::error!(error = %e, "Failed to put records."));
                 return Err(e);
             }
         }
+        running.hand_over()?;
         running.apply_back_pressure();
         running.check_error()
     }

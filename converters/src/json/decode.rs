@@ -42,12 +42,50 @@ pub(crate) fn double_value(node: &JsonNode) -> f64 {
     match node {
         JsonNode::Number(JsonNumber::Int(v)) => *v as f64,
         JsonNode::Number(JsonNumber::BigInt(v)) => v.to_string().parse().unwrap_or(0.0),
-        JsonNode::Number(JsonNumber::Decimal(t)) => {
-            parse_java_decimal(t).map_or(0.0, |d| decimal_to_f64(&d))
-        }
+        JsonNode::Number(JsonNumber::Decimal(t)) => plain_decimal_to_f64(t)
+            .unwrap_or_else(|| parse_java_decimal(t).map_or(0.0, |d| decimal_to_f64(&d))),
         JsonNode::Number(JsonNumber::Float(f)) => f64::from(*f),
         JsonNode::Number(JsonNumber::Double(d)) => *d,
         _ => 0.0,
+    }
+}
+
+/// `BigDecimal.doubleValue()` of a literal without an exponent (`-12.345`), read straight
+/// as a `double`: both are the nearest double to the same exact decimal, except that a
+/// `BigDecimal` zero has no sign. `None` for any other literal (the general path reads it).
+fn plain_decimal_to_f64(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    Some(if v == 0.0 { 0.0 } else { v })
+}
+
+/// `convertToConnect` without a schema, taking the tree apart: strings and member names are
+/// moved into the value instead of copied. The same value as
+/// [`JsonCodec::convert_to_connect`] with no schema.
+pub(crate) fn schemaless_to_connect(node: JsonNode) -> Value {
+    match node {
+        JsonNode::Null => Value::Null,
+        JsonNode::Bool(b) => Value::Boolean(b),
+        n @ JsonNode::Number(_) => {
+            if n.is_integral() {
+                Value::Int64(long_value(&n))
+            } else {
+                Value::Float64(double_value(&n))
+            }
+        }
+        JsonNode::String(s) => Value::String(s),
+        JsonNode::Array(items) => {
+            Value::Array(items.into_iter().map(schemaless_to_connect).collect())
+        }
+        JsonNode::Object(members) => Value::Map(
+            members
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), schemaless_to_connect(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -293,5 +331,59 @@ fn logical_to_connect(
             }
             Ok(Value::Date(long_value(node)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemaless_by_value_matches_the_general_path() {
+        let json = br#"{"s":"x\u00e9","i":-3,"big":123456789012345678901234567890,
+            "d":52.520123,"e":1.5E+3,"z":-0.0,"b":true,"n":null,"a":[1,"two",[3.5],{"k":false}],
+            "o":{"inner":{"deep":[]}},"dup":1,"dup":2}"#;
+        let node = super::super::parse::parse(json).unwrap().unwrap();
+        let codec = JsonCodec::new(Default::default());
+        let general = codec.convert_to_connect(None, Some(&node)).unwrap();
+        assert_eq!(schemaless_to_connect(node), general);
+        for scalar in ["null", "7", "\"s\"", "[]", "{}", "0.1"] {
+            let node = super::super::parse::parse(scalar.as_bytes())
+                .unwrap()
+                .unwrap();
+            let general = codec.convert_to_connect(None, Some(&node)).unwrap();
+            assert_eq!(schemaless_to_connect(node), general, "{scalar}");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_read_as_the_big_decimal_path_reads_them() {
+        for text in [
+            "52.520123",
+            "13.404567",
+            "-0.000001",
+            "0.1",
+            "123456789012345678901234567890.123456789",
+            "0.30000000000000004441",
+            "9007199254740993.0",
+            "-2.5",
+            "1.0",
+        ] {
+            let general = parse_java_decimal(text).map_or(0.0, |d| decimal_to_f64(&d));
+            let fast = plain_decimal_to_f64(text).expect("a plain literal");
+            assert_eq!(fast.to_bits(), general.to_bits(), "{text}");
+        }
+        // A BigDecimal zero has no sign.
+        assert_eq!(plain_decimal_to_f64("-0.0").map(f64::to_bits), Some(0));
+        assert_eq!(
+            double_value(&JsonNode::Number(JsonNumber::Decimal("-0.00".into()))).to_bits(),
+            0
+        );
+        // Exponents go the general way.
+        assert_eq!(plain_decimal_to_f64("1.5E+3"), None);
+        assert_eq!(
+            double_value(&JsonNode::Number(JsonNumber::Decimal("1.5E+3".into()))),
+            1500.0
+        );
     }
 }

@@ -144,7 +144,7 @@ impl JsonConverter {
         let node =
             parse::parse(bytes).map_err(|e| ConnectError::data(format!("{READ_ERROR}{e}")))?;
         if !self.codec.config.schemas_enable {
-            let value = self.codec.convert_to_connect(None, node.as_ref())?;
+            let value = node.map_or(Value::Null, decode::schemaless_to_connect);
             return Ok(SchemaAndValue::new(None, value));
         }
         let (schema_node, payload) = match &node {

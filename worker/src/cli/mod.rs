@@ -111,6 +111,8 @@ impl StartupError {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // Before any thread starts (see `memory`).
+    crate::memory::limit_arenas();
     let cli = Cli::parse();
     let format = match logging::LogFormat::resolve(cli.log_format) {
         Ok(f) => f,
