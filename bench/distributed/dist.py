@@ -213,8 +213,9 @@ def join_baseline(a):
 
     def member(assigned_at, stop):
         c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group,
-                      "enable.auto.commit": False, "session.timeout.ms": 10000,
-                      "heartbeat.interval.ms": 1000})
+                      "enable.auto.commit": False,
+                      "session.timeout.ms": int(os.environ.get("DIST_SESSION_TIMEOUT_MS", 10000)),
+                      "heartbeat.interval.ms": int(os.environ.get("DIST_HEARTBEAT_MS", 1000))})
         c.subscribe([a.topic], on_assign=lambda _c, parts: assigned_at.append(time.time()))
         while not stop.is_set():
             c.poll(0.05)
