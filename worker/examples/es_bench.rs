@@ -59,6 +59,11 @@ enum Command {
         /// put up to a few times the average on one partition).
         #[arg(long)]
         keyless: bool,
+        /// With --keyless: the topic's partition count, so that record i goes to partition
+        /// i mod P (librdkafka's sticky partitioner fills some partitions with several times
+        /// the average, past what the mock cluster keeps per partition).
+        #[arg(long)]
+        partitions: Option<i32>,
     },
     /// Index the same documents with a plain bulk client.
     Bulk {
@@ -117,7 +122,13 @@ fn bootstrap() -> String {
         .unwrap_or_else(|| "127.0.0.1:9092".to_string())
 }
 
-fn produce(topic: &str, count: u64, existing: bool, keyless: bool) -> Result<()> {
+fn produce(
+    topic: &str,
+    count: u64,
+    existing: bool,
+    keyless: bool,
+    partitions: Option<i32>,
+) -> Result<()> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap());
     if !existing {
@@ -137,6 +148,8 @@ fn produce(topic: &str, count: u64, existing: bool, keyless: bool) -> Result<()>
         let mut record = BaseRecord::<str, str>::to(topic).payload(&value);
         if !keyless {
             record = record.key(&key);
+        } else if let Some(p) = partitions.filter(|p| *p > 0) {
+            record = record.partition((i % p as u64) as i32);
         }
         loop {
             match producer.send(record) {
@@ -495,7 +508,8 @@ fn main() -> ExitCode {
             count,
             existing,
             keyless,
-        } => produce(&topic, count, existing, keyless),
+            partitions,
+        } => produce(&topic, count, existing, keyless, partitions),
         Command::Consume { topic, count } => consume(&topic, count),
         Command::Bulk {
             url,
