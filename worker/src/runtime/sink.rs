@@ -805,29 +805,9 @@ impl SinkLoop {
         if self.transforms.is_empty() {
             return Ok(Some(record));
         }
-        let failed_class = Mutex::new(String::new());
-        let transforms = &mut self.transforms;
-        let may_retry = self.errors.may_retry();
-        let mut slot = Some(record);
-        let out = self
-            .errors
-            .execute(
-                Stage::Transformation,
-                || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
-                original,
-                || {
-                    let input = if may_retry { slot.clone() } else { slot.take() };
-                    let input = input.ok_or_else(|| {
-                        sluice_api::ConnectError::connect("record already transformed")
-                    })?;
-                    transforms.apply(input).map_err(|e| {
-                        *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
-                        e.error
-                    })
-                },
-            )
-            .await?;
-        Ok(out.flatten())
+        self.transforms
+            .apply_in_stage(&self.errors, record, original)
+            .await
     }
 
     /// `put`, also with an empty batch. A retriable error keeps the batch for another try.

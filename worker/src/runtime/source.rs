@@ -20,7 +20,7 @@
 //! producer could not write is skipped the same way under `all`.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -763,30 +763,15 @@ impl SourceLoop {
         let (pre, transformed) = if self.transforms.is_empty() {
             (None, Some(original))
         } else {
-            let failed_class = Mutex::new(String::new());
-            let transforms = &mut self.transforms;
-            let input = original.clone();
-            let may_retry = self.errors.may_retry();
-            let mut slot = Some(input);
             // Boxed, as the other paths most records do not take: the loop's future stays
             // small, and moving it per record cheap.
-            let out = Box::pin(self.errors.execute(
-                Stage::Transformation,
-                || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
+            let out = Box::pin(self.transforms.apply_in_stage(
+                &self.errors,
+                original.clone(),
                 || OriginalRecord::Source(Box::new(original.clone())),
-                || {
-                    let input = if may_retry { slot.clone() } else { slot.take() };
-                    let input = input.ok_or_else(|| {
-                        sluice_api::ConnectError::connect("record already transformed")
-                    })?;
-                    transforms.apply(input).map_err(|e| {
-                        *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
-                        e.error
-                    })
-                },
             ))
             .await?;
-            (Some(original), out.flatten())
+            (Some(original), out)
         };
         let Some(mut record) = transformed else {
             if let Some(original) = pre {

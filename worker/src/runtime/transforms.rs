@@ -4,12 +4,16 @@
 //! worker's [`PluginRegistry`].
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use sluice_api::{
     ConnectError, ConnectRecord, PluginFactory, PluginType, Predicate, Props, Transformation,
 };
 use sluice_transforms::chain::{PluginResolver, TransformChain};
 
+use super::errors::context::OriginalRecord;
+use super::errors::RetryWithToleranceOperator;
+use super::{Stage, TaskError};
 use crate::plugins::PluginRegistry;
 
 /// Resolves transformations and predicates by Java class name or alias in the registry.
@@ -96,5 +100,38 @@ impl Transforms {
     /// True when there is nothing to apply.
     pub fn is_empty(&self) -> bool {
         self.chain.is_empty()
+    }
+
+    /// Applies the chain to `record` as the task's transformation stage: retried and
+    /// tolerated as the connector's `errors.*` settings say, the failing transformation's
+    /// class reported with the error. `None` when a transformation dropped the record or its
+    /// failure was tolerated; `original` is what the error reporters get.
+    pub async fn apply_in_stage(
+        &mut self,
+        errors: &RetryWithToleranceOperator,
+        record: ConnectRecord,
+        original: impl FnOnce() -> OriginalRecord,
+    ) -> Result<Option<ConnectRecord>, TaskError> {
+        let failed_class = Mutex::new(String::new());
+        let may_retry = errors.may_retry();
+        let mut slot = Some(record);
+        let out = errors
+            .execute(
+                Stage::Transformation,
+                || std::mem::take(&mut *failed_class.lock().unwrap_or_else(|p| p.into_inner())),
+                original,
+                || {
+                    // A retry needs the input again; without retries it is moved, not copied.
+                    let input = if may_retry { slot.clone() } else { slot.take() };
+                    let input =
+                        input.ok_or_else(|| ConnectError::connect("record already transformed"))?;
+                    self.apply(input).map_err(|e| {
+                        *failed_class.lock().unwrap_or_else(|p| p.into_inner()) = e.class;
+                        e.error
+                    })
+                },
+            )
+            .await?;
+        Ok(out.flatten())
     }
 }
