@@ -128,6 +128,13 @@ struct Settings {
     data_stream: bool,
 }
 
+impl Settings {
+    /// What a new batch reserves: a batch's entries, at most 10,000 up front.
+    fn batch_capacity(&self) -> usize {
+        self.batch_size.min(10_000)
+    }
+}
+
 /// Bulk request tasks in flight (each one sends a batch with its retries).
 type InFlight = Arc<Mutex<Vec<JoinHandle<()>>>>;
 
@@ -168,19 +175,19 @@ impl BulkProcessor {
         let (tx, rx) = mpsc::unbounded_channel();
         let semaphore = Arc::new(Semaphore::new(cfg.max_in_flight_requests));
         let in_flight = InFlight::default();
-        let dispatcher = tokio::spawn(
-            dispatch(
-                rx,
-                settings,
-                client,
-                reporter,
-                shared.clone(),
-                semaphore,
-                in_flight.clone(),
-                span.clone(),
-            )
-            .instrument(span),
-        );
+        let dispatcher = Dispatcher {
+            batch: Vec::with_capacity(settings.batch_capacity()),
+            settings: Arc::new(settings),
+            client,
+            reporter,
+            shared: shared.clone(),
+            semaphore,
+            in_flight: in_flight.clone(),
+            span: span.clone(),
+            bytes: 0,
+            deadline: None,
+        };
+        let dispatcher = tokio::spawn(dispatch(dispatcher, rx).instrument(span));
         BulkProcessor {
             tx: Some(tx),
             shared,
@@ -322,7 +329,7 @@ impl Dispatcher {
         };
         let entries = std::mem::replace(
             &mut self.batch,
-            Vec::with_capacity(self.settings.batch_size.min(10_000)),
+            Vec::with_capacity(self.settings.batch_capacity()),
         );
         self.bytes = 0;
         self.deadline = None;
@@ -346,30 +353,8 @@ impl Dispatcher {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn dispatch(
-    mut rx: mpsc::UnboundedReceiver<Command>,
-    settings: Settings,
-    client: EsClient,
-    reporter: Option<Arc<dyn ErrantRecordReporter>>,
-    shared: Arc<Shared>,
-    semaphore: Arc<Semaphore>,
-    in_flight: InFlight,
-    span: tracing::Span,
-) {
-    let capacity = settings.batch_size.min(10_000);
-    let mut d = Dispatcher {
-        settings: Arc::new(settings),
-        client,
-        reporter,
-        shared,
-        semaphore,
-        in_flight,
-        span,
-        batch: Vec::with_capacity(capacity),
-        bytes: 0,
-        deadline: None,
-    };
+/// Fills batches from the processor's commands and sends them until the processor closes.
+async fn dispatch(mut d: Dispatcher, mut rx: mpsc::UnboundedReceiver<Command>) {
     loop {
         let deadline = d.deadline;
         let open = tokio::select! {
