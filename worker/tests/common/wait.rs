@@ -6,18 +6,8 @@ use std::time::{Duration, Instant};
 pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Polls `done` until it returns true; fails the test with `what` after `timeout`.
-pub fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if done() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(POLL_INTERVAL);
-    }
+pub fn wait_until(what: &str, timeout: Duration, done: impl FnMut() -> bool) {
+    wait_until_explained(what, timeout, done, String::new);
 }
 
 /// Like [`wait_until`], with `context()` (worker logs, say) appended to the failure.
@@ -30,10 +20,9 @@ pub fn wait_until_explained(
     let deadline = Instant::now() + timeout;
     while !done() {
         if Instant::now() >= deadline {
-            panic!(
-                "timed out after {timeout:?} waiting for {what}\n{}",
-                context()
-            );
+            let context = context();
+            let sep = if context.is_empty() { "" } else { "\n" };
+            panic!("timed out after {timeout:?} waiting for {what}{sep}{context}");
         }
         std::thread::sleep(POLL_INTERVAL);
     }
