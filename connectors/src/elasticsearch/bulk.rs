@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 use sluice_api::{ConnectError, SinkRecord, Type, Value};
 
 use super::config::{EsSinkConfig, NullValueBehavior, WriteMethod};
-use super::direct::write_schemaless;
+use super::direct::{write_json, write_schemaless};
 use super::document::{as_text, to_json, DocumentOptions};
 
 /// A bulk operation.
@@ -54,23 +54,22 @@ impl BulkAction {
     /// Appends the metadata line (keys in Elasticsearch's order: `_index`, `_id`, `version`,
     /// `version_type`, `retry_on_conflict`) and the source line.
     pub fn write_ndjson(&self, out: &mut Vec<u8>) {
-        // Writing strings and numbers to a Vec cannot fail.
         out.extend_from_slice(b"{\"");
         out.extend_from_slice(self.op.name().as_bytes());
         out.extend_from_slice(b"\":{\"_index\":");
-        let _ = serde_json::to_writer(&mut *out, self.index.as_str());
+        write_json(out, &self.index);
         if let Some(id) = &self.id {
             out.extend_from_slice(b",\"_id\":");
-            let _ = serde_json::to_writer(&mut *out, id.as_str());
+            write_json(out, id);
         }
         if let Some(v) = self.version {
             out.extend_from_slice(b",\"version\":");
-            let _ = serde_json::to_writer(&mut *out, &v);
+            write_json(out, &v);
             out.extend_from_slice(b",\"version_type\":\"external\"");
         }
         if let Some(r) = self.retry_on_conflict {
             out.extend_from_slice(b",\"retry_on_conflict\":");
-            let _ = serde_json::to_writer(&mut *out, &r);
+            write_json(out, &r);
         }
         out.extend_from_slice(b"}}\n");
         if let Some(src) = &self.source {

@@ -6,7 +6,6 @@
 //! string keys repeat (the tree keeps the first position with the last value) — make
 //! [`write_schemaless`] give up with [`NotDirect`]; the caller then takes the tree path.
 
-use serde_json::Value as Json;
 use sluice_api::Value;
 
 use super::document::schemaless;
@@ -23,13 +22,13 @@ pub fn write_schemaless(value: &Value, out: &mut Vec<u8>) -> Result<(), NotDirec
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
         Value::Boolean(false) => out.extend_from_slice(b"false"),
-        Value::Int8(v) => write_int(out, i64::from(*v)),
-        Value::Int16(v) => write_int(out, i64::from(*v)),
-        Value::Int32(v) => write_int(out, i64::from(*v)),
-        Value::Int64(v) => write_int(out, *v),
+        Value::Int8(v) => write_json(out, v),
+        Value::Int16(v) => write_json(out, v),
+        Value::Int32(v) => write_json(out, v),
+        Value::Int64(v) => write_json(out, v),
         // serde_json writes finite doubles with ryu, as the tree's numbers.
-        Value::Float64(v) if v.is_finite() => write_num(out, *v),
-        Value::String(s) => write_str(out, s),
+        Value::Float64(v) if v.is_finite() => write_json(out, v),
+        Value::String(s) => write_json(out, s),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -51,7 +50,7 @@ pub fn write_schemaless(value: &Value, out: &mut Vec<u8>) -> Result<(), NotDirec
                         out.push(b',');
                     }
                     if let Value::String(k) = k {
-                        write_str(out, k);
+                        write_json(out, k);
                     }
                     out.push(b':');
                     write_schemaless(v, out)?;
@@ -81,24 +80,10 @@ pub fn write_schemaless(value: &Value, out: &mut Vec<u8>) -> Result<(), NotDirec
     Ok(())
 }
 
-fn write_int(out: &mut Vec<u8>, v: i64) {
-    write_num(out, v);
-}
-
-fn write_num<T: serde::Serialize>(out: &mut Vec<u8>, v: T) {
+/// Appends `v` as serde_json writes it (strings with its escaping, numbers with ryu/itoa).
+pub(super) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &v);
-}
-
-/// A JSON string with serde_json's escaping.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-fn write_json(out: &mut Vec<u8>, j: &Json) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, j);
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 /// True when two entries of an all-string-keyed map share a key.
