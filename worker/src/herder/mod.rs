@@ -146,6 +146,24 @@ pub trait Herder: Send + Sync {
     async fn delete_connector(&self, name: &str) -> HerderResult<()>;
     /// `GET /connectors/{c}/status`.
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo>;
+    /// `GET /connectors?expand=status`: the status of each of `names`, in the same order;
+    /// `None` for a connector that has no status (deleted meanwhile, or not started yet). The
+    /// default asks [`Herder::connector_status`] once per name; a herder that can read them
+    /// all at once overrides it.
+    async fn connector_statuses(
+        &self,
+        names: &[String],
+    ) -> HerderResult<Vec<Option<ConnectorStateInfo>>> {
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match self.connector_status(name).await {
+                Ok(status) => out.push(Some(status)),
+                Err(HerderError::NotFound(_)) => out.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
     /// `GET /connectors/{c}/tasks/{t}/status`.
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState>;
     /// `GET /connectors/{c}/tasks`.

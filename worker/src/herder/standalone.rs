@@ -426,6 +426,29 @@ impl Herder for StandaloneHerder {
         self.status_of(name, entry)
     }
 
+    async fn connector_statuses(
+        &self,
+        names: &[String],
+    ) -> HerderResult<Vec<Option<ConnectorStateInfo>>> {
+        // One look at the configs and one at the status table for all of them.
+        let map = self.map();
+        let states = self.worker.status().states(names);
+        Ok(names
+            .iter()
+            .zip(states)
+            .map(|(name, state)| {
+                let entry = map.get(name)?;
+                let (connector, tasks) = state?;
+                Some(ConnectorStateInfo {
+                    name: name.clone(),
+                    connector,
+                    tasks,
+                    connector_type: self.ops.connector_type(&entry.config),
+                })
+            })
+            .collect())
+    }
+
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
         self.worker.status().task(id).ok_or_else(|| {
             HerderError::NotFound(format!(

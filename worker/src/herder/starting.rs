@@ -123,6 +123,12 @@ impl Herder for StartingHerder {
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
         self.get().await.connector_status(name).await
     }
+    async fn connector_statuses(
+        &self,
+        names: &[String],
+    ) -> HerderResult<Vec<Option<ConnectorStateInfo>>> {
+        self.get().await.connector_statuses(names).await
+    }
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
         self.get().await.task_status(id).await
     }

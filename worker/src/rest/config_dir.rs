@@ -423,6 +423,12 @@ impl Herder for PersistingHerder {
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
         self.inner.connector_status(name).await
     }
+    async fn connector_statuses(
+        &self,
+        names: &[String],
+    ) -> HerderResult<Vec<Option<ConnectorStateInfo>>> {
+        self.inner.connector_statuses(names).await
+    }
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
         self.inner.task_status(id).await
     }

@@ -19,6 +19,7 @@ use super::extract::{
     ConfigBody, ConnectorConfigSchema, CreateConnectorRequest, JavaJson, OffsetsRequest,
 };
 use super::forward::{complete_or_forward, forward_param, Completion, Forwardable};
+use super::response::SizedJson;
 use super::{detached, timed, AppState};
 use crate::herder::{
     ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
@@ -246,7 +247,7 @@ fn ok_json<T: Serialize>(completion: Completion<T>) -> Response {
 pub async fn connectors_list(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> RestResult<Json<ConnectorList>> {
+) -> RestResult<SizedJson<ConnectorList>> {
     let pairs = query_pairs(query.as_deref());
     let expands: Vec<&str> = pairs
         .iter()
@@ -255,23 +256,36 @@ pub async fn connectors_list(
         .collect();
     let mut names = state.herder.connectors().await;
     names.sort();
+    // About what one connector's entry takes (its status with one task is ~190 bytes).
+    let capacity = names.len() * if expands.is_empty() { 24 } else { 256 };
     if expands.is_empty() {
-        return Ok(Json(ConnectorList::Names(names)));
+        return Ok(SizedJson {
+            value: ConnectorList::Names(names),
+            capacity,
+        });
     }
     // One deadline for the whole listing: a timer per connector would cost more than the
     // lookups themselves.
     let expand_all = async {
-        let mut out = BTreeMap::new();
+        // Every status in one herder call.
+        let mut statuses = if expands.contains(&"status") {
+            Some(state.herder.connector_statuses(&names).await?.into_iter())
+        } else {
+            None
+        };
+        let mut out = Vec::with_capacity(names.len());
         'connectors: for name in names {
             let mut entry = ConnectorExpansion::default();
+            // Deleted while we looked, or no status yet: left out, as in Java.
+            if let Some(statuses) = statuses.as_mut() {
+                match statuses.next().flatten() {
+                    Some(s) => entry.status = Some(s),
+                    None => continue 'connectors,
+                }
+            }
             for expand in &expands {
                 match *expand {
-                    "status" => match state.herder.connector_status(&name).await {
-                        Ok(s) => entry.status = Some(s),
-                        // Deleted while we looked, or no status yet: left out, as in Java.
-                        Err(HerderError::NotFound(_)) => continue 'connectors,
-                        Err(e) => return Err(e),
-                    },
+                    "status" => {}
                     "info" => match state.herder.connector_info(&name).await {
                         Ok(i) => entry.info = Some(Some(i)),
                         Err(HerderError::NotFound(_)) => entry.info = Some(None),
@@ -280,12 +294,16 @@ pub async fn connectors_list(
                     other => tracing::info!(expand = other, "ignoring unknown expansion type"),
                 }
             }
-            out.insert(name, entry);
+            out.push((name, entry));
         }
-        Ok(out)
+        // Sorted already: collected in one pass, not inserted one by one.
+        Ok(out.into_iter().collect::<BTreeMap<_, _>>())
     };
     let out = timed(expand_all).await?;
-    Ok(Json(ConnectorList::Expanded(out)))
+    Ok(SizedJson {
+        value: ConnectorList::Expanded(out),
+        capacity,
+    })
 }
 
 /// Creates a connector: 201 with `Location`, 409 when it exists, 400 on a bad config.

@@ -42,6 +42,7 @@ pub mod loggers;
 pub mod metrics;
 pub mod openapi;
 pub mod plugins;
+pub mod response;
 pub mod root;
 pub mod server;
 pub mod signature;

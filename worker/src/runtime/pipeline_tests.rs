@@ -283,6 +283,16 @@ async fn source_to_sink_round_trip_commits_offsets_and_partitions_like_java() {
     assert_eq!(status.connector.state, State::Running);
     assert_eq!(status.tasks[0].state, State::Running);
     assert_eq!(status.tasks[0].worker_id, "test:8083");
+    // `GET /connectors?expand=status` reads every status in one call: the same answers, in
+    // the order asked, none for a connector that does not exist.
+    let names = ["snk", "gone", "src"].map(String::from);
+    let statuses = f
+        .herder
+        .connector_statuses(&names)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let one_by_one = f.herder.connector_status("snk").await.ok();
+    assert_eq!(statuses, vec![one_by_one, None, Some(status.clone())]);
     assert_eq!(
         f.herder.active_topics("src").await.ok(),
         Some(vec!["rt".to_string()])

@@ -160,6 +160,39 @@ impl StatusStore {
             .collect()
     }
 
+    /// The state of each of `connectors` and of its tasks (sorted by id), read under one
+    /// lock; `None` for a connector that has no state.
+    pub fn states(&self, connectors: &[String]) -> Vec<Option<(ConnectorState, Vec<TaskState>)>> {
+        let inner = self.read();
+        connectors
+            .iter()
+            .map(|name| {
+                let e = inner.connectors.get(name.as_str())?;
+                let connector = ConnectorState {
+                    state: e.state,
+                    worker_id: self.worker_id.clone(),
+                    trace: e.trace.clone(),
+                };
+                let first = ConnectorTaskId {
+                    connector: name.clone(),
+                    task: 0,
+                };
+                let tasks = inner
+                    .tasks
+                    .range(first..)
+                    .take_while(|(id, _)| id.connector == *name)
+                    .map(|(id, e)| TaskState {
+                        id: id.task,
+                        state: e.state,
+                        worker_id: self.worker_id.clone(),
+                        trace: e.trace.clone(),
+                    })
+                    .collect();
+                Some((connector, tasks))
+            })
+            .collect()
+    }
+
     /// Forgets a task.
     pub fn remove_task(&self, id: &ConnectorTaskId) {
         self.write().tasks.remove(id);
@@ -242,6 +275,58 @@ mod tests {
                 .lock()
                 .expect("lock")
                 .push(format!("topic {connector} {topic}"));
+        }
+    }
+
+    #[test]
+    fn states_are_read_in_the_order_asked_with_each_connectors_own_tasks() {
+        let s = StatusStore::new("h:8083");
+        let task = |c: &str, t| ConnectorTaskId {
+            connector: c.into(),
+            task: t,
+        };
+        s.put_connector("c", State::Running, None);
+        s.put_connector("c-1", State::Paused, None);
+        s.put_connector("b", State::Failed, Some("boom".into()));
+        s.put_task(&task("c", 1), State::Failed, Some("t1".into()));
+        s.put_task(&task("c", 0), State::Running, None);
+        s.put_task(&task("c-1", 0), State::Paused, None);
+        let names = ["c", "x", "b", "c-1"].map(String::from);
+        let states = s.states(&names);
+        let summary: Vec<_> = states
+            .iter()
+            .map(|s| {
+                s.as_ref().map(|(c, tasks)| {
+                    let tasks: Vec<_> = tasks.iter().map(|t| (t.id, t.state)).collect();
+                    (c.state, c.trace.clone(), tasks)
+                })
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                Some((
+                    State::Running,
+                    None,
+                    vec![(0, State::Running), (1, State::Failed)]
+                )),
+                None,
+                Some((State::Failed, Some("boom".into()), vec![])),
+                Some((State::Paused, None, vec![(0, State::Paused)])),
+            ]
+        );
+        // The same as asking one at a time.
+        for (name, state) in names.iter().zip(&states) {
+            assert_eq!(
+                state.as_ref().map(|(c, _)| c.clone()),
+                s.connector(name),
+                "{name}"
+            );
+            assert_eq!(
+                state.as_ref().map(|(_, t)| t.clone()).unwrap_or_default(),
+                s.tasks(name),
+                "{name}"
+            );
         }
     }
 
