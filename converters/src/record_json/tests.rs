@@ -240,3 +240,154 @@ fn a_null_topic_stays_null() {
         .unwrap();
     assert_eq!(r.topic, None);
 }
+
+/// Record JSON lines covering every branch of the reader: schemaless kinds, tags, nesting,
+/// repeated members, headers with and without schemas, schema'd values.
+const LINES: [&str; 9] = [
+    r#"{"topic":"orders-1","partition":1,"offset":1,"timestamp":1700000000001,"key_schema":null,"key":"k-1","value_schema":null,"value":{"id":1,"customer":"c-1","card":"4111111111111111","amount":1.25,"items":["a","b"]},"headers":[]}"#,
+    r#"{"topic":"t","value":{"a":{"$int8":1},"b":[{"$int16":2},{"$int32":3},{"$int64":4},{"$float32":1.5},{"$float64":"NaN"}],"c":{"$bytes":"AJw="},"d":{"$date":5},"e":{"$decimal":"1.50"},"f":{"$bigint":"123456789012345678901234567890"},"g":{"$map":[[1,"x"],[{"$int8":2},null]]},"h":{"$boolean":true},"i":{"$string":"s"},"j":-0.0,"k":1E+3,"l":"\u00e9\"\\\n"}}"#,
+    r#"{"topic":"t","value":{"a":1,"b":2,"a":3},"headers":[{"key":"h1","schema":null,"value":{"x":[1,2.5,null,true]}},{"key":"h2","schema":{"type":"string","optional":false},"value":"v"},{"key":"h3","value":{"$struct":{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"x"}],"optional":false},"value":{"x":7}}}}]}"#,
+    r#"{"topic":null,"partition":null,"timestamp":null,"key_schema":{"type":"string","optional":false},"key":"k","value_schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"array","items":{"type":"int64","optional":false},"optional":false,"field":"xs"}],"optional":false},"value":{"id":1,"xs":[1,{"$string":"two"}]},"headers":[]}"#,
+    r#"{"topic":"t","value":[[],{},{"$int8":1,"other":2},{"$nope":1}]}"#,
+    r#"null"#,
+    r#"{"topic":"t","value":{"deep":{"deeper":{"x":{"$int8":300}}}}}"#,
+    r#"{"topic":"t","value":{"a":[1,{"b":123456789012345678901234567890}]}}"#,
+    r#"{"topic":"t","headers":[{"key":"h","schema":{"type":"nope"},"value":1}]}"#,
+];
+
+#[test]
+fn the_owned_reader_reads_as_the_tree_reader() {
+    for line in LINES {
+        let node = crate::json::parse::parse(line.as_bytes()).unwrap().unwrap();
+        let by_tree = read_record(&mut codec(), &node).map_err(|e| e.to_string());
+        let owned = parse_record(&mut codec(), line.as_bytes()).map_err(|e| e.to_string());
+        // Debug text: NaN is not equal to itself.
+        assert_eq!(format!("{owned:?}"), format!("{by_tree:?}"), "{line}");
+    }
+    let err = parse_record(&mut codec(), LINES[6].as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("value.deep.deeper.x.$int8: expected an integer"),
+        "{err}"
+    );
+    let err = parse_record(&mut codec(), LINES[7].as_bytes()).unwrap_err();
+    assert!(err.to_string().starts_with("value.a[1].b: "), "{err}");
+}
+
+/// A sink record with a schemaless value and no headers.
+fn sink_record(value: Value) -> ConnectRecord {
+    ConnectRecord {
+        topic: Some("t".into()),
+        kafka_partition: Some(0),
+        key_schema: None,
+        key: Value::Null,
+        value_schema: None,
+        value,
+        timestamp: Some(9),
+        headers: Headers::new(),
+        origin: Origin::Sink {
+            kafka_offset: 9,
+            timestamp_type: TimestampType::CreateTime,
+        },
+    }
+}
+
+/// The bytes of the tree path, for comparison with the direct writer.
+fn by_tree(record: Option<&ConnectRecord>) -> Result<Vec<u8>, String> {
+    record_to_json(&mut codec(), record)
+        .map(|node| write::to_bytes(&node))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_direct_writer_writes_the_tree_s_bytes() {
+    let mut c = codec();
+    for line in LINES {
+        let Ok(record) = parse_record(&mut c, line.as_bytes()) else {
+            continue;
+        };
+        let direct = write_record(&mut c, record.as_ref()).map_err(|e| e.to_string());
+        assert_eq!(direct, by_tree(record.as_ref()), "{line}");
+    }
+    // Values the reader does not produce: repeated map keys, a map keyed like a tag,
+    // non-finite floats, a schemaless struct, every integer width.
+    let schema = SchemaBuilder::struct_()
+        .field("x", schemas::int32())
+        .unwrap()
+        .build_ref();
+    let mut st = Struct::new(schema);
+    st.put("x", Value::Int32(3)).unwrap();
+    let values = vec![
+        Value::Map(vec![
+            (Value::from("a"), Value::Int64(1)),
+            (Value::from("b"), Value::Int64(2)),
+            (Value::from("a"), Value::Int64(3)),
+        ]),
+        Value::Map(
+            (0..40)
+                .map(|i| (Value::from(format!("k{}", i % 30)), Value::Int64(i)))
+                .collect(),
+        ),
+        Value::Map(
+            (0..40)
+                .map(|i| (Value::from(format!("k{i}")), Value::Int64(i)))
+                .collect(),
+        ),
+        Value::string_map([("$int8", Value::Int64(1))]),
+        Value::Map(vec![(Value::Int32(1), Value::from("a"))]),
+        Value::Array(vec![
+            Value::Float64(f64::NAN),
+            Value::Float64(f64::NEG_INFINITY),
+            Value::Float64(1e-7),
+            Value::Float64(-0.0),
+            Value::Float32(f32::INFINITY),
+            Value::Float32(1.1),
+            Value::Int8(i8::MIN),
+            Value::Int16(i16::MAX),
+            Value::Int32(-7),
+            Value::Int64(i64::MIN),
+            Value::Date(-1),
+            Value::Bytes(vec![0, 0x9c]),
+            Value::Decimal(BigDecimal::from_str("1E+3").unwrap()),
+            Value::BigInt(BigInt::from_str("-123456789012345678901234567890").unwrap()),
+            Value::Boolean(false),
+            Value::from("q\"\\/\u{1}\n\u{7f}é"),
+            Value::Struct(st),
+        ]),
+    ];
+    for v in values {
+        let mut record = sink_record(v.clone());
+        record.headers.push(Header {
+            key: "h".into(),
+            schema: None,
+            value: v,
+        });
+        let direct = write_record(&mut c, Some(&record)).map_err(|e| e.to_string());
+        assert_eq!(direct, by_tree(Some(&record)));
+    }
+    assert_eq!(write_record(&mut c, None).unwrap(), by_tree(None).unwrap());
+}
+
+#[test]
+fn a_failed_direct_write_reports_as_the_tree_path_and_leaves_the_buffer() {
+    // A struct under a schema it does not belong to fails in the codec.
+    let int_schema = schemas::int32();
+    let mut record = sink_record(Value::Null);
+    record.headers.push(Header {
+        key: "h".into(),
+        schema: Some(int_schema),
+        value: Value::from("not an int"),
+    });
+    let mut c = codec();
+    let mut out = b"before".to_vec();
+    let direct = write_record_to(&mut c, Some(&record), &mut out).map_err(|e| e.to_string());
+    let tree = by_tree(Some(&record));
+    match (&direct, &tree) {
+        (Err(d), Err(t)) => {
+            assert_eq!(d, t);
+            assert_eq!(out, b"before");
+        }
+        (Ok(()), Ok(bytes)) => assert_eq!(&out[6..], &bytes[..]),
+        _ => panic!("direct {direct:?}, tree {tree:?}"),
+    }
+}
