@@ -26,6 +26,7 @@ use crate::json::node::{JsonNode, JsonNumber};
 use crate::json::parse::{parse, JsonParseError};
 use crate::json::write;
 
+mod fast;
 mod reader;
 mod writer;
 pub use writer::write_record_to;
@@ -73,6 +74,9 @@ pub fn parse_record(
     codec: &mut JsonCodec,
     bytes: &[u8],
 ) -> Result<Option<ConnectRecord>, RecordJsonError> {
+    if let Some(record) = fast::parse_record_fast(codec, bytes) {
+        return Ok(Some(record));
+    }
     let node = parse(bytes)?.ok_or_else(|| invalid("record", "no JSON value"))?;
     reader::read_record_owned(codec, node)
 }

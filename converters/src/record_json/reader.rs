@@ -81,8 +81,27 @@ pub(super) fn read_record_owned(
         take(&mut obj, "value"),
         "value",
     )?;
+    let headers = read_headers_owned(codec, take(&mut obj, "headers"))?;
+    Ok(Some(ConnectRecord {
+        topic,
+        kafka_partition,
+        key_schema,
+        key,
+        value_schema,
+        value,
+        timestamp,
+        headers,
+        origin,
+    }))
+}
+
+/// The `headers` member (absent or `null`: no headers), consumed.
+pub(super) fn read_headers_owned(
+    codec: &mut JsonCodec,
+    node: Option<JsonNode>,
+) -> Result<Headers, RecordJsonError> {
     let mut headers = Headers::new();
-    match take(&mut obj, "headers") {
+    match node {
         None | Some(JsonNode::Null) => {}
         Some(JsonNode::Array(items)) => {
             for (i, mut h) in items.into_iter().enumerate() {
@@ -113,17 +132,7 @@ pub(super) fn read_record_owned(
         }
         Some(_) => return Err(invalid("headers", "expected an array")),
     }
-    Ok(Some(ConnectRecord {
-        topic,
-        kafka_partition,
-        key_schema,
-        key,
-        value_schema,
-        value,
-        timestamp,
-        headers,
-        origin,
-    }))
+    Ok(headers)
 }
 
 /// Moves a member's value out of an object, leaving `null` in its place (the object is not
@@ -132,7 +141,7 @@ fn take(obj: &mut crate::json::node::JsonObject, key: &str) -> Option<JsonNode> 
     obj.get_mut(key).map(std::mem::take)
 }
 
-fn read_value_owned(
+pub(super) fn read_value_owned(
     codec: &mut JsonCodec,
     schema: Option<&SchemaRef>,
     node: Option<JsonNode>,

@@ -243,7 +243,7 @@ fn a_null_topic_stays_null() {
 
 /// Record JSON lines covering every branch of the reader: schemaless kinds, tags, nesting,
 /// repeated members, headers with and without schemas, schema'd values.
-const LINES: [&str; 9] = [
+const LINES: [&str; 22] = [
     r#"{"topic":"orders-1","partition":1,"offset":1,"timestamp":1700000000001,"key_schema":null,"key":"k-1","value_schema":null,"value":{"id":1,"customer":"c-1","card":"4111111111111111","amount":1.25,"items":["a","b"]},"headers":[]}"#,
     r#"{"topic":"t","value":{"a":{"$int8":1},"b":[{"$int16":2},{"$int32":3},{"$int64":4},{"$float32":1.5},{"$float64":"NaN"}],"c":{"$bytes":"AJw="},"d":{"$date":5},"e":{"$decimal":"1.50"},"f":{"$bigint":"123456789012345678901234567890"},"g":{"$map":[[1,"x"],[{"$int8":2},null]]},"h":{"$boolean":true},"i":{"$string":"s"},"j":-0.0,"k":1E+3,"l":"\u00e9\"\\\n"}}"#,
     r#"{"topic":"t","value":{"a":1,"b":2,"a":3},"headers":[{"key":"h1","schema":null,"value":{"x":[1,2.5,null,true]}},{"key":"h2","schema":{"type":"string","optional":false},"value":"v"},{"key":"h3","value":{"$struct":{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"x"}],"optional":false},"value":{"x":7}}}}]}"#,
@@ -253,16 +253,48 @@ const LINES: [&str; 9] = [
     r#"{"topic":"t","value":{"deep":{"deeper":{"x":{"$int8":300}}}}}"#,
     r#"{"topic":"t","value":{"a":[1,{"b":123456789012345678901234567890}]}}"#,
     r#"{"topic":"t","headers":[{"key":"h","schema":{"type":"nope"},"value":1}]}"#,
+    // Schema members after their values, replaced schema members, repeated members.
+    r#"{"value":{"a":1},"value_schema":{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"int64","optional":false},"optional":false},"topic":"t"}"#,
+    r#"{"value_schema":null,"value":{"a":1},"value_schema":{"type":"string","optional":true},"topic":"t"}"#,
+    r#"{"value_schema":{"type":"string","optional":true},"value":"x","value_schema":null,"topic":"t","topic":"u","value":{"b":[1,2]}}"#,
+    // White space, a byte order mark, trailing content, unknown members.
+    "\u{feff} { \"topic\" : \"t\" , \"key_schema\" : null , \"key\" : [ 1 , { \"a\" : null } ] , \"other\" : {\"x\":[true]} } trailing",
+    // Objects past the direct reader's limit, repeated names, a tag that is not alone.
+    r#"{"topic":"t","value_schema":null,"value":{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k18":18,"k19":19,"k20":20,"k21":21,"k22":22,"k23":23,"k24":24,"k25":25,"k26":26,"k27":27,"k28":28,"k29":29,"k30":30,"k31":31,"k32":32,"k0":"again"}}"#,
+    r#"{"topic":"t","value_schema":null,"value":{"a":1,"b":{"c":2,"c":3},"a":{"$int8":4},"$int8":5}}"#,
+    r#"{"topic":"t","value_schema":null,"value":{"$int8":1,"$int8":2}}"#,
+    // Numbers: leading zeros, a long's limits, beyond them, decimals, exponents.
+    r#"{"topic":"t","value_schema":null,"value":[007,-0,9223372036854775807,-9223372036854775808,1.50,-2E-3,1e999,0.1]}"#,
+    r#"{"topic":"t","value_schema":null,"value":[9223372036854775808]}"#,
+    // Invalid JSON after a valid value, wrongly typed members, a missing offset.
+    r#"{"topic":"t","value_schema":null,"value":{"a":1},"headers":[}"#,
+    r#"{"topic":"t","partition":3000000000}"#,
+    r#"{"topic":"t","offset":null}"#,
+    "[1]",
 ];
 
 #[test]
 fn the_owned_reader_reads_as_the_tree_reader() {
     for line in LINES {
-        let node = crate::json::parse::parse(line.as_bytes()).unwrap().unwrap();
-        let by_tree = read_record(&mut codec(), &node).map_err(|e| e.to_string());
+        let by_tree = match crate::json::parse::parse(line.as_bytes()) {
+            Ok(Some(node)) => read_record(&mut codec(), &node).map_err(|e| e.to_string()),
+            Ok(None) => Err("no value".to_string()),
+            Err(e) => Err(RecordJsonError::from(e).to_string()),
+        };
         let owned = parse_record(&mut codec(), line.as_bytes()).map_err(|e| e.to_string());
         // Debug text: NaN is not equal to itself.
         assert_eq!(format!("{owned:?}"), format!("{by_tree:?}"), "{line}");
+    }
+    // Deep nesting goes through the tree, which limits it.
+    for depth in [100, 2000] {
+        let line = format!(
+            r#"{{"topic":"t","value_schema":null,"value":{}{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let node = crate::json::parse::parse(line.as_bytes()).map(|n| n.map(|_| ()));
+        let owned = parse_record(&mut codec(), line.as_bytes());
+        assert_eq!(owned.is_ok(), node.is_ok(), "{depth}");
     }
     let err = parse_record(&mut codec(), LINES[6].as_bytes()).unwrap_err();
     assert!(
@@ -272,6 +304,29 @@ fn the_owned_reader_reads_as_the_tree_reader() {
     );
     let err = parse_record(&mut codec(), LINES[7].as_bytes()).unwrap_err();
     assert!(err.to_string().starts_with("value.a[1].b: "), "{err}");
+}
+
+#[test]
+fn the_fast_path_reads_as_the_tree_reader_or_leaves_the_line_to_it() {
+    let mut c = codec();
+    let mut left = Vec::new();
+    for (i, line) in LINES.iter().enumerate() {
+        match fast::parse_record_fast(&mut c, line.as_bytes()) {
+            Some(fast) => {
+                let node = crate::json::parse::parse(line.as_bytes()).unwrap().unwrap();
+                let by_tree = read_record(&mut c, &node).unwrap();
+                assert_eq!(
+                    format!("{:?}", Some(fast)),
+                    format!("{by_tree:?}"),
+                    "{line}"
+                );
+            }
+            None => left.push(i),
+        }
+    }
+    // `null`, the failing lines, a schema replacing a `null` after the value, more than 32
+    // members, a number beyond a long.
+    assert_eq!(left, [5, 6, 7, 8, 10, 13, 17, 18, 19, 20, 21]);
 }
 
 /// A sink record with a schemaless value and no headers.
