@@ -10,9 +10,8 @@ use sluice_api::{
 };
 
 use crate::util::{
-    copy_schema_basics, field_value, map_put_key, parse_config, put_field,
-    replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
-    REPLACE_NULL_WITH_DEFAULT,
+    copy_schema_basics, field_value, parse_config, put_field, replace_null_with_default_key,
+    require_map, require_struct, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const EXCLUDE: &str = "exclude";
@@ -51,7 +50,7 @@ pub struct ReplaceField {
     side: Side,
     exclude: HashSet<String>,
     include: HashSet<String>,
-    renames: HashMap<String, String>,
+    renames: HashMap<String, String, foldhash::fast::RandomState>,
     reverse: HashMap<String, String>,
     replace_null_with_default: bool,
     cache: SchemaCache<SchemaRef>,
@@ -64,7 +63,7 @@ impl ReplaceField {
             side,
             exclude: HashSet::new(),
             include: HashSet::new(),
-            renames: HashMap::new(),
+            renames: HashMap::default(),
             reverse: HashMap::new(),
             replace_null_with_default: true,
             cache: SchemaCache::default(),
@@ -134,6 +133,42 @@ impl ReplaceField {
         self.renames.get(name).map_or(name, String::as_str)
     }
 
+    /// The schemaless form: kept entries, renamed, in their order, a (renamed) key that is
+    /// already there replacing that entry's value (`Map.put`). Done in the entries' own
+    /// storage: kept entries move to the front, the rest is dropped at the end.
+    fn replace_in_place(&self, entries: &mut Vec<(Value, Value)>) {
+        let mut kept = 0;
+        for i in 0..entries.len() {
+            let renamed = match entries[i].0.as_str() {
+                Some(name) if self.keep(name) => self.renames.get(name),
+                Some(_) => continue,
+                None if self.include.is_empty() => {
+                    // A non-string key is kept as is, never merged.
+                    entries.swap(kept, i);
+                    kept += 1;
+                    continue;
+                }
+                None => continue,
+            };
+            if let Some(new_name) = renamed {
+                // The key is only copied when renamed.
+                entries[i].0 = Value::String(new_name.clone());
+            }
+            let name = entries[i].0.as_str();
+            let earlier = entries[..kept]
+                .iter()
+                .position(|(k, _)| k.as_str().is_some() && k.as_str() == name);
+            match earlier {
+                Some(j) => entries[j].1 = std::mem::take(&mut entries[i].1),
+                None => {
+                    entries.swap(kept, i);
+                    kept += 1;
+                }
+            }
+        }
+        entries.truncate(kept);
+    }
+
     fn updated_schema(&self, schema: &SchemaRef) -> ConnectResult<SchemaRef> {
         let mut builder = copy_schema_basics(schema, SchemaBuilder::struct_());
         for field in &schema.fields {
@@ -185,24 +220,9 @@ impl Transformation for ReplaceField {
         }
         let (schema, value) = self.side.take(&mut record);
         if schema.is_none() {
-            let entries = require_map(value, PURPOSE)?;
-            let mut out = Vec::with_capacity(entries.len());
-            for (key, v) in entries {
-                match key.as_str() {
-                    Some(name) if self.keep(name) => {
-                        // The key is reused unless renamed: no copy of every field name.
-                        let key = match self.renames.get(name) {
-                            Some(renamed) => Value::String(renamed.clone()),
-                            None => key,
-                        };
-                        map_put_key(&mut out, key, v);
-                    }
-                    Some(_) => {}
-                    None if self.include.is_empty() => out.push((key, v)),
-                    None => {}
-                }
-            }
-            return Ok(Some(self.side.set(record, None, Value::Map(out))));
+            let mut entries = require_map(value, PURPOSE)?;
+            self.replace_in_place(&mut entries);
+            return Ok(Some(self.side.set(record, None, Value::Map(entries))));
         }
         let value = require_struct(value, PURPOSE)?;
         let input = value.schema().clone();
