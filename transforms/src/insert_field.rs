@@ -160,35 +160,43 @@ impl InsertField {
         &self,
         record: &ConnectRecord,
         timestamp_as_date: bool,
-    ) -> ConnectResult<Vec<(&str, Value)>> {
-        let mut out = Vec::with_capacity(5);
-        if let Some(s) = &self.topic {
-            out.push((
+    ) -> ConnectResult<impl Iterator<Item = (&str, Value)>> {
+        // A fixed array, not a Vec: no allocation per record.
+        let topic = self.topic.as_ref().map(|s| {
+            (
                 s.name.as_str(),
                 record.topic.clone().map_or(Value::Null, Value::String),
-            ));
-        }
-        if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition) {
-            out.push((s.name.as_str(), Value::Int32(p)));
-        }
-        if let Some(s) = &self.offset {
-            out.push((
+            )
+        });
+        let partition = match (&self.partition, record.kafka_partition) {
+            (Some(s), Some(p)) => Some((s.name.as_str(), Value::Int32(p))),
+            _ => None,
+        };
+        let offset = match &self.offset {
+            Some(s) => Some((
                 s.name.as_str(),
                 Value::Int64(require_sink_offset(record, PURPOSE)?),
-            ));
-        }
-        if let (Some(s), Some(ts)) = (&self.timestamp, record.timestamp) {
-            let v = if timestamp_as_date {
-                Value::Date(ts)
-            } else {
-                Value::Int64(ts)
-            };
-            out.push((s.name.as_str(), v));
-        }
-        if let (Some(s), Some(v)) = (&self.static_field, &self.static_value) {
-            out.push((s.name.as_str(), Value::String(v.clone())));
-        }
-        Ok(out)
+            )),
+            None => None,
+        };
+        let timestamp = match (&self.timestamp, record.timestamp) {
+            (Some(s), Some(ts)) => Some((
+                s.name.as_str(),
+                if timestamp_as_date {
+                    Value::Date(ts)
+                } else {
+                    Value::Int64(ts)
+                },
+            )),
+            _ => None,
+        };
+        let static_field = match (&self.static_field, &self.static_value) {
+            (Some(s), Some(v)) => Some((s.name.as_str(), Value::String(v.clone()))),
+            _ => None,
+        };
+        Ok([topic, partition, offset, timestamp, static_field]
+            .into_iter()
+            .flatten())
     }
 }
 
