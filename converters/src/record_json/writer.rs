@@ -98,10 +98,7 @@ fn write_schema(
 ) -> Result<(), RecordJsonError> {
     match schema {
         None => out.extend_from_slice(b"null"),
-        Some(s) => {
-            let node = codec.as_json_schema(s).map_err(data(NOWHERE))?;
-            write::write(out, &node);
-        }
+        Some(s) => out.extend_from_slice(codec.json_schema_bytes(s).map_err(data(NOWHERE))?),
     }
     Ok(())
 }
