@@ -9,8 +9,8 @@ use sluice_api::{
 
 use crate::util::{
     config_error, copy_schema_basics, field_value, map_put, parse_config, put_field,
-    replace_null_with_default_key, require_map, require_sink_offset, require_struct, SchemaCache,
-    Side, REPLACE_NULL_WITH_DEFAULT,
+    replace_null_with_default_key, require_map_ref, require_sink_offset, require_struct,
+    SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const TOPIC_FIELD: &str = "topic.field";
@@ -238,15 +238,20 @@ impl Transformation for InsertField {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
+        if self.side.schema(&record).is_none() {
+            // In place: the record is not moved out and back for every field.
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            let insertions = self.insertions(&record, false)?;
+            if let Value::Map(map) = self.side.value_mut(&mut record) {
+                for (name, v) in insertions {
+                    map_put(map, name, v);
+                }
+            }
+            return Ok(Some(record));
+        }
         let (schema, value) = self.side.take(&mut record);
         match schema {
-            None => {
-                let mut map = require_map(value, PURPOSE)?;
-                for (name, v) in self.insertions(&record, false)? {
-                    map_put(&mut map, name, v);
-                }
-                Ok(Some(self.side.set(record, None, Value::Map(map))))
-            }
+            None => Ok(Some(self.side.set(record, None, value))),
             Some(_) => {
                 let value = require_struct(value, PURPOSE)?;
                 let input_schema = value.schema().clone();

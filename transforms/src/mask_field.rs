@@ -8,7 +8,7 @@ use sluice_api::{
 };
 
 use crate::util::{
-    field_value, parse_config, put_field, replace_null_with_default_key, require_map,
+    field_value, parse_config, put_field, replace_null_with_default_key, require_map_ref,
     require_struct, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
@@ -182,10 +182,10 @@ impl Transformation for MaskField {
     }
 
     fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
-        let (schema, value) = self.side.take(&mut record);
-        match schema {
-            None => {
-                let mut map = require_map(value, PURPOSE)?;
+        if self.side.schema(&record).is_none() {
+            // In place: the record is not moved out and back.
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            if let Value::Map(map) = self.side.value_mut(&mut record) {
                 for field in &self.fields {
                     // `put(field, masked(get(field)))`, masking in place (no copy of the value).
                     match map.iter_mut().find(|(k, _)| k.as_str() == Some(field)) {
@@ -194,8 +194,12 @@ impl Transformation for MaskField {
                         None => map.push((Value::String(field.clone()), Value::Null)),
                     }
                 }
-                Ok(Some(self.side.set(record, None, Value::Map(map))))
             }
+            return Ok(Some(record));
+        }
+        let (schema, value) = self.side.take(&mut record);
+        match schema {
+            None => Ok(Some(self.side.set(record, None, value))),
             Some(schema) => {
                 let value = require_struct(value, PURPOSE)?;
                 let struct_schema = value.schema().clone();

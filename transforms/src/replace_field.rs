@@ -11,7 +11,7 @@ use sluice_api::{
 
 use crate::util::{
     copy_schema_basics, field_value, parse_config, put_field, replace_null_with_default_key,
-    require_map, require_struct, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
+    require_map_ref, require_struct, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const EXCLUDE: &str = "exclude";
@@ -218,12 +218,15 @@ impl Transformation for ReplaceField {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
-        let (schema, value) = self.side.take(&mut record);
-        if schema.is_none() {
-            let mut entries = require_map(value, PURPOSE)?;
-            self.replace_in_place(&mut entries);
-            return Ok(Some(self.side.set(record, None, Value::Map(entries))));
+        if self.side.schema(&record).is_none() {
+            // In place: the record is not moved out and back.
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            if let Value::Map(entries) = self.side.value_mut(&mut record) {
+                self.replace_in_place(entries);
+            }
+            return Ok(Some(record));
         }
+        let (_, value) = self.side.take(&mut record);
         let value = require_struct(value, PURPOSE)?;
         let input = value.schema().clone();
         let updated = match self.cache.get(&input) {
