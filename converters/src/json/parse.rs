@@ -223,6 +223,21 @@ impl Reader<'_> {
 
     pub(crate) fn string(&mut self) -> Result<String, JsonParseError> {
         self.pos += 1;
+        // Most strings have no escape: find the closing quote, then copy once.
+        let rest = &self.bytes[self.pos..];
+        if let Some(n) = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            if rest[n] == b'"' {
+                let s = std::str::from_utf8(&rest[..n]).map_err(|e| JsonParseError {
+                    message: "Invalid UTF-8 in string value".to_string(),
+                    offset: self.pos + e.valid_up_to(),
+                })?;
+                self.pos += n + 1;
+                return Ok(s.to_owned());
+            }
+        }
         let mut out = String::new();
         let mut start = self.pos;
         loop {
@@ -517,6 +532,9 @@ mod tests {
         );
         assert!(p("\"a\u{1}\"").is_err());
         assert!(parse(b"\"\xff\"").is_err());
+        // Invalid UTF-8 is reported where it starts, with or without an escape before it.
+        assert_eq!(parse(b"\"ab\xff\"").unwrap_err().offset, 3);
+        assert_eq!(parse(b"\"\\nab\xff\"").unwrap_err().offset, 5);
         assert!(p(r#""\q""#).is_err());
     }
 

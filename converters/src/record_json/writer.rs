@@ -126,13 +126,17 @@ fn open_tag(out: &mut Vec<u8>, tag: &str) {
 /// True when two of the map's string keys are equal (the tree form keeps one of them).
 fn repeated_keys(entries: &[(Value, Value)]) -> bool {
     const SMALL: usize = 16;
-    let keys = entries.iter().filter_map(|(k, _)| k.as_str());
     if entries.len() <= SMALL {
-        let keys: Vec<&str> = keys.collect();
-        keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+        entries.iter().enumerate().any(|(i, (k, _))| {
+            let k = k.as_str();
+            entries[..i].iter().any(|(e, _)| e.as_str() == k)
+        })
     } else {
         let mut seen = std::collections::HashSet::with_capacity(entries.len());
-        keys.into_iter().any(|k| !seen.insert(k))
+        entries
+            .iter()
+            .filter_map(|(k, _)| k.as_str())
+            .any(|k| !seen.insert(k))
     }
 }
 
