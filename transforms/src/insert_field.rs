@@ -155,6 +155,41 @@ impl InsertField {
         Ok(builder.build_ref())
     }
 
+    /// The schemaless insertions ([`InsertField::insertions`] with epoch-millisecond
+    /// timestamps), put into the map in the record itself, one by one: the record is not moved
+    /// out and back, and no list of insertions is built.
+    fn insert_schemaless(&self, record: &mut ConnectRecord) -> ConnectResult<()> {
+        let topic = match &self.topic {
+            Some(s) => Some((s, record.topic.clone())),
+            None => None,
+        };
+        let partition = record.kafka_partition;
+        let timestamp = record.timestamp;
+        let offset = match &self.offset {
+            Some(s) => Some((s, require_sink_offset(record, PURPOSE)?)),
+            None => None,
+        };
+        let Value::Map(map) = self.side.value_mut(record) else {
+            return Ok(());
+        };
+        if let Some((s, topic)) = topic {
+            map_put(map, &s.name, topic.map_or(Value::Null, Value::String));
+        }
+        if let (Some(s), Some(p)) = (&self.partition, partition) {
+            map_put(map, &s.name, Value::Int32(p));
+        }
+        if let Some((s, offset)) = offset {
+            map_put(map, &s.name, Value::Int64(offset));
+        }
+        if let (Some(s), Some(ts)) = (&self.timestamp, timestamp) {
+            map_put(map, &s.name, Value::Int64(ts));
+        }
+        if let (Some(s), Some(v)) = (&self.static_field, &self.static_value) {
+            map_put(map, &s.name, Value::String(v.clone()));
+        }
+        Ok(())
+    }
+
     /// The (field name, value) pairs to insert; `timestamp_as_date` selects the schema'd form.
     fn insertions(
         &self,
@@ -239,14 +274,8 @@ impl Transformation for InsertField {
             return Ok(Some(record));
         }
         if self.side.schema(&record).is_none() {
-            // In place: the record is not moved out and back for every field.
             require_map_ref(self.side.value(&record), PURPOSE)?;
-            let insertions = self.insertions(&record, false)?;
-            if let Value::Map(map) = self.side.value_mut(&mut record) {
-                for (name, v) in insertions {
-                    map_put(map, name, v);
-                }
-            }
+            self.insert_schemaless(&mut record)?;
             return Ok(Some(record));
         }
         let (schema, value) = self.side.take(&mut record);
