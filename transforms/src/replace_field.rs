@@ -44,6 +44,11 @@ fn parse_renames(mappings: &[String]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// The bit of a name's length in [`ReplaceField`]'s `rename_lengths`.
+fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
+}
+
 /// `ReplaceField`: see the module documentation.
 #[derive(Debug)]
 pub struct ReplaceField {
@@ -51,6 +56,9 @@ pub struct ReplaceField {
     exclude: HashSet<String>,
     include: HashSet<String>,
     renames: HashMap<String, String, foldhash::fast::RandomState>,
+    /// Bit `n` set: a renamed field name is `n` bytes long (bit 63: 63 or more), so that most
+    /// names need no look-up in `renames`.
+    rename_lengths: u64,
     reverse: HashMap<String, String>,
     replace_null_with_default: bool,
     cache: SchemaCache<SchemaRef>,
@@ -64,6 +72,7 @@ impl ReplaceField {
             exclude: HashSet::new(),
             include: HashSet::new(),
             renames: HashMap::default(),
+            rename_lengths: 0,
             reverse: HashMap::new(),
             replace_null_with_default: true,
             cache: SchemaCache::default(),
@@ -129,6 +138,14 @@ impl ReplaceField {
         !self.exclude.contains(name) && (self.include.is_empty() || self.include.contains(name))
     }
 
+    /// The new name of a renamed field.
+    fn renamed_to(&self, name: &str) -> Option<&String> {
+        if self.rename_lengths & length_bit(name) == 0 {
+            return None;
+        }
+        self.renames.get(name)
+    }
+
     fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
         self.renames.get(name).map_or(name, String::as_str)
     }
@@ -140,7 +157,7 @@ impl ReplaceField {
         let mut kept = 0;
         for i in 0..entries.len() {
             let renamed = match entries[i].0.as_str() {
-                Some(name) if self.keep(name) => self.renames.get(name),
+                Some(name) if self.keep(name) => self.renamed_to(name),
                 Some(_) => continue,
                 None if self.include.is_empty() => {
                     // A non-string key is kept as is, never merged.
@@ -208,6 +225,9 @@ impl Transformation for ReplaceField {
             .iter()
             .map(|(old, new)| (new.clone(), old.clone()))
             .collect();
+        self.rename_lengths = renames
+            .iter()
+            .fold(0, |bits, (old, _)| bits | length_bit(old));
         self.renames = renames.into_iter().collect();
         self.replace_null_with_default = config.get_bool(REPLACE_NULL_WITH_DEFAULT)?;
         self.cache = SchemaCache::default();

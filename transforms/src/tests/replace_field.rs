@@ -193,3 +193,32 @@ fn schemaless_renames_onto_existing_names_merge_as_map_put_does() {
         );
     }
 }
+
+#[test]
+fn schemaless_renames_names_of_any_length() {
+    let long = "l".repeat(70);
+    let longer = "l".repeat(80);
+    let renames = format!("{long}:long,ab:x");
+    let mut t = configured(ReplaceField::new(Side::Value), &[("renames", &renames)]);
+    let out = apply(
+        &mut t,
+        sink(
+            None,
+            map(vec![
+                (&long, Value::Int32(1)),
+                (&longer, Value::Int32(2)),
+                ("ab", Value::Int32(3)),
+                ("cd", Value::Int32(4)),
+            ]),
+        ),
+    );
+    assert_eq!(
+        out.value,
+        map(vec![
+            ("long", Value::Int32(1)),
+            (&longer, Value::Int32(2)),
+            ("x", Value::Int32(3)),
+            ("cd", Value::Int32(4)),
+        ])
+    );
+}
