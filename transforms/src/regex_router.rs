@@ -33,9 +33,14 @@ pub struct RegexRouter {
     compiled: Option<(JavaRegex, Replacement)>,
     /// The route of each topic seen (`None`: the topic stays), up to [`ROUTES_REMEMBERED`]
     /// topics: the route depends on the topic alone, and a connector sees few topics, so most
-    /// records need no regex search.
+    /// records need no regex search. The first [`FEW_TOPICS`] are compared one by one (no
+    /// hashing), the others looked up by hash.
+    few: Vec<(String, Option<String>)>,
     routes: HashMap<String, Option<String>, foldhash::fast::RandomState>,
 }
+
+/// How many topics' routes [`RegexRouter`] finds by comparing topics.
+const FEW_TOPICS: usize = 8;
 
 impl RegexRouter {
     /// An unconfigured instance.
@@ -76,6 +81,7 @@ impl Transformation for RegexRouter {
             .map_err(|e| ConfigError::invalid(REGEX, pattern, format!("Invalid regex: {e}")))?;
         let replacement = regex.replacement(config.require_string(REPLACEMENT)?);
         self.compiled = Some((regex, replacement));
+        self.few.clear();
         self.routes.clear();
         Ok(())
     }
@@ -90,7 +96,11 @@ impl Transformation for RegexRouter {
                 "RegexRouter cannot route a record with a null topic",
             ));
         };
-        if let Some(route) = self.routes.get(topic) {
+        let remembered = match self.few.iter().find(|(t, _)| t == topic) {
+            Some((_, route)) => Some(route),
+            None => self.routes.get(topic),
+        };
+        if let Some(route) = remembered {
             if let Some(routed) = route {
                 record.topic = Some(routed.clone());
             }
@@ -105,7 +115,9 @@ impl Transformation for RegexRouter {
         } else {
             None
         };
-        if self.routes.len() < ROUTES_REMEMBERED {
+        if self.few.len() < FEW_TOPICS {
+            self.few.push((topic.to_string(), route.clone()));
+        } else if self.routes.len() < ROUTES_REMEMBERED - FEW_TOPICS {
             self.routes.insert(topic.to_string(), route.clone());
         }
         if let Some(routed) = route {

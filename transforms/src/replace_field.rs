@@ -161,7 +161,9 @@ impl ReplaceField {
                 Some(_) => continue,
                 None if self.include.is_empty() => {
                     // A non-string key is kept as is, never merged.
-                    entries.swap(kept, i);
+                    if kept != i {
+                        entries.swap(kept, i);
+                    }
                     kept += 1;
                     continue;
                 }
@@ -178,7 +180,9 @@ impl ReplaceField {
             match earlier {
                 Some(j) => entries[j].1 = std::mem::take(&mut entries[i].1),
                 None => {
-                    entries.swap(kept, i);
+                    if kept != i {
+                        entries.swap(kept, i);
+                    }
                     kept += 1;
                 }
             }

@@ -421,6 +421,33 @@ fn the_direct_writer_writes_the_tree_s_bytes() {
         assert_eq!(direct, by_tree(Some(&record)));
     }
     assert_eq!(write_record(&mut c, None).unwrap(), by_tree(None).unwrap());
+    // Schema'd header values: the plain kinds written directly, the others by the codec.
+    let typed = [
+        (schemas::string(), Value::from("q\"é")),
+        (schemas::optional_string(), Value::Null),
+        (schemas::int8(), Value::Int8(-8)),
+        (schemas::int16(), Value::Int16(16)),
+        (schemas::int32(), Value::Int32(i32::MIN)),
+        (schemas::int64(), Value::Int64(i64::MAX)),
+        (schemas::boolean(), Value::Boolean(true)),
+        (schemas::boolean(), Value::Boolean(false)),
+        (schemas::float64(), Value::Float64(0.1)),
+        (logical::date().build_ref(), Value::Date(86_400_000)),
+        (
+            SchemaBuilder::string().name("named").build_ref(),
+            Value::from("n"),
+        ),
+    ];
+    for (schema, value) in typed {
+        let mut record = sink_record(Value::Null);
+        record.headers.push(Header {
+            key: "h".into(),
+            schema: Some(schema),
+            value,
+        });
+        let direct = write_record(&mut c, Some(&record)).map_err(|e| e.to_string());
+        assert_eq!(direct, by_tree(Some(&record)));
+    }
 }
 
 #[test]

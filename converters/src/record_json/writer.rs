@@ -9,7 +9,7 @@
 
 use base64::Engine as _;
 use sluice_api::values::java_fmt;
-use sluice_api::{ConnectRecord, Origin, SchemaRef, Value};
+use sluice_api::{ConnectRecord, Origin, SchemaRef, Type, Value};
 
 use super::{data, struct_json, value_json, write_schemaless, RecordJsonError, TAGS};
 use crate::json::codec::JsonCodec;
@@ -110,6 +110,18 @@ fn write_value(
     out: &mut Vec<u8>,
 ) -> Result<(), RecordJsonError> {
     match schema {
+        // Plain strings, integers and booleans (a header's usual value) as the codec writes
+        // them, without a tree node; a named schema may be a logical type: the codec decides.
+        Some(s) if s.name.is_none() => match (s.schema_type, value) {
+            (Type::String, Value::String(v)) => write::write_string(out, v),
+            (Type::Int8, Value::Int8(v)) => write::write_int(out, i64::from(*v)),
+            (Type::Int16, Value::Int16(v)) => write::write_int(out, i64::from(*v)),
+            (Type::Int32, Value::Int32(v)) => write::write_int(out, i64::from(*v)),
+            (Type::Int64, Value::Int64(v)) => write::write_int(out, *v),
+            (Type::Boolean, Value::Boolean(true)) => out.extend_from_slice(b"true"),
+            (Type::Boolean, Value::Boolean(false)) => out.extend_from_slice(b"false"),
+            _ => write::write(out, &value_json(codec, schema, value, NOWHERE)?),
+        },
         Some(_) => write::write(out, &value_json(codec, schema, value, NOWHERE)?),
         None => write_schemaless_to(codec, value, out)?,
     }
