@@ -6,7 +6,9 @@
 //!
 //! * [`parse_record`] / [`read_record`]: JSON → [`ConnectRecord`] (`offset` present → a sink
 //!   record, otherwise a source record without source partition/offset); a JSON `null` is a
-//!   dropped record (`None`).
+//!   dropped record (`None`). [`parse_record`] reads plain records straight from their bytes
+//!   (`fast.rs`), moving strings out of a parsed tree otherwise (`reader.rs`); both give what
+//!   [`read_record`] gives for the tree.
 //! * [`write_record`] / [`write_record_to`] / [`record_to_json`]: the reverse (`None` →
 //!   `null`); the first two write bytes directly (`writer.rs`), the last builds the tree.
 //! * [`parse_schema_and_value`] / [`write_schema_and_value`]: `{"schema":…,"value":…}`.
