@@ -6,8 +6,11 @@
 //!
 //! * [`parse_record`] / [`read_record`]: JSON → [`ConnectRecord`] (`offset` present → a sink
 //!   record, otherwise a source record without source partition/offset); a JSON `null` is a
-//!   dropped record (`None`).
-//! * [`write_record`] / [`record_to_json`]: the reverse (`None` → `null`).
+//!   dropped record (`None`). [`parse_record`] reads plain records straight from their bytes
+//!   (`fast.rs`), moving strings out of a parsed tree otherwise (`reader.rs`); both give what
+//!   [`read_record`] gives for the tree.
+//! * [`write_record`] / [`write_record_to`] / [`record_to_json`]: the reverse (`None` →
+//!   `null`); the first two write bytes directly (`writer.rs`), the last builds the tree.
 //! * [`parse_schema_and_value`] / [`write_schema_and_value`]: `{"schema":…,"value":…}`.
 //!
 //! A null topic stays null (Java's records may have a null topic).
@@ -24,6 +27,11 @@ use crate::json::codec::JsonCodec;
 use crate::json::node::{JsonNode, JsonNumber};
 use crate::json::parse::{parse, JsonParseError};
 use crate::json::write;
+
+mod fast;
+mod reader;
+mod writer;
+pub use writer::write_record_to;
 
 /// Why a record JSON cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +76,11 @@ pub fn parse_record(
     codec: &mut JsonCodec,
     bytes: &[u8],
 ) -> Result<Option<ConnectRecord>, RecordJsonError> {
+    if let Some(record) = fast::parse_record_fast(codec, bytes) {
+        return Ok(Some(record));
+    }
     let node = parse(bytes)?.ok_or_else(|| invalid("record", "no JSON value"))?;
-    read_record(codec, &node)
+    reader::read_record_owned(codec, node)
 }
 
 /// Reads one record from its JSON object; `None` for JSON `null`.
@@ -480,7 +491,9 @@ pub fn write_record(
     codec: &mut JsonCodec,
     record: Option<&ConnectRecord>,
 ) -> Result<Vec<u8>, RecordJsonError> {
-    Ok(write::to_bytes(&record_to_json(codec, record)?))
+    let mut out = Vec::with_capacity(256);
+    write_record_to(codec, record, &mut out)?;
+    Ok(out)
 }
 
 /// The JSON object of a record (`null` for `None`).

@@ -99,6 +99,17 @@ struct Stage {
     predicate: Option<(Box<dyn Predicate>, bool)>,
 }
 
+impl Stage {
+    /// The chain's error for this stage's failure.
+    fn error(&self, source: ConnectError) -> ChainError {
+        ChainError {
+            alias: self.alias.clone(),
+            class: self.class.clone(),
+            source,
+        }
+    }
+}
+
 /// A connector's configured transformations, in order.
 #[derive(Default)]
 pub struct TransformChain {
@@ -322,7 +333,34 @@ impl TransformChain {
 
     /// Applies every stage in order: a stage with a predicate runs only when
     /// `negate XOR predicate.test(record)`; `Ok(None)` means a stage dropped the record.
-    pub fn apply(
+    pub fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ChainError> {
+        if self.stages.iter().any(|s| s.predicate.is_some()) {
+            self.apply_with_predicates(record)
+        } else {
+            self.apply_unconditionally(record)
+        }
+    }
+
+    /// [`TransformChain::apply`] when no stage has a predicate. Kept apart because nothing
+    /// borrows the record here, so the compiler hands each stage the record in place: one copy
+    /// of the record (248 bytes) per stage instead of two.
+    #[inline]
+    fn apply_unconditionally(
+        &mut self,
+        mut record: ConnectRecord,
+    ) -> Result<Option<ConnectRecord>, ChainError> {
+        for stage in &mut self.stages {
+            match stage.transformation.apply(record) {
+                Ok(Some(next)) => record = next,
+                Ok(None) => return Ok(None),
+                Err(source) => return Err(stage.error(source)),
+            }
+        }
+        Ok(Some(record))
+    }
+
+    #[inline(never)]
+    fn apply_with_predicates(
         &mut self,
         mut record: ConnectRecord,
     ) -> Result<Option<ConnectRecord>, ChainError> {
@@ -335,13 +373,7 @@ impl TransformChain {
             match stage.transformation.apply(record) {
                 Ok(Some(next)) => record = next,
                 Ok(None) => return Ok(None),
-                Err(source) => {
-                    return Err(ChainError {
-                        alias: stage.alias.clone(),
-                        class: stage.class.clone(),
-                        source,
-                    })
-                }
+                Err(source) => return Err(stage.error(source)),
             }
         }
         Ok(Some(record))

@@ -9,8 +9,8 @@ use sluice_api::{
 
 use crate::util::{
     config_error, copy_schema_basics, field_value, map_put, parse_config, put_field,
-    replace_null_with_default_key, require_map, require_sink_offset, require_struct, SchemaCache,
-    Side, REPLACE_NULL_WITH_DEFAULT,
+    replace_null_with_default_key, require_map_ref, require_sink_offset, require_struct,
+    SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const TOPIC_FIELD: &str = "topic.field";
@@ -155,40 +155,83 @@ impl InsertField {
         Ok(builder.build_ref())
     }
 
+    /// The schemaless insertions ([`InsertField::insertions`] with epoch-millisecond
+    /// timestamps), put into the map in the record itself, one by one: the record is not moved
+    /// out and back, and no list of insertions is built.
+    fn insert_schemaless(&self, record: &mut ConnectRecord) -> ConnectResult<()> {
+        let topic = match &self.topic {
+            Some(s) => Some((s, record.topic.clone())),
+            None => None,
+        };
+        let partition = record.kafka_partition;
+        let timestamp = record.timestamp;
+        let offset = match &self.offset {
+            Some(s) => Some((s, require_sink_offset(record, PURPOSE)?)),
+            None => None,
+        };
+        let Value::Map(map) = self.side.value_mut(record) else {
+            return Ok(());
+        };
+        if let Some((s, topic)) = topic {
+            map_put(map, &s.name, topic.map_or(Value::Null, Value::String));
+        }
+        if let (Some(s), Some(p)) = (&self.partition, partition) {
+            map_put(map, &s.name, Value::Int32(p));
+        }
+        if let Some((s, offset)) = offset {
+            map_put(map, &s.name, Value::Int64(offset));
+        }
+        if let (Some(s), Some(ts)) = (&self.timestamp, timestamp) {
+            map_put(map, &s.name, Value::Int64(ts));
+        }
+        if let (Some(s), Some(v)) = (&self.static_field, &self.static_value) {
+            map_put(map, &s.name, Value::String(v.clone()));
+        }
+        Ok(())
+    }
+
     /// The (field name, value) pairs to insert; `timestamp_as_date` selects the schema'd form.
     fn insertions(
         &self,
         record: &ConnectRecord,
         timestamp_as_date: bool,
-    ) -> ConnectResult<Vec<(&str, Value)>> {
-        let mut out = Vec::with_capacity(5);
-        if let Some(s) = &self.topic {
-            out.push((
+    ) -> ConnectResult<impl Iterator<Item = (&str, Value)>> {
+        // A fixed array, not a Vec: no allocation per record.
+        let topic = self.topic.as_ref().map(|s| {
+            (
                 s.name.as_str(),
                 record.topic.clone().map_or(Value::Null, Value::String),
-            ));
-        }
-        if let (Some(s), Some(p)) = (&self.partition, record.kafka_partition) {
-            out.push((s.name.as_str(), Value::Int32(p)));
-        }
-        if let Some(s) = &self.offset {
-            out.push((
+            )
+        });
+        let partition = match (&self.partition, record.kafka_partition) {
+            (Some(s), Some(p)) => Some((s.name.as_str(), Value::Int32(p))),
+            _ => None,
+        };
+        let offset = match &self.offset {
+            Some(s) => Some((
                 s.name.as_str(),
                 Value::Int64(require_sink_offset(record, PURPOSE)?),
-            ));
-        }
-        if let (Some(s), Some(ts)) = (&self.timestamp, record.timestamp) {
-            let v = if timestamp_as_date {
-                Value::Date(ts)
-            } else {
-                Value::Int64(ts)
-            };
-            out.push((s.name.as_str(), v));
-        }
-        if let (Some(s), Some(v)) = (&self.static_field, &self.static_value) {
-            out.push((s.name.as_str(), Value::String(v.clone())));
-        }
-        Ok(out)
+            )),
+            None => None,
+        };
+        let timestamp = match (&self.timestamp, record.timestamp) {
+            (Some(s), Some(ts)) => Some((
+                s.name.as_str(),
+                if timestamp_as_date {
+                    Value::Date(ts)
+                } else {
+                    Value::Int64(ts)
+                },
+            )),
+            _ => None,
+        };
+        let static_field = match (&self.static_field, &self.static_value) {
+            (Some(s), Some(v)) => Some((s.name.as_str(), Value::String(v.clone()))),
+            _ => None,
+        };
+        Ok([topic, partition, offset, timestamp, static_field]
+            .into_iter()
+            .flatten())
     }
 }
 
@@ -230,15 +273,14 @@ impl Transformation for InsertField {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
+        if self.side.schema(&record).is_none() {
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            self.insert_schemaless(&mut record)?;
+            return Ok(Some(record));
+        }
         let (schema, value) = self.side.take(&mut record);
         match schema {
-            None => {
-                let mut map = require_map(value, PURPOSE)?;
-                for (name, v) in self.insertions(&record, false)? {
-                    map_put(&mut map, name, v);
-                }
-                Ok(Some(self.side.set(record, None, Value::Map(map))))
-            }
+            None => Ok(Some(self.side.set(record, None, value))),
             Some(_) => {
                 let value = require_struct(value, PURPOSE)?;
                 let input_schema = value.schema().clone();

@@ -8,8 +8,8 @@ use sluice_api::{
 };
 
 use crate::util::{
-    field_value, map_get, map_put, parse_config, put_field, replace_null_with_default_key,
-    require_map, require_struct, Side, REPLACE_NULL_WITH_DEFAULT,
+    field_value, parse_config, put_field, replace_null_with_default_key, require_map_ref,
+    require_struct, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const FIELDS: &str = "fields";
@@ -182,17 +182,24 @@ impl Transformation for MaskField {
     }
 
     fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        if self.side.schema(&record).is_none() {
+            // In place: the record is not moved out and back.
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            if let Value::Map(map) = self.side.value_mut(&mut record) {
+                for field in &self.fields {
+                    // `put(field, masked(get(field)))`, masking in place (no copy of the value).
+                    match map.iter_mut().find(|(k, _)| k.as_str() == Some(field)) {
+                        Some((_, v)) if v.is_null() => {}
+                        Some((_, v)) => *v = mask(v, self.replacement.as_deref())?,
+                        None => map.push((Value::String(field.clone()), Value::Null)),
+                    }
+                }
+            }
+            return Ok(Some(record));
+        }
         let (schema, value) = self.side.take(&mut record);
         match schema {
-            None => {
-                let mut map = require_map(value, PURPOSE)?;
-                for field in &self.fields {
-                    let current = map_get(&map, field).cloned().unwrap_or(Value::Null);
-                    let masked = self.masked(current)?;
-                    map_put(&mut map, field, masked);
-                }
-                Ok(Some(self.side.set(record, None, Value::Map(map))))
-            }
+            None => Ok(Some(self.side.set(record, None, value))),
             Some(schema) => {
                 let value = require_struct(value, PURPOSE)?;
                 let struct_schema = value.schema().clone();

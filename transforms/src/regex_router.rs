@@ -1,6 +1,8 @@
 //! `org.apache.kafka.connect.transforms.RegexRouter`: rewrites the topic when the configured
 //! regular expression matches the whole topic, with `Matcher.replaceFirst` semantics.
 
+use std::collections::HashMap;
+
 use sluice_api::{
     ConfigDef, ConfigError, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord,
     ConnectResult, Importance, Props, Transformation, Validator,
@@ -22,11 +24,23 @@ pub(crate) fn regex_validator() -> Validator {
     })
 }
 
+/// How many topics' routes [`RegexRouter`] remembers.
+const ROUTES_REMEMBERED: usize = 1024;
+
 /// `RegexRouter`: see the module documentation.
 #[derive(Debug, Default)]
 pub struct RegexRouter {
     compiled: Option<(JavaRegex, Replacement)>,
+    /// The route of each topic seen (`None`: the topic stays), up to [`ROUTES_REMEMBERED`]
+    /// topics: the route depends on the topic alone, and a connector sees few topics, so most
+    /// records need no regex search. The first [`FEW_TOPICS`] are compared one by one (no
+    /// hashing), the others looked up by hash.
+    few: Vec<(String, Option<String>)>,
+    routes: HashMap<String, Option<String>, foldhash::fast::RandomState>,
 }
+
+/// How many topics' routes [`RegexRouter`] finds by comparing topics.
+const FEW_TOPICS: usize = 8;
 
 impl RegexRouter {
     /// An unconfigured instance.
@@ -67,6 +81,8 @@ impl Transformation for RegexRouter {
             .map_err(|e| ConfigError::invalid(REGEX, pattern, format!("Invalid regex: {e}")))?;
         let replacement = regex.replacement(config.require_string(REPLACEMENT)?);
         self.compiled = Some((regex, replacement));
+        self.few.clear();
+        self.routes.clear();
         Ok(())
     }
 
@@ -80,12 +96,32 @@ impl Transformation for RegexRouter {
                 "RegexRouter cannot route a record with a null topic",
             ));
         };
-        if regex.matches(topic) {
-            record.topic = Some(
+        let remembered = match self.few.iter().find(|(t, _)| t == topic) {
+            Some((_, route)) => Some(route),
+            None => self.routes.get(topic),
+        };
+        if let Some(route) = remembered {
+            if let Some(routed) = route {
+                record.topic = Some(routed.clone());
+            }
+            return Ok(Some(record));
+        }
+        let route = if regex.matches(topic) {
+            Some(
                 regex
                     .replace_first(topic, replacement)
                     .map_err(ConnectError::IllegalArgument)?,
-            );
+            )
+        } else {
+            None
+        };
+        if self.few.len() < FEW_TOPICS {
+            self.few.push((topic.to_string(), route.clone()));
+        } else if self.routes.len() < ROUTES_REMEMBERED - FEW_TOPICS {
+            self.routes.insert(topic.to_string(), route.clone());
+        }
+        if let Some(routed) = route {
+            record.topic = Some(routed);
         }
         Ok(Some(record))
     }

@@ -10,9 +10,8 @@ use sluice_api::{
 };
 
 use crate::util::{
-    copy_schema_basics, field_value, map_put_key, parse_config, put_field,
-    replace_null_with_default_key, require_map, require_struct, SchemaCache, Side,
-    REPLACE_NULL_WITH_DEFAULT,
+    copy_schema_basics, field_value, parse_config, put_field, replace_null_with_default_key,
+    require_map_ref, require_struct, SchemaCache, Side, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const EXCLUDE: &str = "exclude";
@@ -45,13 +44,21 @@ fn parse_renames(mappings: &[String]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// The bit of a name's length in [`ReplaceField`]'s `rename_lengths`.
+fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
+}
+
 /// `ReplaceField`: see the module documentation.
 #[derive(Debug)]
 pub struct ReplaceField {
     side: Side,
     exclude: HashSet<String>,
     include: HashSet<String>,
-    renames: HashMap<String, String>,
+    renames: HashMap<String, String, foldhash::fast::RandomState>,
+    /// Bit `n` set: a renamed field name is `n` bytes long (bit 63: 63 or more), so that most
+    /// names need no look-up in `renames`.
+    rename_lengths: u64,
     reverse: HashMap<String, String>,
     replace_null_with_default: bool,
     cache: SchemaCache<SchemaRef>,
@@ -64,7 +71,8 @@ impl ReplaceField {
             side,
             exclude: HashSet::new(),
             include: HashSet::new(),
-            renames: HashMap::new(),
+            renames: HashMap::default(),
+            rename_lengths: 0,
             reverse: HashMap::new(),
             replace_null_with_default: true,
             cache: SchemaCache::default(),
@@ -130,8 +138,56 @@ impl ReplaceField {
         !self.exclude.contains(name) && (self.include.is_empty() || self.include.contains(name))
     }
 
+    /// The new name of a renamed field.
+    fn renamed_to(&self, name: &str) -> Option<&String> {
+        if self.rename_lengths & length_bit(name) == 0 {
+            return None;
+        }
+        self.renames.get(name)
+    }
+
     fn renamed<'a>(&'a self, name: &'a str) -> &'a str {
         self.renames.get(name).map_or(name, String::as_str)
+    }
+
+    /// The schemaless form: kept entries, renamed, in their order, a (renamed) key that is
+    /// already there replacing that entry's value (`Map.put`). Done in the entries' own
+    /// storage: kept entries move to the front, the rest is dropped at the end.
+    fn replace_in_place(&self, entries: &mut Vec<(Value, Value)>) {
+        let mut kept = 0;
+        for i in 0..entries.len() {
+            let renamed = match entries[i].0.as_str() {
+                Some(name) if self.keep(name) => self.renamed_to(name),
+                Some(_) => continue,
+                None if self.include.is_empty() => {
+                    // A non-string key is kept as is, never merged.
+                    if kept != i {
+                        entries.swap(kept, i);
+                    }
+                    kept += 1;
+                    continue;
+                }
+                None => continue,
+            };
+            if let Some(new_name) = renamed {
+                // The key is only copied when renamed.
+                entries[i].0 = Value::String(new_name.clone());
+            }
+            let name = entries[i].0.as_str();
+            let earlier = entries[..kept]
+                .iter()
+                .position(|(k, _)| k.as_str().is_some() && k.as_str() == name);
+            match earlier {
+                Some(j) => entries[j].1 = std::mem::take(&mut entries[i].1),
+                None => {
+                    if kept != i {
+                        entries.swap(kept, i);
+                    }
+                    kept += 1;
+                }
+            }
+        }
+        entries.truncate(kept);
     }
 
     fn updated_schema(&self, schema: &SchemaRef) -> ConnectResult<SchemaRef> {
@@ -173,6 +229,9 @@ impl Transformation for ReplaceField {
             .iter()
             .map(|(old, new)| (new.clone(), old.clone()))
             .collect();
+        self.rename_lengths = renames
+            .iter()
+            .fold(0, |bits, (old, _)| bits | length_bit(old));
         self.renames = renames.into_iter().collect();
         self.replace_null_with_default = config.get_bool(REPLACE_NULL_WITH_DEFAULT)?;
         self.cache = SchemaCache::default();
@@ -183,27 +242,15 @@ impl Transformation for ReplaceField {
         if self.side.value(&record).is_null() {
             return Ok(Some(record));
         }
-        let (schema, value) = self.side.take(&mut record);
-        if schema.is_none() {
-            let entries = require_map(value, PURPOSE)?;
-            let mut out = Vec::with_capacity(entries.len());
-            for (key, v) in entries {
-                match key.as_str() {
-                    Some(name) if self.keep(name) => {
-                        // The key is reused unless renamed: no copy of every field name.
-                        let key = match self.renames.get(name) {
-                            Some(renamed) => Value::String(renamed.clone()),
-                            None => key,
-                        };
-                        map_put_key(&mut out, key, v);
-                    }
-                    Some(_) => {}
-                    None if self.include.is_empty() => out.push((key, v)),
-                    None => {}
-                }
+        if self.side.schema(&record).is_none() {
+            // In place: the record is not moved out and back.
+            require_map_ref(self.side.value(&record), PURPOSE)?;
+            if let Value::Map(entries) = self.side.value_mut(&mut record) {
+                self.replace_in_place(entries);
             }
-            return Ok(Some(self.side.set(record, None, Value::Map(out))));
+            return Ok(Some(record));
         }
+        let (_, value) = self.side.take(&mut record);
         let value = require_struct(value, PURPOSE)?;
         let input = value.schema().clone();
         let updated = match self.cache.get(&input) {

@@ -69,7 +69,17 @@ impl Side {
         }
     }
 
+    /// The operating value, to change in place.
+    #[inline]
+    pub fn value_mut(self, record: &mut ConnectRecord) -> &mut Value {
+        match self {
+            Side::Key => &mut record.key,
+            Side::Value => &mut record.value,
+        }
+    }
+
     /// Moves the operating schema and value out of the record, leaving null in their place.
+    #[inline]
     pub fn take(self, record: &mut ConnectRecord) -> (Option<SchemaRef>, Value) {
         match self {
             Side::Key => (record.key_schema.take(), std::mem::take(&mut record.key)),
@@ -81,6 +91,7 @@ impl Side {
     }
 
     /// Puts a new operating schema and value into the record (`newRecord`).
+    #[inline]
     pub fn set(
         self,
         mut record: ConnectRecord,

@@ -22,7 +22,13 @@ pub struct JsonCodec {
     /// Record JSON mode: nulls are accepted for any schema and structs are not validated
     /// (Connect does not validate records), see [`JsonCodec::for_record_json`].
     pub(crate) unvalidated: bool,
+    /// The compact JSON of recently written schemas, by schema instance (pointer), most
+    /// recently used first: see [`JsonCodec::json_schema_bytes`].
+    schema_bytes: Vec<(SchemaRef, Vec<u8>)>,
 }
+
+/// How many schema instances [`JsonCodec::json_schema_bytes`] keeps the bytes of.
+const SCHEMA_BYTES_CACHED: usize = 16;
 
 impl JsonCodec {
     /// A codec with its own caches of `config.schemas_cache_size` entries.
@@ -32,6 +38,7 @@ impl JsonCodec {
             to_connect: ToConnectCache::new(config.schemas_cache_size),
             config,
             unvalidated: false,
+            schema_bytes: Vec::new(),
         }
     }
 
@@ -70,6 +77,33 @@ impl JsonCodec {
 
     pub(crate) fn cache_json_schema(&mut self, schema: &SchemaRef, node: Arc<JsonNode>) {
         self.from_connect.put(SchemaKey(schema.clone()), node);
+    }
+
+    /// The compact JSON bytes of [`JsonCodec::as_json_schema`]. The bytes of the last few
+    /// schema instances are kept (looked up by pointer, the instance held so that its address
+    /// stays its own), so that a writer repeating the same schema instance record after record
+    /// neither hashes the schema nor serializes its tree again.
+    pub fn json_schema_bytes(&mut self, schema: &SchemaRef) -> ConnectResult<&[u8]> {
+        let index = match self
+            .schema_bytes
+            .iter()
+            .position(|(s, _)| Arc::ptr_eq(s, schema))
+        {
+            Some(i) => i,
+            None => {
+                let node = self.as_json_schema(schema)?;
+                if self.schema_bytes.len() >= SCHEMA_BYTES_CACHED {
+                    self.schema_bytes.pop();
+                }
+                self.schema_bytes
+                    .push((schema.clone(), super::write::to_bytes(&node)));
+                self.schema_bytes.len() - 1
+            }
+        };
+        if index > 0 {
+            self.schema_bytes[..=index].rotate_right(1);
+        }
+        Ok(&self.schema_bytes[0].1)
     }
 
     /// Converts a value to its JSON payload, `None` standing for Java's `null` (a null value

@@ -62,9 +62,19 @@ fn describe(b: u8) -> String {
     }
 }
 
-struct Reader<'a> {
+/// The reader under [`parse`], for the crate's own readers that build other trees from the
+/// same tokens (the record JSON's fast path).
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
-    pos: usize,
+    pub(crate) pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the first value of `bytes` (after a UTF-8 byte order mark).
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        Reader { bytes, pos: 0 }
+    }
 }
 
 impl Reader<'_> {
@@ -75,11 +85,11 @@ impl Reader<'_> {
         }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) -> Result<(), JsonParseError> {
+    pub(crate) fn skip_ws(&mut self) -> Result<(), JsonParseError> {
         while let Some(b) = self.peek() {
             match b {
                 b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
@@ -95,7 +105,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn value(&mut self, depth: usize) -> Result<JsonNode, JsonParseError> {
+    pub(crate) fn value(&mut self, depth: usize) -> Result<JsonNode, JsonParseError> {
         if depth >= MAX_DEPTH {
             return Err(self.err(format!(
                 "Document nesting depth exceeds the maximum allowed ({MAX_DEPTH})"
@@ -117,7 +127,11 @@ impl Reader<'_> {
         }
     }
 
-    fn literal(&mut self, word: &str, node: JsonNode) -> Result<JsonNode, JsonParseError> {
+    pub(crate) fn literal(
+        &mut self,
+        word: &str,
+        node: JsonNode,
+    ) -> Result<JsonNode, JsonParseError> {
         let end = self.pos + word.len();
         if self.bytes.get(self.pos..end) == Some(word.as_bytes())
             && !self
@@ -207,8 +221,23 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, JsonParseError> {
+    pub(crate) fn string(&mut self) -> Result<String, JsonParseError> {
         self.pos += 1;
+        // Most strings have no escape: find the closing quote, then copy once.
+        let rest = &self.bytes[self.pos..];
+        if let Some(n) = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            if rest[n] == b'"' {
+                let s = std::str::from_utf8(&rest[..n]).map_err(|e| JsonParseError {
+                    message: "Invalid UTF-8 in string value".to_string(),
+                    offset: self.pos + e.valid_up_to(),
+                })?;
+                self.pos += n + 1;
+                return Ok(s.to_owned());
+            }
+        }
         let mut out = String::new();
         let mut start = self.pos;
         loop {
@@ -313,6 +342,29 @@ impl Reader<'_> {
     }
 
     fn number(&mut self) -> Result<JsonNumber, JsonParseError> {
+        let (start, integral) = self.scan_number()?;
+        let digits = &self.bytes[start..self.pos];
+        if integral {
+            if let Some(v) = parse_long(digits) {
+                return Ok(JsonNumber::Int(v));
+            }
+        }
+        // The slice holds ASCII digits, signs, `.` and `e` only.
+        let text = String::from_utf8_lossy(digits).into_owned();
+        if !integral {
+            return Ok(JsonNumber::Decimal(text));
+        }
+        text.parse::<BigInt>()
+            .map(JsonNumber::BigInt)
+            .map_err(|_| JsonParseError {
+                message: format!("Invalid numeric value: {text}"),
+                offset: start,
+            })
+    }
+
+    /// Moves over a number literal: its start and whether it is integral (no fraction, no
+    /// exponent). The literal is `bytes[start..pos]`.
+    pub(crate) fn scan_number(&mut self) -> Result<(usize, bool), JsonParseError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -360,20 +412,38 @@ impl Reader<'_> {
                 offset: start,
             });
         }
-        // The slice holds ASCII digits, signs, `.` and `e` only.
-        let text = String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned();
-        if !integral {
-            return Ok(JsonNumber::Decimal(text));
+        Ok((start, integral))
+    }
+
+    /// The bytes from `start` to the current position.
+    pub(crate) fn since(&self, start: usize) -> &[u8] {
+        &self.bytes[start..self.pos]
+    }
+}
+
+/// An integral literal (`-`? digits, leading zeros allowed) as a `long`; `None` beyond its range.
+pub(crate) fn parse_long(digits: &[u8]) -> Option<i64> {
+    let (negative, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
         }
-        if let Ok(v) = text.parse::<i64>() {
-            return Ok(JsonNumber::Int(v));
-        }
-        text.parse::<BigInt>()
-            .map(JsonNumber::BigInt)
-            .map_err(|_| JsonParseError {
-                message: format!("Invalid numeric value: {text}"),
-                offset: start,
-            })
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(d - b'0'))?;
+    }
+    if negative {
+        // -(2^63) is i64::MIN; anything larger does not fit.
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
     }
 }
 
@@ -408,6 +478,30 @@ mod tests {
     }
 
     #[test]
+    fn longs_parse_as_str_parse_does() {
+        for text in [
+            "0",
+            "-0",
+            "007",
+            "-007",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999999",
+            "00000000000000000000000000012",
+            "-",
+            "",
+        ] {
+            assert_eq!(
+                parse_long(text.as_bytes()),
+                text.parse::<i64>().ok(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn empty_and_trailing() {
         assert_eq!(p("").unwrap(), None);
         assert_eq!(p(" \n\t").unwrap(), None);
@@ -438,6 +532,9 @@ mod tests {
         );
         assert!(p("\"a\u{1}\"").is_err());
         assert!(parse(b"\"\xff\"").is_err());
+        // Invalid UTF-8 is reported where it starts, with or without an escape before it.
+        assert_eq!(parse(b"\"ab\xff\"").unwrap_err().offset, 3);
+        assert_eq!(parse(b"\"\\nab\xff\"").unwrap_err().offset, 5);
         assert!(p(r#""\q""#).is_err());
     }
 

@@ -581,3 +581,23 @@ fn repeated_envelope_schemas_are_read_once_and_other_forms_still_read() {
         assert_eq!(fast, general);
     }
 }
+
+#[test]
+fn json_schema_bytes_are_the_schema_tree_s_bytes_for_every_instance() {
+    let mut codec = JsonCodec::for_record_json();
+    // More instances than are kept, equal ones among them, each asked for several times.
+    let schemas: Vec<SchemaRef> = (0..40)
+        .map(|i| match i % 4 {
+            0 => sample_schema(),
+            1 => SchemaBuilder::int32().version(i).build_ref(),
+            2 => sluice_api::schemas::string(),
+            _ => SchemaBuilder::array(sluice_api::schemas::optional_int64()).build_ref(),
+        })
+        .collect();
+    for round in 0..3 {
+        for s in schemas.iter().rev().skip(round) {
+            let expected = write::to_bytes(&codec.as_json_schema(s).unwrap());
+            assert_eq!(codec.json_schema_bytes(s).unwrap(), &expected[..]);
+        }
+    }
+}

@@ -54,25 +54,51 @@ pub fn write(out: &mut Vec<u8>, node: &JsonNode) {
 
 fn write_number(out: &mut Vec<u8>, n: &JsonNumber) {
     match n {
-        JsonNumber::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+        JsonNumber::Int(v) => write_int(out, *v),
         JsonNumber::BigInt(v) => out.extend_from_slice(v.to_string().as_bytes()),
         JsonNumber::Decimal(text) => out.extend_from_slice(text.as_bytes()),
-        JsonNumber::Float(f) => {
-            let s = java_fmt::float_to_string(*f);
-            if f.is_finite() {
-                out.extend_from_slice(s.as_bytes());
-            } else {
-                write_string(out, &s);
-            }
+        JsonNumber::Float(f) => write_float(out, *f),
+        JsonNumber::Double(d) => write_double(out, *d),
+    }
+}
+
+/// Writes an integer in decimal, without an intermediate string.
+pub fn write_int(out: &mut Vec<u8>, v: i64) {
+    // 20 digits hold any u64; |i64::MIN| has 19.
+    let mut buf = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-        JsonNumber::Double(d) => {
-            let s = java_fmt::double_to_string(*d);
-            if d.is_finite() {
-                out.extend_from_slice(s.as_bytes());
-            } else {
-                write_string(out, &s);
-            }
-        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Writes a `float` with `Float.toString`; NaN and the infinities as strings.
+pub fn write_float(out: &mut Vec<u8>, f: f32) {
+    let s = java_fmt::float_to_string(f);
+    if f.is_finite() {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        write_string(out, &s);
+    }
+}
+
+/// Writes a `double` with `Double.toString`; NaN and the infinities as strings.
+pub fn write_double(out: &mut Vec<u8>, d: f64) {
+    let s = java_fmt::double_to_string(d);
+    if d.is_finite() {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        write_string(out, &s);
     }
 }
 
@@ -81,6 +107,12 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: copy them in one piece.
+    if !bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: Option<&[u8]> = match b {
@@ -115,6 +147,26 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_are_written_as_to_string_writes_them() {
+        for v in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            1234567890,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut out = Vec::new();
+            write_int(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn writes_like_jackson() {

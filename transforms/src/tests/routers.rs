@@ -99,3 +99,38 @@ fn routers_refuse_a_null_topic() {
         "TimestampRouter cannot route a record with a null topic"
     );
 }
+
+#[test]
+fn regex_router_remembers_routes_without_changing_them() {
+    let mut t = configured(
+        RegexRouter::new(),
+        &[("regex", "orders-(.*)"), ("replacement", "archive-$1")],
+    );
+    let topic_of = |t: &mut RegexRouter, topic: &str| {
+        let mut record = sink(None, Value::Null);
+        record.topic = Some(topic.to_string());
+        apply(t, record).topic
+    };
+    // More topics than are remembered, each seen twice: the same routes from the regex and
+    // from memory.
+    for round in 0..2 {
+        for i in 0..1100 {
+            assert_eq!(
+                topic_of(&mut t, &format!("orders-{i}")),
+                Some(format!("archive-{i}")),
+                "round {round}"
+            );
+            assert_eq!(
+                topic_of(&mut t, &format!("other-{i}")),
+                Some(format!("other-{i}"))
+            );
+        }
+    }
+    // A new configuration forgets the old routes.
+    t.configure(&props(&[
+        ("regex", "orders-(.*)"),
+        ("replacement", "new-$1"),
+    ]))
+    .unwrap();
+    assert_eq!(topic_of(&mut t, "orders-1"), Some("new-1".to_string()));
+}

@@ -16,7 +16,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use sluice_api::{ConfigDef, ConfigError, Props};
 use sluice_converters::json::JsonCodec;
-use sluice_converters::record_json::{parse_record, write_record, RecordJsonError};
+use sluice_converters::record_json::{parse_record, write_record_to, RecordJsonError};
 use sluice_transforms::{ChainError, PluginResolver, TransformChain};
 
 use super::{config_message, connector_config, TransformArgs, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK};
@@ -125,16 +125,15 @@ impl TransformTool {
         })
     }
 
-    /// One record: the output line (without newline) for one input line.
-    fn apply_line(&mut self, line: &[u8]) -> Result<(Vec<u8>, bool), RecordError> {
+    /// One record: appends the output line (without newline) for one input line to `out`;
+    /// true when the record was kept. On error `out` is unchanged.
+    fn apply_line(&mut self, line: &[u8], out: &mut Vec<u8>) -> Result<bool, RecordError> {
         let transformed = match parse_record(&mut self.codec, line).map_err(RecordError::Parse)? {
             None => None,
             Some(record) => self.chain.apply(record)?,
         };
-        let kept = transformed.is_some();
-        let bytes =
-            write_record(&mut self.codec, transformed.as_ref()).map_err(RecordError::Write)?;
-        Ok((bytes, kept))
+        write_record_to(&mut self.codec, transformed.as_ref(), out).map_err(RecordError::Write)?;
+        Ok(transformed.is_some())
     }
 
     /// Processes every line of `input`, writing results to `output` and skipped-record reports
@@ -148,6 +147,8 @@ impl TransformTool {
         let mut out = BufWriter::with_capacity(64 * 1024, output);
         let mut summary = Summary::default();
         let mut line = Vec::with_capacity(1024);
+        // One output line, reused from record to record.
+        let mut record_out = Vec::with_capacity(1024);
         let mut line_no = 0u64;
         let result = loop {
             line.clear();
@@ -162,14 +163,16 @@ impl TransformTool {
                 continue;
             }
             summary.records += 1;
-            match self.apply_line(text) {
-                Ok((bytes, kept)) => {
+            record_out.clear();
+            match self.apply_line(text, &mut record_out) {
+                Ok(kept) => {
                     if kept {
                         summary.written += 1;
                     } else {
                         summary.dropped += 1;
                     }
-                    if let Err(e) = out.write_all(&bytes).and_then(|()| out.write_all(b"\n")) {
+                    record_out.push(b'\n');
+                    if let Err(e) = out.write_all(&record_out) {
                         break Err(RunError::Output(e));
                     }
                 }
