@@ -24,7 +24,7 @@ use sluice_api::{
 };
 
 use crate::json::codec::JsonCodec;
-use crate::json::node::{JsonNode, JsonNumber};
+use crate::json::node::{JsonNode, JsonNumber, JsonObject};
 use crate::json::parse::{parse, JsonParseError};
 use crate::json::write;
 
@@ -91,38 +91,18 @@ pub fn read_record(
     let obj = match node {
         JsonNode::Null => return Ok(None),
         JsonNode::Object(m) => m,
-        other => {
-            return Err(invalid(
-                "record",
-                format!("expected an object, found {}", other.node_type()),
-            ))
-        }
+        other => return Err(not_a_record(other)),
     };
     let topic = match obj.get("topic") {
         None | Some(JsonNode::Null) => None,
         Some(JsonNode::String(s)) => Some(s.clone()),
         Some(_) => return Err(invalid("topic", "expected a string or null")),
     };
-    let kafka_partition = match opt_long(obj.get("partition"), "partition")? {
-        Some(p) => Some(i32::try_from(p).map_err(|_| invalid("partition", "out of range"))?),
-        None => None,
-    };
-    let timestamp = opt_long(obj.get("timestamp"), "timestamp")?;
-    let origin = match obj.get("offset") {
-        None => Origin::Source {
-            partition: None,
-            offset: None,
-        },
-        Some(o) => Origin::Sink {
-            kafka_offset: opt_long(Some(o), "offset")?
-                .ok_or_else(|| invalid("offset", "expected an integer"))?,
-            timestamp_type: if timestamp.is_some() {
-                TimestampType::CreateTime
-            } else {
-                TimestampType::NoTimestampType
-            },
-        },
-    };
+    let Position {
+        kafka_partition,
+        timestamp,
+        origin,
+    } = read_position(obj)?;
     let key_schema = read_schema(codec, obj.get("key_schema"), "key_schema")?;
     let key = read_value(codec, key_schema.as_ref(), obj.get("key"), "key")?;
     let value_schema = read_schema(codec, obj.get("value_schema"), "value_schema")?;
@@ -164,6 +144,50 @@ pub fn read_record(
         headers,
         origin,
     }))
+}
+
+/// A record's place: `partition`, `timestamp`, and its origin (a sink record when it has an
+/// `offset`, stamped `CreateTime` when it has a timestamp).
+struct Position {
+    kafka_partition: Option<i32>,
+    timestamp: Option<i64>,
+    origin: Origin,
+}
+
+fn read_position(obj: &JsonObject) -> Result<Position, RecordJsonError> {
+    let kafka_partition = match opt_long(obj.get("partition"), "partition")? {
+        Some(p) => Some(i32::try_from(p).map_err(|_| invalid("partition", "out of range"))?),
+        None => None,
+    };
+    let timestamp = opt_long(obj.get("timestamp"), "timestamp")?;
+    let origin = match obj.get("offset") {
+        None => Origin::Source {
+            partition: None,
+            offset: None,
+        },
+        Some(o) => Origin::Sink {
+            kafka_offset: opt_long(Some(o), "offset")?
+                .ok_or_else(|| invalid("offset", "expected an integer"))?,
+            timestamp_type: if timestamp.is_some() {
+                TimestampType::CreateTime
+            } else {
+                TimestampType::NoTimestampType
+            },
+        },
+    };
+    Ok(Position {
+        kafka_partition,
+        timestamp,
+        origin,
+    })
+}
+
+/// The error for a record that is neither an object nor `null`.
+fn not_a_record(node: &JsonNode) -> RecordJsonError {
+    invalid(
+        "record",
+        format!("expected an object, found {}", node.node_type()),
+    )
 }
 
 fn opt_long(node: Option<&JsonNode>, at: &str) -> Result<Option<i64>, RecordJsonError> {
@@ -554,6 +578,19 @@ pub fn record_to_json(
     Ok(JsonNode::Object(obj))
 }
 
+/// True when a schemaless map is written as a JSON object: every key a string, and not a
+/// one-entry map whose key is a tag (it would read back as that tag); otherwise it is written
+/// in pair form (`{"$map": [[k, v], …]}`).
+fn map_as_object(entries: &[(Value, Value)]) -> bool {
+    let string_keys = entries.iter().all(|(k, _)| matches!(k, Value::String(_)));
+    let looks_tagged = entries.len() == 1
+        && entries
+            .first()
+            .and_then(|(k, _)| k.as_str())
+            .is_some_and(|k| TAGS.contains(&k));
+    string_keys && !looks_tagged
+}
+
 fn schema_json(
     codec: &mut JsonCodec,
     schema: Option<&SchemaRef>,
@@ -629,14 +666,7 @@ fn write_schemaless(
                 .collect::<Result<_, _>>()?,
         ),
         Value::Map(entries) => {
-            let string_keys = entries.iter().all(|(k, _)| matches!(k, Value::String(_)));
-            // A one-entry map whose key is a tag would read back as that tag: pair form.
-            let looks_tagged = entries.len() == 1
-                && entries
-                    .first()
-                    .and_then(|(k, _)| k.as_str())
-                    .is_some_and(|k| TAGS.contains(&k));
-            if string_keys && !looks_tagged {
+            if map_as_object(entries) {
                 let mut m = crate::json::node::object_with_capacity(entries.len());
                 for (k, v) in entries {
                     let k = k.as_str().unwrap_or_default();

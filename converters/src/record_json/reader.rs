@@ -5,10 +5,11 @@
 
 use std::fmt;
 
-use sluice_api::{ConnectRecord, Header, Headers, Origin, SchemaRef, TimestampType, Value};
+use sluice_api::{ConnectRecord, Header, Headers, SchemaRef, Value};
 
 use super::{
-    float, integral, invalid, opt_long, read_schema, read_tagged, read_typed, RecordJsonError, TAGS,
+    float, integral, invalid, not_a_record, read_position, read_schema, read_tagged, read_typed,
+    Position, RecordJsonError, TAGS,
 };
 use crate::json::codec::JsonCodec;
 use crate::json::node::{JsonNode, JsonNumber};
@@ -40,38 +41,18 @@ pub(super) fn read_record_owned(
     let mut obj = match node {
         JsonNode::Null => return Ok(None),
         JsonNode::Object(m) => m,
-        other => {
-            return Err(invalid(
-                "record",
-                format!("expected an object, found {}", other.node_type()),
-            ))
-        }
+        other => return Err(not_a_record(&other)),
     };
     let topic = match obj.get_mut("topic") {
         None | Some(JsonNode::Null) => None,
         Some(JsonNode::String(s)) => Some(std::mem::take(s)),
         Some(_) => return Err(invalid("topic", "expected a string or null")),
     };
-    let kafka_partition = match opt_long(obj.get("partition"), "partition")? {
-        Some(p) => Some(i32::try_from(p).map_err(|_| invalid("partition", "out of range"))?),
-        None => None,
-    };
-    let timestamp = opt_long(obj.get("timestamp"), "timestamp")?;
-    let origin = match obj.get("offset") {
-        None => Origin::Source {
-            partition: None,
-            offset: None,
-        },
-        Some(o) => Origin::Sink {
-            kafka_offset: opt_long(Some(o), "offset")?
-                .ok_or_else(|| invalid("offset", "expected an integer"))?,
-            timestamp_type: if timestamp.is_some() {
-                TimestampType::CreateTime
-            } else {
-                TimestampType::NoTimestampType
-            },
-        },
-    };
+    let Position {
+        kafka_partition,
+        timestamp,
+        origin,
+    } = read_position(&obj)?;
     let key_schema = read_schema(codec, obj.get("key_schema"), "key_schema")?;
     let key = read_value_owned(codec, key_schema.as_ref(), take(&mut obj, "key"), "key")?;
     let value_schema = read_schema(codec, obj.get("value_schema"), "value_schema")?;

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use sluice_api::values::java_fmt;
 use sluice_api::{ConnectRecord, Origin, SchemaRef, Type, Value};
 
-use super::{data, struct_json, value_json, write_schemaless, RecordJsonError, TAGS};
+use super::{data, map_as_object, struct_json, value_json, write_schemaless, RecordJsonError};
 use crate::json::codec::JsonCodec;
 use crate::json::write;
 
@@ -205,13 +205,7 @@ fn write_schemaless_to(
             out.push(b']');
         }
         Value::Map(entries) => {
-            let string_keys = entries.iter().all(|(k, _)| matches!(k, Value::String(_)));
-            let looks_tagged = entries.len() == 1
-                && entries
-                    .first()
-                    .and_then(|(k, _)| k.as_str())
-                    .is_some_and(|k| TAGS.contains(&k));
-            if string_keys && !looks_tagged {
+            if map_as_object(entries) {
                 if repeated_keys(entries) {
                     write::write(out, &write_schemaless(codec, value, NOWHERE)?);
                     return Ok(());
