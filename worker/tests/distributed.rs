@@ -539,6 +539,13 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
     });
     let (_, list) = get(&nodes[0].url("/connectors"));
     assert_eq!(list, json!(["a", "b"]));
+    // The listing with statuses (all read from one copy of the config state) says the same.
+    let (code, expanded) = get(&nodes[1].url("/connectors?expand=status"));
+    assert_eq!(code, 200, "{expanded}");
+    assert_eq!(expanded["a"]["status"]["connector"]["state"], "PAUSED");
+    assert_eq!(expanded["b"]["status"]["connector"]["state"], "STOPPED");
+    assert_eq!(expanded["b"]["status"]["tasks"], json!([]));
+    assert_eq!(expanded["a"]["status"]["type"], "source");
     // Resume a: it continues from its committed offset (nothing read twice).
     let (code, _) = send("PUT", &nodes[0].url("/connectors/a/resume"), None);
     assert_eq!(code, 202);

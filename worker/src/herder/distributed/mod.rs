@@ -26,7 +26,7 @@ use tracing::{info, warn};
 
 use super::connector_ops::ConnectorOps;
 use super::locks::ConnectorLocks;
-use super::{HerderError, HerderResult, RestartRequest};
+use super::{ConnectorStateInfo, HerderError, HerderResult, RestartRequest};
 use crate::config::distributed::{ConnectProtocolSetting, DistributedConfig};
 use crate::distributed::assignor::ConnectAssignor;
 use crate::distributed::membership::{self, GroupMember, MembershipConfig};
@@ -264,6 +264,29 @@ impl DistributedHerder {
 
     fn snapshot(&self) -> ClusterConfigState {
         self.configs.snapshot()
+    }
+
+    /// A connector's status with its config and tasks taken from `snapshot`; Java's 404 when
+    /// it has no config or no status.
+    fn status_in(
+        &self,
+        snapshot: &ClusterConfigState,
+        name: &str,
+    ) -> HerderResult<ConnectorStateInfo> {
+        let config = snapshot
+            .connector_config(name)
+            .map(plain)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let connector = status::connector_state(&self.statuses, name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        let tasks = status::task_states(&self.statuses, &snapshot.tasks(name));
+        Ok(ConnectorStateInfo {
+            name: name.to_string(),
+            connector,
+            tasks,
+            connector_type: self.ops.connector_type(&config),
+        })
     }
 
     /// The connector's config from the config topic, or Java's 404.

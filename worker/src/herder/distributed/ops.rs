@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use sluice_api::Props;
 use tracing::info;
 
-use super::status::{connector_state, task_state, task_states};
+use super::status::{connector_state, task_state};
 use super::{lock, plain, DistributedHerder};
 use crate::herder::connector_ops::ConnectorOps;
 use crate::herder::sink_offsets;
@@ -166,17 +166,23 @@ impl Herder for DistributedHerder {
     }
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
-        let config = self.stored_config(name)?;
-        let connector = connector_state(&self.statuses, name).ok_or_else(|| {
-            HerderError::NotFound(format!("No status found for connector {name}"))
-        })?;
-        let tasks = task_states(&self.statuses, &self.snapshot().tasks(name));
-        Ok(ConnectorStateInfo {
-            name: name.to_string(),
-            connector,
-            tasks,
-            connector_type: self.ops.connector_type(&config),
-        })
+        self.status_in(&self.snapshot(), name)
+    }
+
+    async fn connector_statuses(
+        &self,
+        names: &[String],
+    ) -> HerderResult<Vec<Option<ConnectorStateInfo>>> {
+        // One copy of the config state for all of them, not one per connector.
+        let snapshot = self.snapshot();
+        names
+            .iter()
+            .map(|name| match self.status_in(&snapshot, name) {
+                Ok(status) => Ok(Some(status)),
+                Err(HerderError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
