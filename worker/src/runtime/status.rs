@@ -120,44 +120,17 @@ impl StatusStore {
 
     /// The connector's state.
     pub fn connector(&self, name: &str) -> Option<ConnectorState> {
-        self.read().connectors.get(name).map(|e| ConnectorState {
-            state: e.state,
-            worker_id: self.worker_id.clone(),
-            trace: e.trace.clone(),
-        })
+        self.connector_in(&self.read(), name)
     }
 
     /// One task's state.
     pub fn task(&self, id: &ConnectorTaskId) -> Option<TaskState> {
-        self.read().tasks.get(id).map(|e| TaskState {
-            id: id.task,
-            state: e.state,
-            worker_id: self.worker_id.clone(),
-            trace: e.trace.clone(),
-        })
+        self.read().tasks.get(id).map(|e| self.task_state(id, e))
     }
 
     /// The states of a connector's tasks, sorted by id.
     pub fn tasks(&self, connector: &str) -> Vec<TaskState> {
-        // Task ids sort by connector first: one range, not a scan of every task.
-        let first = ConnectorTaskId {
-            connector: connector.to_string(),
-            task: 0,
-        };
-        let last = ConnectorTaskId {
-            connector: connector.to_string(),
-            task: u32::MAX,
-        };
-        self.read()
-            .tasks
-            .range(first..=last)
-            .map(|(id, e)| TaskState {
-                id: id.task,
-                state: e.state,
-                worker_id: self.worker_id.clone(),
-                trace: e.trace.clone(),
-            })
-            .collect()
+        self.tasks_in(&self.read(), connector)
     }
 
     /// The state of each of `connectors` and of its tasks (sorted by id), read under one
@@ -167,30 +140,43 @@ impl StatusStore {
         connectors
             .iter()
             .map(|name| {
-                let e = inner.connectors.get(name.as_str())?;
-                let connector = ConnectorState {
-                    state: e.state,
-                    worker_id: self.worker_id.clone(),
-                    trace: e.trace.clone(),
-                };
-                let first = ConnectorTaskId {
-                    connector: name.clone(),
-                    task: 0,
-                };
-                let tasks = inner
-                    .tasks
-                    .range(first..)
-                    .take_while(|(id, _)| id.connector == *name)
-                    .map(|(id, e)| TaskState {
-                        id: id.task,
-                        state: e.state,
-                        worker_id: self.worker_id.clone(),
-                        trace: e.trace.clone(),
-                    })
-                    .collect();
-                Some((connector, tasks))
+                Some((
+                    self.connector_in(&inner, name)?,
+                    self.tasks_in(&inner, name),
+                ))
             })
             .collect()
+    }
+
+    fn connector_in(&self, inner: &Inner, name: &str) -> Option<ConnectorState> {
+        inner.connectors.get(name).map(|e| ConnectorState {
+            state: e.state,
+            worker_id: self.worker_id.clone(),
+            trace: e.trace.clone(),
+        })
+    }
+
+    fn tasks_in(&self, inner: &Inner, connector: &str) -> Vec<TaskState> {
+        // Task ids sort by connector first: one range, not a scan of every task.
+        let first = ConnectorTaskId {
+            connector: connector.to_string(),
+            task: 0,
+        };
+        inner
+            .tasks
+            .range(first..)
+            .take_while(|(id, _)| id.connector == connector)
+            .map(|(id, e)| self.task_state(id, e))
+            .collect()
+    }
+
+    fn task_state(&self, id: &ConnectorTaskId, e: &Entry) -> TaskState {
+        TaskState {
+            id: id.task,
+            state: e.state,
+            worker_id: self.worker_id.clone(),
+            trace: e.trace.clone(),
+        }
     }
 
     /// Forgets a task.
