@@ -3,8 +3,9 @@
 //! * [`FileStreamSourceConnector`] reads lines from a file (or standard input) and writes one
 //!   record per line to a topic. Its source partition is `{"filename": <file>}` and its offset
 //!   `{"position": N}`, N being the byte position after the line's terminator; on restart it
-//!   resumes at the committed position. New lines are picked up within 200 ms. The file is read
-//!   by a small thread per task, off the async runtime; a line may hold at most
+//!   resumes at the committed position. New lines are picked up within a second (within
+//!   tens of milliseconds while the file is busy). The file is read by a small thread per task,
+//!   off the async runtime, and an idle regular file is watched by one thread for all tasks; a line may hold at most
 //!   `sluice.max.line.bytes` bytes (Sluice only, 8 MiB by default; a longer line fails the
 //!   task), so memory stays bounded even on `/dev/zero`.
 //! * [`FileStreamSinkConnector`] appends each record value to a file (or standard output), one
@@ -18,6 +19,7 @@ mod lines;
 mod reader;
 mod sink;
 mod source;
+mod watch;
 
 pub use java_string::java_to_string;
 pub use lines::{Line, LineBuffer, LineTooLong, DEFAULT_MAX_LINE_BYTES};

@@ -10,9 +10,13 @@
 //! * dropping the reader stops the thread at once: the drop closes the channel and wakes the
 //!   thread from its idle wait; the thread notices the closed channel when it sends or
 //!   between looks at an idle input;
-//! * an idle input costs one look a second ([`MAX_IDLE_CHECK`]) and no read buffer: the
-//!   buffer starts at [`FIRST_READ`] bytes and grows to [`READ_CHUNK`] only while reads fill
-//!   it, so a thousand idle files hold a few MB, not 64 KiB each.
+//! * an idle input costs no read buffer: the buffer starts at [`FIRST_READ`] bytes and grows
+//!   to [`READ_CHUNK`] only while reads fill it, so a thousand idle files hold a few MB, not
+//!   64 KiB each;
+//! * an idle regular file costs no wake-up of its thread: once its looks have backed off to
+//!   [`MAX_IDLE_CHECK`], the thread parks and the one [watcher](super::watch) thread of the
+//!   process wakes it when the file grows (it looks at every idle file's size once a
+//!   second); other inputs (pipes, devices) keep being looked at once a second.
 //!
 //! On Unix the file is opened with `O_NONBLOCK`, so opening a FIFO that has no writer
 //! returns at once (reads then see end-of-file until a writer appears) and a read never waits
@@ -20,10 +24,13 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, error::TryRecvError};
+
+use super::watch;
 
 /// The most bytes read from the input at a time.
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -139,12 +146,22 @@ fn stopped() -> io::Error {
 }
 
 /// The thread's loop: read, send, back off at the end of the input; return when the reader
-/// is dropped or a read fails (after sending the error).
+/// is dropped or a read fails (after sending the error). A regular file that stays idle until
+/// the longest wait is left to the [watcher](super::watch), which wakes the thread only when
+/// the file has grown.
 fn pump(mut file: File, tx: &mpsc::Sender<Chunk>) {
+    let watchable = watch::can_watch(&file);
+    // Where the next read starts, for the watcher (which compares it with the file's size).
+    let mut position = if watchable {
+        file.stream_position().ok()
+    } else {
+        None
+    };
+    let file = Arc::new(file);
     let mut buf = vec![0; FIRST_READ];
     let mut idle = IDLE_CHECK;
     while !tx.is_closed() {
-        match file.read(&mut buf) {
+        match (&*file).read(&mut buf) {
             Ok(n) if n > 0 => {
                 if tx.blocking_send(Ok(buf[..n].to_vec())).is_err() {
                     return;
@@ -152,17 +169,17 @@ fn pump(mut file: File, tx: &mpsc::Sender<Chunk>) {
                 if n == buf.len() && buf.len() < READ_CHUNK {
                     buf.resize(buf.len() * 2, 0);
                 }
+                if let Some(position) = &mut position {
+                    *position += n as u64;
+                }
                 idle = IDLE_CHECK;
             }
-            Ok(_) => {
-                // Woken early only when the reader is dropped (then the loop ends).
-                std::thread::park_timeout(idle);
-                idle = (idle * 2).min(MAX_IDLE_CHECK);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::park_timeout(idle);
-                idle = (idle * 2).min(MAX_IDLE_CHECK);
-            }
+            Ok(_) => match position {
+                // Woken early only when the file grew or the reader is dropped.
+                Some(position) if idle == MAX_IDLE_CHECK => watch::wait_for_growth(&file, position),
+                _ => idle = back_off(idle),
+            },
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => idle = back_off(idle),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
@@ -170,6 +187,12 @@ fn pump(mut file: File, tx: &mpsc::Sender<Chunk>) {
             }
         }
     }
+}
+
+/// Waits `idle` (woken early only when the reader is dropped) and returns the next wait.
+fn back_off(idle: Duration) -> Duration {
+    std::thread::park_timeout(idle);
+    (idle * 2).min(MAX_IDLE_CHECK)
 }
 
 #[cfg(test)]
@@ -189,6 +212,64 @@ mod tests {
         assert!(matches!(reader.try_next(), Ok(Next::Empty)));
         // Let the thread settle into its longest idle wait: dropping still stops it at once.
         tokio::time::sleep(MAX_IDLE_CHECK * 2).await;
+        let thread = reader.close();
+        let deadline = Instant::now() + MAX_IDLE_CHECK / 2;
+        while !thread.is_finished() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(thread.is_finished(), "the thread outlived its reader");
+    }
+
+    /// Voluntary context switches of this process's thread named `name`.
+    fn wake_ups(name: &str) -> Option<u64> {
+        std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .flatten()
+            .find_map(|task| {
+                let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+                if comm.trim_end() != name {
+                    return None;
+                }
+                let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+                    .and_then(|n| n.trim().parse().ok())
+            })
+    }
+
+    #[tokio::test]
+    async fn an_idle_regular_file_does_not_wake_its_thread_until_it_grows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"a\n").expect("write");
+        let file = open(&path.to_string_lossy()).expect("open");
+        let mut reader = FileReader::start(file, "idle-watch").expect("start");
+        assert_eq!(reader.next().await.expect("chunk"), b"a\n");
+        // The looks back off from IDLE_CHECK to MAX_IDLE_CHECK (~2.3 s), then the watcher
+        // takes over and the thread sleeps until the file grows.
+        tokio::time::sleep(MAX_IDLE_CHECK * 3).await;
+        let before = wake_ups("file-idle-watch").expect("the reading thread");
+        tokio::time::sleep(MAX_IDLE_CHECK * 4).await;
+        let after = wake_ups("file-idle-watch").expect("the reading thread");
+        // Looking for itself, the thread would have woken four times.
+        assert!(
+            after - before <= 1,
+            "{} wake-ups while idle",
+            after - before
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"b\n"))
+            .expect("append");
+        let chunk = tokio::time::timeout(MAX_IDLE_CHECK * 3, reader.next()).await;
+        assert_eq!(
+            chunk.expect("new data within a look").expect("chunk"),
+            b"b\n"
+        );
+        // Dropping the reader still stops the thread at once, watched or not.
+        tokio::time::sleep(MAX_IDLE_CHECK * 3).await;
         let thread = reader.close();
         let deadline = Instant::now() + MAX_IDLE_CHECK / 2;
         while !thread.is_finished() && Instant::now() < deadline {
