@@ -166,6 +166,30 @@ impl ConnectRecord {
     }
 }
 
+/// An empty record: no topic, null key and value without schemas, no headers, and a source
+/// origin without partition or offset. What [`std::mem::take`] leaves behind when a record is
+/// moved out of a `&mut ConnectRecord` (as [`Transformation::apply_in_place`]'s default does).
+///
+/// [`Transformation::apply_in_place`]: crate::Transformation::apply_in_place
+impl Default for ConnectRecord {
+    fn default() -> Self {
+        ConnectRecord {
+            topic: None,
+            kafka_partition: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value: Value::Null,
+            timestamp: None,
+            headers: Headers::new(),
+            origin: Origin::Source {
+                partition: None,
+                offset: None,
+            },
+        }
+    }
+}
+
 /// Alias used where a record is known to come from a source task.
 pub type SourceRecord = ConnectRecord;
 /// Alias used where a record is known to come from Kafka.

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use sluice_api::transform::apply_by_editing;
 use sluice_api::values::parse_string;
 use sluice_api::{
     ConfigDef, ConfigError, ConfigKey, ConfigType, ConnectError, ConnectRecord, ConnectResult,
@@ -90,13 +91,17 @@ impl Transformation for InsertHeader {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
         record.headers.push(Header {
             key: self.header.clone(),
             schema: self.literal.schema.clone(),
             value: self.literal.value.clone(),
         });
-        Ok(Some(record))
+        Ok(true)
     }
 }
 
@@ -140,9 +145,13 @@ impl Transformation for DropHeaders {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
         record.headers.retain(|h| !self.headers.contains(&h.key));
-        Ok(Some(record))
+        Ok(true)
     }
 }
 

@@ -2,6 +2,7 @@
 //! partition, offset, timestamp and/or a static value as fields.
 
 use sluice_api::logical;
+use sluice_api::transform::apply_by_editing;
 use sluice_api::{
     schemas, ConfigDef, ConfigKey, ConfigType, ConnectRecord, ConnectResult, Importance, Props,
     SchemaBuilder, SchemaRef, Struct, Transformation, Value,
@@ -269,18 +270,25 @@ impl Transformation for InsertField {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
+        if self.side.value(record).is_null() {
+            return Ok(true);
         }
-        if self.side.schema(&record).is_none() {
-            require_map_ref(self.side.value(&record), PURPOSE)?;
-            self.insert_schemaless(&mut record)?;
-            return Ok(Some(record));
+        if self.side.schema(record).is_none() {
+            require_map_ref(self.side.value(record), PURPOSE)?;
+            self.insert_schemaless(record)?;
+            return Ok(true);
         }
-        let (schema, value) = self.side.take(&mut record);
+        let (schema, value) = self.side.take(record);
         match schema {
-            None => Ok(Some(self.side.set(record, None, value))),
+            None => {
+                self.side.put(record, None, value);
+                Ok(true)
+            }
             Some(_) => {
                 let value = require_struct(value, PURPOSE)?;
                 let input_schema = value.schema().clone();
@@ -297,16 +305,13 @@ impl Transformation for InsertField {
                     let v = field_value(&value, field, self.replace_null_with_default);
                     put_field(&mut out, &updated.fields[field.index], v)?;
                 }
-                for (name, v) in self.insertions(&record, true)? {
+                for (name, v) in self.insertions(record, true)? {
                     if let Some(f) = updated.field(name) {
                         put_field(&mut out, f, v)?;
                     }
                 }
-                Ok(Some(self.side.set(
-                    record,
-                    Some(updated),
-                    Value::Struct(out),
-                )))
+                self.side.put(record, Some(updated), Value::Struct(out));
+                Ok(true)
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `org.apache.kafka.connect.transforms.MaskField$Key` / `$Value`: replaces field values with
 //! the "empty" value of their type, or with a configured replacement.
 
+use sluice_api::transform::apply_by_editing;
 use sluice_api::values::java_num::{decimal_low_i64, decimal_to_f64, parse_java_decimal};
 use sluice_api::{
     BigDecimal, BigInt, ConfigDef, ConfigKey, ConfigType, ConnectError, ConnectRecord,
@@ -181,11 +182,14 @@ impl Transformation for MaskField {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
-        if self.side.schema(&record).is_none() {
-            // In place: the record is not moved out and back.
-            require_map_ref(self.side.value(&record), PURPOSE)?;
-            if let Value::Map(map) = self.side.value_mut(&mut record) {
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
+        if self.side.schema(record).is_none() {
+            require_map_ref(self.side.value(record), PURPOSE)?;
+            if let Value::Map(map) = self.side.value_mut(record) {
                 for field in &self.fields {
                     // `put(field, masked(get(field)))`, masking in place (no copy of the value).
                     match map.iter_mut().find(|(k, _)| k.as_str() == Some(field)) {
@@ -195,11 +199,14 @@ impl Transformation for MaskField {
                     }
                 }
             }
-            return Ok(Some(record));
+            return Ok(true);
         }
-        let (schema, value) = self.side.take(&mut record);
+        let (schema, value) = self.side.take(record);
         match schema {
-            None => Ok(Some(self.side.set(record, None, value))),
+            None => {
+                self.side.put(record, None, value);
+                Ok(true)
+            }
             Some(schema) => {
                 let value = require_struct(value, PURPOSE)?;
                 let struct_schema = value.schema().clone();
@@ -213,11 +220,8 @@ impl Transformation for MaskField {
                     };
                     put_field(&mut out, field, v)?;
                 }
-                Ok(Some(self.side.set(
-                    record,
-                    Some(schema),
-                    Value::Struct(out),
-                )))
+                self.side.put(record, Some(schema), Value::Struct(out));
+                Ok(true)
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use sluice_api::transform::apply_by_editing;
 use sluice_api::{
     ConfigDef, ConfigError, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord,
     ConnectResult, Importance, Props, Transformation, Validator,
@@ -86,7 +87,11 @@ impl Transformation for RegexRouter {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
         let Some((regex, replacement)) = &self.compiled else {
             return Err(ConnectError::connect("RegexRouter is not configured"));
         };
@@ -104,7 +109,7 @@ impl Transformation for RegexRouter {
             if let Some(routed) = route {
                 record.topic = Some(routed.clone());
             }
-            return Ok(Some(record));
+            return Ok(true);
         }
         let route = if regex.matches(topic) {
             Some(
@@ -123,6 +128,6 @@ impl Transformation for RegexRouter {
         if let Some(routed) = route {
             record.topic = Some(routed);
         }
-        Ok(Some(record))
+        Ok(true)
     }
 }

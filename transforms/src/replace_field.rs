@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sluice_api::transform::apply_by_editing;
 use sluice_api::{
     ConfigDef, ConfigError, ConfigKey, ConfigType, ConfigValue, ConnectError, ConnectRecord,
     ConnectResult, Importance, Props, SchemaBuilder, SchemaRef, Struct, Transformation, Validator,
@@ -238,19 +239,22 @@ impl Transformation for ReplaceField {
         Ok(())
     }
 
-    fn apply(&mut self, mut record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
-        if self.side.value(&record).is_null() {
-            return Ok(Some(record));
+    fn apply(&mut self, record: ConnectRecord) -> ConnectResult<Option<ConnectRecord>> {
+        apply_by_editing(self, record)
+    }
+
+    fn apply_in_place(&mut self, record: &mut ConnectRecord) -> ConnectResult<bool> {
+        if self.side.value(record).is_null() {
+            return Ok(true);
         }
-        if self.side.schema(&record).is_none() {
-            // In place: the record is not moved out and back.
-            require_map_ref(self.side.value(&record), PURPOSE)?;
-            if let Value::Map(entries) = self.side.value_mut(&mut record) {
+        if self.side.schema(record).is_none() {
+            require_map_ref(self.side.value(record), PURPOSE)?;
+            if let Value::Map(entries) = self.side.value_mut(record) {
                 self.replace_in_place(entries);
             }
-            return Ok(Some(record));
+            return Ok(true);
         }
-        let (_, value) = self.side.take(&mut record);
+        let (_, value) = self.side.take(record);
         let value = require_struct(value, PURPOSE)?;
         let input = value.schema().clone();
         let updated = match self.cache.get(&input) {
@@ -270,10 +274,7 @@ impl Transformation for ReplaceField {
             let v = field_value(&value, source_field, self.replace_null_with_default);
             put_field(&mut out, field, v)?;
         }
-        Ok(Some(self.side.set(
-            record,
-            Some(updated),
-            Value::Struct(out),
-        )))
+        self.side.put(record, Some(updated), Value::Struct(out));
+        Ok(true)
     }
 }

@@ -98,6 +98,13 @@ impl Side {
         schema: Option<SchemaRef>,
         value: Value,
     ) -> ConnectRecord {
+        self.put(&mut record, schema, value);
+        record
+    }
+
+    /// [`Side::set`] on a record in place.
+    #[inline]
+    pub fn put(self, record: &mut ConnectRecord, schema: Option<SchemaRef>, value: Value) {
         match self {
             Side::Key => {
                 record.key_schema = schema;
@@ -108,7 +115,6 @@ impl Side {
                 record.value = value;
             }
         }
-        record
     }
 }
 
