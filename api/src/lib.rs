@@ -34,7 +34,8 @@ pub use error::{ConfigError, ConnectError, ConnectResult};
 pub use header::{Header, Headers};
 pub use plugin::{Plugin, PluginDesc, PluginFactory, PluginType};
 pub use record::{
-    ConnectRecord, OffsetMap, Origin, SinkRecord, SourceRecord, TimestampType, TopicPartition,
+    ConnectRecord, OffsetMap, Origin, SinkRecord, SourceOffset, SourceRecord, TimestampType,
+    TopicPartition,
 };
 pub use schema::{schemas, Field, Schema, SchemaBuilder, SchemaRef, Type};
 pub use transform::{Predicate, Transformation};

@@ -14,6 +14,87 @@ use crate::value::Value;
 /// serialized as schemaless JSON in offset stores.
 pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
 
+/// A source record's offset (`sourceOffset()`): an [`OffsetMap`], or the map of one integer
+/// field held as just that field and number, so that a task whose offset is a position (the
+/// FileStream source's `{"position": N}`) does not build a map for every record. The two
+/// forms are interchangeable: they compare, store and print as the same map.
+#[derive(Debug, Clone)]
+pub enum SourceOffset {
+    /// Any offset map.
+    Map(OffsetMap),
+    /// The map `{field: value}`.
+    Int {
+        /// The field's name.
+        field: &'static str,
+        /// Its value.
+        value: i64,
+    },
+}
+
+impl SourceOffset {
+    /// The offset `{field: value}`.
+    pub fn int(field: &'static str, value: i64) -> Self {
+        SourceOffset::Int { field, value }
+    }
+
+    /// The offset as a map.
+    pub fn to_map(&self) -> OffsetMap {
+        match self {
+            SourceOffset::Map(map) => map.clone(),
+            SourceOffset::Int { .. } => self.clone().into_map(),
+        }
+    }
+
+    /// The offset as a map, without copying one that already is.
+    pub fn into_map(self) -> OffsetMap {
+        match self {
+            SourceOffset::Map(map) => map,
+            SourceOffset::Int { field, value } => {
+                let mut map = OffsetMap::with_capacity(1);
+                map.insert(field.to_string(), value.into());
+                map
+            }
+        }
+    }
+}
+
+/// Written as the map it stands for.
+impl serde::Serialize for SourceOffset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            SourceOffset::Map(map) => map.serialize(serializer),
+            SourceOffset::Int { field, value } => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(field, value)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl From<OffsetMap> for SourceOffset {
+    fn from(map: OffsetMap) -> Self {
+        SourceOffset::Map(map)
+    }
+}
+
+impl PartialEq for SourceOffset {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (SourceOffset::Map(a), SourceOffset::Map(b)) => a == b,
+            (
+                SourceOffset::Int { field, value },
+                SourceOffset::Int {
+                    field: other_field,
+                    value: other_value,
+                },
+            ) => field == other_field && value == other_value,
+            _ => self.to_map() == other.to_map(),
+        }
+    }
+}
+
 /// Topic and partition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -61,7 +142,7 @@ pub enum Origin {
         /// partition the same map, so it is built once and its records hold a reference.
         partition: Option<Arc<OffsetMap>>,
         /// `sourceOffset()`.
-        offset: Option<OffsetMap>,
+        offset: Option<SourceOffset>,
     },
     /// `SinkRecord`.
     Sink {
@@ -99,10 +180,11 @@ pub struct ConnectRecord {
 
 impl ConnectRecord {
     /// A source record with a schema'd or schemaless value and no key. `partition` is an
-    /// [`OffsetMap`] or, cheaper when many records share it, an `Arc<OffsetMap>`.
+    /// [`OffsetMap`] or, cheaper when many records share it, an `Arc<OffsetMap>`; `offset` an
+    /// [`OffsetMap`] or a [`SourceOffset`].
     pub fn source(
         partition: impl Into<Arc<OffsetMap>>,
-        offset: OffsetMap,
+        offset: impl Into<SourceOffset>,
         topic: impl Into<String>,
         value_schema: Option<SchemaRef>,
         value: Value,
@@ -118,7 +200,7 @@ impl ConnectRecord {
             headers: Headers::new(),
             origin: Origin::Source {
                 partition: Some(partition.into()),
-                offset: Some(offset),
+                offset: Some(offset.into()),
             },
         }
     }
@@ -158,7 +240,7 @@ impl ConnectRecord {
     }
 
     /// The source offset of a source record.
-    pub fn source_offset(&self) -> Option<&OffsetMap> {
+    pub fn source_offset(&self) -> Option<&SourceOffset> {
         match &self.origin {
             Origin::Source { offset, .. } => offset.as_ref(),
             Origin::Sink { .. } => None,
@@ -194,3 +276,38 @@ impl Default for ConnectRecord {
 pub type SourceRecord = ConnectRecord;
 /// Alias used where a record is known to come from Kafka.
 pub type SinkRecord = ConnectRecord;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(json: &str) -> OffsetMap {
+        serde_json::from_str(json).expect("a JSON object")
+    }
+
+    #[test]
+    fn an_int_offset_is_the_map_of_its_one_field() {
+        let int = SourceOffset::int("position", 42);
+        let as_map = SourceOffset::Map(map(r#"{"position":42}"#));
+        assert_eq!(int.to_map(), map(r#"{"position":42}"#));
+        assert_eq!(int.clone().into_map(), map(r#"{"position":42}"#));
+        assert_eq!(int, as_map);
+        assert_eq!(as_map, int);
+        assert_ne!(int, SourceOffset::int("position", 43));
+        assert_ne!(int, SourceOffset::int("offset", 42));
+        assert_ne!(int, SourceOffset::Map(map(r#"{"position":"42"}"#)));
+        assert_ne!(int, SourceOffset::Map(map(r#"{"position":42,"x":1}"#)));
+    }
+
+    #[test]
+    fn both_forms_serialize_as_the_same_json() {
+        assert_eq!(
+            serde_json::to_string(&SourceOffset::int("position", -7)).expect("json"),
+            r#"{"position":-7}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&SourceOffset::Map(map(r#"{"b":1,"a":[2]}"#))).expect("json"),
+            r#"{"b":1,"a":[2]}"#
+        );
+    }
+}

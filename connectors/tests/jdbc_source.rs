@@ -138,7 +138,7 @@ fn ids(records: &[SourceRecord]) -> Vec<i64> {
 
 fn offset_json(r: &SourceRecord) -> Json {
     r.source_offset()
-        .map(|o| Json::Object(o.clone()))
+        .map(|o| Json::Object(o.to_map()))
         .unwrap_or(Json::Null)
 }
 

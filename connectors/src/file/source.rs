@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use sluice_api::{
     schemas, ConfigDef, ConfigKey, ConfigType, ConnectRecord, ConnectResult, Connector,
-    ConnectorContext, Importance, OffsetMap, Props, SourceConnector, SourceRecord, SourceTask,
-    SourceTaskContext, Validator, Value, SLUICE_VERSION,
+    ConnectorContext, Importance, OffsetMap, Props, SourceConnector, SourceOffset, SourceRecord,
+    SourceTask, SourceTaskContext, Validator, Value, SLUICE_VERSION,
 };
 use tokio::io::AsyncReadExt;
 
@@ -300,12 +300,18 @@ impl FileStreamSourceTask {
     /// The record of one line, stamped `timestamp` (epoch ms; Java stamps the time it builds
     /// the record).
     fn record(config: &SourceConfig, line: Line, timestamp: i64) -> SourceRecord {
-        let position = match config.file {
-            Some(_) => Json::from(line.next_position),
-            None => Json::Null,
+        // `{"position": N}`, held as the number (no map per record); null for standard input.
+        let offset = match config.file {
+            Some(_) => SourceOffset::int(
+                POSITION_FIELD,
+                i64::try_from(line.next_position).unwrap_or(i64::MAX),
+            ),
+            None => {
+                let mut offset = OffsetMap::new();
+                offset.insert(POSITION_FIELD.to_string(), Json::Null);
+                SourceOffset::Map(offset)
+            }
         };
-        let mut offset = OffsetMap::new();
-        offset.insert(POSITION_FIELD.to_string(), position);
         let mut record = ConnectRecord::source(
             config.partition.clone(),
             offset,

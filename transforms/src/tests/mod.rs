@@ -47,7 +47,7 @@ pub fn sink(value_schema: Option<SchemaRef>, value: Value) -> ConnectRecord {
 pub fn source(value_schema: Option<SchemaRef>, value: Value) -> ConnectRecord {
     ConnectRecord::source(
         sluice_api::OffsetMap::new(),
-        Default::default(),
+        sluice_api::OffsetMap::new(),
         "test",
         value_schema,
         value,

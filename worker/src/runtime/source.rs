@@ -28,8 +28,8 @@ use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::BaseRecord;
 use sluice_api::{
-    ConnectError, ConnectResult, OffsetMap, OffsetStorageReader, Props, SourceRecord, SourceTask,
-    SourceTaskContext,
+    ConnectError, ConnectResult, OffsetMap, OffsetStorageReader, Props, SourceOffset, SourceRecord,
+    SourceTask, SourceTaskContext,
 };
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -206,7 +206,7 @@ struct ConvertFailure {
 
 /// Takes a source record's offset out (it goes to the submitted records once the record is
 /// acknowledged).
-fn take_source_offset(record: &mut SourceRecord) -> Option<OffsetMap> {
+fn take_source_offset(record: &mut SourceRecord) -> Option<SourceOffset> {
     match &mut record.origin {
         sluice_api::Origin::Source { offset, .. } => offset.take(),
         sluice_api::Origin::Sink { .. } => None,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use sluice_api::OffsetMap;
+use sluice_api::{OffsetMap, SourceOffset};
 
 /// Handle of one submitted record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Submitted {
 #[derive(Debug)]
 struct Pending {
     seq: u64,
-    offset: Option<OffsetMap>,
+    offset: Option<SourceOffset>,
     acked: bool,
 }
 
@@ -30,7 +30,7 @@ struct PartitionQueue {
     /// The offset of the newest record of the acknowledged prefix, not yet handed out by
     /// `committable`. Acknowledged records leave `queue` at once, so memory stays bounded by
     /// the records in flight, not by the flush interval.
-    acked_offset: Option<OffsetMap>,
+    acked_offset: Option<SourceOffset>,
 }
 
 /// Submitted, not yet committable records, per source partition.
@@ -99,7 +99,7 @@ impl SubmittedRecords {
     pub fn submit(
         &mut self,
         partition: Option<&Arc<OffsetMap>>,
-        offset: Option<OffsetMap>,
+        offset: Option<SourceOffset>,
     ) -> Submitted {
         let offset = if partition.is_some() { offset } else { None };
         self.submit_with(partition, offset)
@@ -115,7 +115,7 @@ impl SubmittedRecords {
     fn submit_with(
         &mut self,
         partition: Option<&Arc<OffsetMap>>,
-        offset: Option<OffsetMap>,
+        offset: Option<SourceOffset>,
     ) -> Submitted {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -149,7 +149,7 @@ impl SubmittedRecords {
     /// Marks a record acknowledged, with its source offset when it was submitted without one
     /// ([`Self::submit_deferred`]; records without a source partition commit no offset, so
     /// theirs is dropped); `false` if it was unknown (already acked or never submitted).
-    pub fn ack_with_offset(&mut self, id: &Submitted, offset: Option<OffsetMap>) -> bool {
+    pub fn ack_with_offset(&mut self, id: &Submitted, offset: Option<SourceOffset>) -> bool {
         let Some(queue) = self.partitions.get_mut(&id.partition) else {
             return false;
         };
@@ -179,7 +179,7 @@ impl SubmittedRecords {
         let mut out = Vec::new();
         self.partitions.retain(|_, q| {
             if let (Some(partition), Some(offset)) = (&q.partition, q.acked_offset.take()) {
-                out.push((OffsetMap::clone(partition), offset));
+                out.push((OffsetMap::clone(partition), offset.into_map()));
             }
             !q.queue.is_empty()
         });
@@ -219,6 +219,10 @@ impl SubmittedRecords {
 mod tests {
     use super::*;
 
+    fn offset(json: &str) -> SourceOffset {
+        map(json).into()
+    }
+
     fn map(json: &str) -> OffsetMap {
         serde_json::from_str(json).unwrap()
     }
@@ -232,12 +236,12 @@ mod tests {
         let a = shared(r#"{"f":"a"}"#);
         let b = shared(r#"{"f":"b"}"#);
         let mut s = SubmittedRecords::new();
-        let a1 = s.submit(Some(&a), Some(map(r#"{"p":1}"#)));
-        let a2 = s.submit(Some(&a), Some(map(r#"{"p":2}"#)));
-        let b1 = s.submit(Some(&b), Some(map(r#"{"p":10}"#)));
+        let a1 = s.submit(Some(&a), Some(offset(r#"{"p":1}"#)));
+        let a2 = s.submit(Some(&a), Some(offset(r#"{"p":2}"#)));
+        let b1 = s.submit(Some(&b), Some(offset(r#"{"p":10}"#)));
         // An equal map that is not the same allocation is the same source partition.
         let a_again = shared(r#"{"f":"a"}"#);
-        let a3 = s.submit(Some(&a_again), Some(map(r#"{"p":3}"#)));
+        let a3 = s.submit(Some(&a_again), Some(offset(r#"{"p":3}"#)));
         let none = s.submit(None, None);
         assert_eq!(s.in_flight(), 5);
 
@@ -270,24 +274,24 @@ mod tests {
         let none = s.submit_deferred(None);
         assert_eq!(s.in_flight(), 4);
 
-        assert!(s.ack_with_offset(&a2, Some(map(r#"{"p":2}"#))));
+        assert!(s.ack_with_offset(&a2, Some(offset(r#"{"p":2}"#))));
         assert!(s.committable().is_empty(), "a1 is not acknowledged yet");
-        assert!(s.ack_with_offset(&a1, Some(map(r#"{"p":1}"#))));
+        assert!(s.ack_with_offset(&a1, Some(offset(r#"{"p":1}"#))));
         assert!(
-            !s.ack_with_offset(&a1, Some(map(r#"{"p":9}"#))),
+            !s.ack_with_offset(&a1, Some(offset(r#"{"p":9}"#))),
             "double ack is ignored"
         );
-        assert!(s.ack_with_offset(&none, Some(map(r#"{"p":5}"#))));
+        assert!(s.ack_with_offset(&none, Some(offset(r#"{"p":5}"#))));
         assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":2}"#))]);
 
         // The partition key is cached per run of one partition; switching back and forth
         // still keeps the partitions apart.
         let b2 = s.submit_deferred(Some(&b));
         let a3 = s.submit_deferred(Some(&a));
-        assert!(s.ack_with_offset(&b2, Some(map(r#"{"p":20}"#))));
+        assert!(s.ack_with_offset(&b2, Some(offset(r#"{"p":20}"#))));
         assert!(s.committable().is_empty(), "b1 is not acknowledged yet");
-        assert!(s.ack_with_offset(&b1, Some(map(r#"{"p":10}"#))));
-        assert!(s.ack_with_offset(&a3, Some(map(r#"{"p":3}"#))));
+        assert!(s.ack_with_offset(&b1, Some(offset(r#"{"p":10}"#))));
+        assert!(s.ack_with_offset(&a3, Some(offset(r#"{"p":3}"#))));
         let mut committable = s.committable();
         committable.sort_by_key(|(p, _)| serde_json::to_string(p).unwrap());
         assert_eq!(

@@ -54,7 +54,7 @@ fn texts(records: &[SourceRecord]) -> Vec<&str> {
 fn positions(records: &[SourceRecord]) -> Vec<u64> {
     records
         .iter()
-        .filter_map(|r| r.source_offset()?.get(POSITION_FIELD)?.as_u64())
+        .filter_map(|r| r.source_offset()?.to_map().get(POSITION_FIELD)?.as_u64())
         .collect()
 }
 
@@ -201,7 +201,7 @@ async fn stop_then_restart_from_last_record_offset_loses_nothing() {
     let mut offsets = FixedOffsets::default();
     let last = first
         .last()
-        .and_then(|r| r.source_offset().cloned())
+        .and_then(|r| r.source_offset().map(SourceOffset::to_map))
         .expect("offset");
     offsets.offsets.insert(
         serde_json::to_string(&partition(Some(&file))).expect("json"),

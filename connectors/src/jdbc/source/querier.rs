@@ -452,7 +452,7 @@ impl Querier {
             headers: Headers::new(),
             origin: Origin::Source {
                 partition: Some(self.partition.clone()),
-                offset: offset.map(|o| o.to_map()),
+                offset: offset.map(|o| o.to_map().into()),
             },
         }
     }

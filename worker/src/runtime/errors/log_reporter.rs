@@ -23,11 +23,10 @@ pub struct LogReporter {
 
 /// Java's `SourceRecord.toString()` (schemas left out).
 fn source_record_string(r: &SourceRecord) -> String {
-    let json = |m: Option<&sluice_api::OffsetMap>| {
-        m.map_or("null".to_string(), |m| {
-            serde_json::Value::Object(m.clone()).to_string()
-        })
-    };
+    fn json(map: Option<&impl serde::Serialize>) -> String {
+        map.and_then(|m| serde_json::to_string(m).ok())
+            .unwrap_or_else(|| "null".to_string())
+    }
     format!(
         "SourceRecord{{sourcePartition={}, sourceOffset={}}} ConnectRecord{{topic='{}', kafkaPartition={}, key={}, value={}, timestamp={}}}",
         json(r.source_partition()),
