@@ -32,7 +32,7 @@ struct PartitionState {
 /// Offsets of all assigned partitions.
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
-    partitions: HashMap<TopicPartition, PartitionState>,
+    partitions: HashMap<TopicPartition, PartitionState, foldhash::fast::RandomState>,
     pending_total: usize,
     /// The epoch of the last partition state created.
     last_epoch: Epoch,
@@ -73,7 +73,7 @@ impl OffsetTracker {
                 "Ignoring the completion of a record tracked before its partition was closed.");
             return;
         }
-        if let Ok(i) = state.pending.binary_search_by_key(&offset, |&(o, _)| o) {
+        if let Ok(i) = find_offset(&state.pending, offset) {
             state.pending[i].1 = true;
         }
         while let Some(&(o, true)) = state.pending.front() {
@@ -107,6 +107,19 @@ impl OffsetTracker {
     }
 }
 
+/// The index of `offset` in `pending` (ordered by offset). A partition's records usually have
+/// consecutive offsets, so the offset's distance from the first one is tried before a binary
+/// search (compacted topics and transactions leave gaps).
+fn find_offset(pending: &VecDeque<(i64, bool)>, offset: i64) -> Result<usize, usize> {
+    let guess = pending
+        .front()
+        .and_then(|&(first, _)| usize::try_from(offset.checked_sub(first)?).ok());
+    match guess {
+        Some(i) if pending.get(i).is_some_and(|&(o, _)| o == offset) => Ok(i),
+        _ => pending.binary_search_by_key(&offset, |&(o, _)| o),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +143,27 @@ mod tests {
         assert_eq!(t.committable()[&tp], 3);
         t.mark_done(&tp, 3, e);
         assert_eq!(t.committable()[&tp], 5);
+        assert_eq!(t.pending(), 0);
+    }
+
+    #[test]
+    fn offsets_with_gaps_are_found_too() {
+        // A compacted topic: offsets 10, 11, 15, 16, 20.
+        let tp = TopicPartition::new("t", 0);
+        let mut t = OffsetTracker::default();
+        let mut e = 0;
+        for o in [10, 11, 15, 16, 20] {
+            e = t.add(&tp, o).expect("tracked");
+        }
+        // 15 is at index 2, not at 15 - 10; 12 was never tracked.
+        t.mark_done(&tp, 15, e);
+        t.mark_done(&tp, 12, e);
+        t.mark_done(&tp, 10, e);
+        t.mark_done(&tp, 11, e);
+        assert_eq!(t.committable()[&tp], 16, "10, 11 and 15 are done");
+        t.mark_done(&tp, 20, e);
+        t.mark_done(&tp, 16, e);
+        assert_eq!(t.committable()[&tp], 21);
         assert_eq!(t.pending(), 0);
     }
 

@@ -697,16 +697,40 @@ impl SinkLoop {
             }
         }
         let mut records = Vec::with_capacity(batch.len());
-        let mut offsets = Vec::with_capacity(batch.len());
+        // The next offset of each run of records of one partition (a batch is mostly long runs):
+        // the partition is named, looked up and its topic noted once per run, not per record.
+        let mut offsets: Vec<(TopicPartition, i64)> = Vec::new();
+        // The partition of the current run, when the task got it, and whether its topic was
+        // noted as one the connector uses (KIP-558) in this batch.
+        let mut run: Option<(TopicPartition, Option<u64>, bool)> = None;
         for Received { epoch, record: m } in batch {
-            let tp = TopicPartition::new(m.topic.clone(), m.partition);
-            if self.opened.get(&tp).is_none_or(|&since| epoch < since) {
+            let same = run
+                .as_ref()
+                .is_some_and(|(tp, ..)| tp.partition == m.partition && tp.topic == m.topic);
+            if !same {
+                let tp = TopicPartition::new(m.topic.clone(), m.partition);
+                let since = self.opened.get(&tp).copied();
+                let noted = run
+                    .as_ref()
+                    .is_some_and(|(last, _, noted)| *noted && last.topic == m.topic);
+                run = Some((tp, since, noted));
+            }
+            let Some((tp, since, noted)) = &mut run else {
+                continue;
+            };
+            if since.is_none_or(|since| epoch < since) {
                 debug!(topic = %m.topic, partition = m.partition, offset = m.offset,
                     "Dropping a record of a partition this task no longer holds.");
                 continue;
             }
-            offsets.push((tp, m.offset + 1));
-            self.status.add_topic(&self.id.connector, &m.topic);
+            if !*noted {
+                self.status.add_topic(&self.id.connector, &m.topic);
+                *noted = true;
+            }
+            match offsets.last_mut() {
+                Some((last, next)) if last == tp => *next = m.offset + 1,
+                _ => offsets.push((tp.clone(), m.offset + 1)),
+            }
             let m = Arc::new(m);
             if let Some(record) = self.convert_and_transform(&m).await? {
                 if let Some(originals) = &self.originals {
