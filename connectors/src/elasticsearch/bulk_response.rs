@@ -1,7 +1,11 @@
 //! Parsing a `_bulk` response into one [`ItemResult`] per action.
 //!
 //! A response to a batch of thousands of actions is large (every item echoes index, id, version,
-//! shards, sequence number). Only each item's `status` and, for failed items, `error.type` and
+//! shards, sequence number). When its top-level `errors` is `false`, every item succeeded, so
+//! the items are not read at all (as Confluent's connector, which only looks at the items of a
+//! response with failures); `errors` is read by hand from the members before `items` when they
+//! are all plain numbers and booleans, as Elasticsearch writes them (`{"took":3,"errors":false,
+//! "items":[…`). Otherwise only each item's `status` and, for failed items, `error.type` and
 //! `error.reason` matter, so the parse is typed: every other field is skipped without being
 //! built, and nothing is allocated for a successful item.
 
@@ -13,8 +17,21 @@ use serde_json::Value as Json;
 
 use super::client::{EsError, ItemResult};
 
-/// Parses a bulk response that must hold exactly `expected` items.
+/// The status given to each item of a response without errors, whose items are not read.
+pub const SUCCESS: u16 = 200;
+
+/// Parses a bulk response that must hold exactly `expected` items; a response whose `errors`
+/// is `false` gives `expected` successes without its items being read.
 pub fn parse(bytes: &[u8], expected: usize) -> Result<Vec<ItemResult>, EsError> {
+    if errors_before_items(bytes) == Some(false) {
+        return Ok(vec![
+            ItemResult {
+                status: SUCCESS,
+                error: None,
+            };
+            expected
+        ]);
+    }
     let response: Response =
         serde_json::from_slice(bytes).map_err(|e| EsError::Protocol(e.to_string()))?;
     let items = response
@@ -27,6 +44,48 @@ pub fn parse(bytes: &[u8], expected: usize) -> Result<Vec<ItemResult>, EsError> 
         )));
     }
     Ok(items.0)
+}
+
+/// The top-level `errors` of a response whose members before `items` are all plain numbers or
+/// booleans under keys without escapes (what Elasticsearch writes); `None` when it is absent,
+/// after `items`, or anything else comes first: then the response is parsed in full.
+fn errors_before_items(bytes: &[u8]) -> Option<bool> {
+    let mut rest = skip_ws(bytes).strip_prefix(b"{")?;
+    let mut errors = None;
+    loop {
+        rest = skip_ws(rest).strip_prefix(b"\"")?;
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        let key = &rest[..end];
+        rest = skip_ws(&rest[end + 1..]).strip_prefix(b":")?;
+        if key == b"items" {
+            return errors;
+        }
+        rest = skip_ws(rest);
+        let value_end = rest
+            .iter()
+            .position(|&b| matches!(b, b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))?;
+        let value = &rest[..value_end];
+        match value {
+            b"true" | b"false" if key == b"errors" => errors = Some(value == b"true"),
+            b"true" | b"false" => {}
+            _ if value
+                .iter()
+                .all(|b| b.is_ascii_digit() || b"-+.eE".contains(b)) => {}
+            _ => return None,
+        }
+        rest = skip_ws(&rest[value_end..]).strip_prefix(b",")?;
+    }
+}
+
+fn skip_ws(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
 }
 
 #[derive(Deserialize)]
@@ -159,12 +218,51 @@ mod tests {
 
     #[test]
     fn item_count_must_match_the_actions() {
-        let body = br#"{"errors":false,"items":[{"index":{"status":201}}]}"#;
+        let body = br#"{"errors":true,"items":[{"index":{"status":201}}]}"#;
         let err = parse(body, 2).unwrap_err();
         assert_eq!(
             err.to_string(),
             "unexpected response: bulk response has 1 items for 2 actions"
         );
+    }
+
+    #[test]
+    fn a_response_without_errors_is_not_read_past_its_errors_member() {
+        // As Elasticsearch writes it: every action succeeded, the items are not looked at.
+        let body = br#"{"took":30,"errors":false,"items":[{"index":{"status":201}},{"x":"#;
+        let items = parse(body, 3).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items
+            .iter()
+            .all(|i| i.status == SUCCESS && i.error.is_none()));
+        // Whitespace, and other plain members first.
+        let pretty =
+            b"{\n  \"took\" : 1,\n  \"ingest_took\" : 2,\n  \"errors\" : false,\n  \"items\" : []}";
+        assert_eq!(errors_before_items(pretty), Some(false));
+    }
+
+    #[test]
+    fn a_response_in_any_other_shape_is_parsed_in_full() {
+        let failed = br#"{"took":1,"errors":true,"items":[{"index":{"status":429}}]}"#;
+        assert_eq!(errors_before_items(failed), Some(true));
+        assert_eq!(parse(failed, 1).unwrap()[0].status, 429);
+        // `errors` after `items`, absent, a string member first, an escaped key: read in full,
+        // so the item count is checked.
+        for body in [
+            &br#"{"items":[{"index":{"status":201}}],"errors":false}"#[..],
+            br#"{"took":1,"items":[{"index":{"status":201}}]}"#,
+            br#"{"note":"x","errors":false,"items":[{"index":{"status":201}}]}"#,
+            br#"{"err\u006frs":false,"items":[{"index":{"status":201}}]}"#,
+        ] {
+            assert_eq!(
+                errors_before_items(body),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            assert!(matches!(parse(body, 2), Err(EsError::Protocol(_))));
+            assert_eq!(parse(body, 1).unwrap()[0].status, 201);
+        }
     }
 
     #[test]
