@@ -8,6 +8,7 @@ pub(crate) mod cache;
 pub mod codec;
 pub mod config;
 mod decode;
+pub(crate) mod direct;
 mod encode;
 mod envelope;
 pub mod node;
@@ -139,6 +140,12 @@ impl JsonConverter {
         if self.codec.config.schemas_enable {
             if let Some(read) = self.deserialize_envelope(bytes)? {
                 return Ok(read);
+            }
+        }
+        if !self.codec.config.schemas_enable {
+            // Straight into the value; the tree reads whatever the direct reader gives up on.
+            if let Some(value) = direct::read_all(bytes, &mut direct::ConverterRules) {
+                return Ok(SchemaAndValue::new(None, value));
             }
         }
         let node =

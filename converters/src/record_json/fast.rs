@@ -10,7 +10,7 @@
 //! Anything unusual gives up (`None`) and the caller reads the line through the tree path, which
 //! gives the same record or the error with its exact message: invalid JSON, a member of the
 //! wrong type, a schema member after its value that is not `null`, an object of more than
-//! [`MAX_DIRECT_MEMBERS`] members (repeated names are looked for by a linear scan), a number
+//! `MAX_DIRECT_MEMBERS` members (repeated names are looked for by a linear scan), a number
 //! that is not a `long` or a double.
 
 use sluice_api::{ConnectRecord, Origin, SchemaRef, TimestampType, Value};
@@ -18,14 +18,9 @@ use sluice_api::{ConnectRecord, Origin, SchemaRef, TimestampType, Value};
 use super::reader::{read_headers_owned, read_value_owned};
 use super::{opt_long, read_schema, TAGS};
 use crate::json::codec::JsonCodec;
+use crate::json::direct::{self, member_name, DirectRules};
 use crate::json::node::JsonNode;
 use crate::json::parse::{parse_long, Reader};
-
-/// Objects with more members than this are read through the tree.
-pub(super) const MAX_DIRECT_MEMBERS: usize = 32;
-
-/// Nesting deeper than this is read through the tree (which enforces the depth limit).
-const MAX_DIRECT_DEPTH: usize = 64;
 
 /// A key or value as read: a tree node, or a schemaless value read directly.
 enum Slot {
@@ -122,25 +117,10 @@ pub(super) fn parse_record_fast(codec: &mut JsonCodec, bytes: &[u8]) -> Option<C
     })
 }
 
-/// A member name and the `:` after it.
-fn member_name(r: &mut Reader<'_>) -> Option<String> {
-    if r.peek()? != b'"' {
-        return None;
-    }
-    let name = r.string().ok()?;
-    r.skip_ws().ok()?;
-    if r.peek()? != b':' {
-        return None;
-    }
-    r.pos += 1;
-    r.skip_ws().ok()?;
-    Some(name)
-}
-
 /// A key or value member: read directly when its schema member was `null`.
 fn side(codec: &mut JsonCodec, r: &mut Reader<'_>, schema: Option<&JsonNode>) -> Option<Slot> {
     if matches!(schema, Some(JsonNode::Null)) {
-        direct(codec, r, 1).map(Slot::Direct)
+        direct::read(r, 1, &mut RecordRules(codec)).map(Slot::Direct)
     } else {
         r.value(1).ok().map(Slot::Node)
     }
@@ -161,99 +141,41 @@ fn side_value(
     }
 }
 
-/// A schemaless value, read as the tree path reads its JSON (see `read_schemaless`).
-fn direct(codec: &mut JsonCodec, r: &mut Reader<'_>, depth: usize) -> Option<Value> {
-    if depth > MAX_DIRECT_DEPTH {
-        return None;
-    }
-    match r.peek()? {
-        b'{' => object(codec, r, depth),
-        b'[' => {
-            r.pos += 1;
-            let mut items = Vec::new();
-            r.skip_ws().ok()?;
-            if r.peek()? == b']' {
-                r.pos += 1;
-                return Some(Value::Array(items));
-            }
-            loop {
-                r.skip_ws().ok()?;
-                items.push(direct(codec, r, depth + 1)?);
-                r.skip_ws().ok()?;
-                match r.peek()? {
-                    b',' => r.pos += 1,
-                    b']' => {
-                        r.pos += 1;
-                        return Some(Value::Array(items));
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        b'"' => r.string().ok().map(Value::String),
-        b'-' | b'0'..=b'9' => {
-            let (start, integral) = r.scan_number().ok()?;
-            let literal = r.since(start);
-            if integral {
-                // Beyond a long: an error the tree path reports.
-                parse_long(literal).map(Value::Int64)
-            } else {
-                std::str::from_utf8(literal)
-                    .ok()?
-                    .parse()
-                    .ok()
-                    .map(Value::Float64)
-            }
-        }
-        b't' => r
-            .literal("true", JsonNode::Null)
-            .ok()
-            .map(|_| Value::Boolean(true)),
-        b'f' => r
-            .literal("false", JsonNode::Null)
-            .ok()
-            .map(|_| Value::Boolean(false)),
-        b'n' => r.literal("null", JsonNode::Null).ok().map(|_| Value::Null),
-        _ => None,
-    }
-}
+/// The record JSON's schemaless reading (see `read_schemaless`): numbers are `INT64` in a
+/// `long`'s range or the nearest `FLOAT64`; an object whose only member is named like a tag
+/// (`{"$int8": 1}`) is a tagged kind, read through its tree node.
+struct RecordRules<'c>(&'c mut JsonCodec);
 
-/// A schemaless object: a map, or (first member named like a tag) a tagged kind read through
-/// its tree node.
-fn object(codec: &mut JsonCodec, r: &mut Reader<'_>, depth: usize) -> Option<Value> {
-    let start = r.pos;
-    r.pos += 1;
-    let mut entries: Vec<(Value, Value)> = Vec::new();
-    r.skip_ws().ok()?;
-    if r.peek()? == b'}' {
-        r.pos += 1;
-        return Some(Value::Map(entries));
-    }
-    loop {
-        r.skip_ws().ok()?;
-        let name = member_name(r)?;
-        if entries.is_empty() && TAGS.contains(&name.as_str()) {
-            // `{"$int8": 1}`: only a one-member object is a tag; the tree decides.
-            r.pos = start;
-            let node = r.value(depth).ok()?;
-            return read_value_owned(codec, None, Some(node), "").ok();
-        }
-        let value = direct(codec, r, depth + 1)?;
-        if let Some((_, v)) = entries.iter_mut().find(|(k, _)| k.as_str() == Some(&name)) {
-            *v = value;
-        } else if entries.len() < MAX_DIRECT_MEMBERS {
-            entries.push((Value::String(name), value));
+impl DirectRules for RecordRules<'_> {
+    fn number(&mut self, literal: &[u8], integral: bool) -> Option<Value> {
+        if integral {
+            // Beyond a long: an error the tree path reports.
+            parse_long(literal).map(Value::Int64)
         } else {
+            std::str::from_utf8(literal)
+                .ok()?
+                .parse()
+                .ok()
+                .map(Value::Float64)
+        }
+    }
+
+    fn object_named(
+        &mut self,
+        r: &mut Reader<'_>,
+        start: usize,
+        first: &str,
+        depth: usize,
+    ) -> Option<Option<Value>> {
+        if !TAGS.contains(&first) {
             return None;
         }
-        r.skip_ws().ok()?;
-        match r.peek()? {
-            b',' => r.pos += 1,
-            b'}' => {
-                r.pos += 1;
-                return Some(Value::Map(entries));
-            }
-            _ => return None,
-        }
+        // Only a one-member object is a tag; the tree decides.
+        r.pos = start;
+        let read = r
+            .value(depth)
+            .ok()
+            .and_then(|node| read_value_owned(self.0, None, Some(node), "").ok());
+        Some(read)
     }
 }
