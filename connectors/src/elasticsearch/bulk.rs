@@ -245,16 +245,7 @@ pub fn convert(
     }
     let ignore_key = cfg.ignore_key(record.topic_name());
     let id = if ignore_key {
-        format!(
-            "{}+{}+{}",
-            record.topic_name(),
-            record
-                .kafka_partition
-                .map_or_else(|| "null".to_string(), |p| p.to_string()),
-            record
-                .kafka_offset()
-                .map_or_else(|| "null".to_string(), |o| o.to_string())
-        )
+        topic_partition_offset_id(record)
     } else {
         key_to_id(record)?
     };
@@ -362,6 +353,27 @@ fn add_timestamp(
     Ok(())
 }
 
+/// The document id of a record whose key is ignored: `topic+partition+offset` (Confluent's
+/// `convertKey` with `key.ignore`), `null` for a missing partition or offset. Written into one
+/// string sized up front: this runs for every record.
+fn topic_partition_offset_id(record: &SinkRecord) -> String {
+    let topic = record.topic_name();
+    let mut numbers = itoa::Buffer::new();
+    let mut id = String::with_capacity(topic.len() + 2 + 11 + 20);
+    id.push_str(topic);
+    id.push('+');
+    match record.kafka_partition {
+        Some(p) => id.push_str(numbers.format(p)),
+        None => id.push_str("null"),
+    }
+    id.push('+');
+    match record.kafka_offset() {
+        Some(o) => id.push_str(numbers.format(o)),
+        None => id.push_str("null"),
+    }
+    id
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +438,28 @@ mod tests {
         let a = action(convert(&c, &record(Value::Null, doc()), "orders").unwrap());
         assert_eq!(a.id.as_deref(), Some("orders+0+17"));
         assert_eq!(a.version, None);
+    }
+
+    #[test]
+    fn the_ignored_key_id_spells_out_large_negative_and_missing_numbers() {
+        let c = cfg(&[("key.ignore", "true")]);
+        let mut r = record(Value::Null, doc());
+        r.kafka_partition = Some(i32::MAX);
+        r.origin = sluice_api::Origin::Sink {
+            kafka_offset: i64::MIN,
+            timestamp_type: sluice_api::TimestampType::CreateTime,
+        };
+        let a = action(convert(&c, &r, "orders").unwrap());
+        assert_eq!(
+            a.id.as_deref(),
+            Some("orders+2147483647+-9223372036854775808")
+        );
+        r.kafka_partition = None;
+        r.origin = sluice_api::Origin::Source {
+            partition: None,
+            offset: None,
+        };
+        assert_eq!(topic_partition_offset_id(&r), "orders+null+null");
     }
 
     #[test]
