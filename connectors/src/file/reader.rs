@@ -212,8 +212,13 @@ mod tests {
         assert!(matches!(reader.try_next(), Ok(Next::Empty)));
         // Let the thread settle into its longest idle wait: dropping still stops it at once.
         tokio::time::sleep(MAX_IDLE_CHECK * 2).await;
+        assert_stops_within(reader, MAX_IDLE_CHECK / 2).await;
+    }
+
+    /// Closes `reader` and checks that its thread ends within `limit`.
+    async fn assert_stops_within(reader: FileReader, limit: Duration) {
         let thread = reader.close();
-        let deadline = Instant::now() + MAX_IDLE_CHECK / 2;
+        let deadline = Instant::now() + limit;
         while !thread.is_finished() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -270,12 +275,7 @@ mod tests {
         );
         // Dropping the reader still stops the thread at once, watched or not.
         tokio::time::sleep(MAX_IDLE_CHECK * 3).await;
-        let thread = reader.close();
-        let deadline = Instant::now() + MAX_IDLE_CHECK / 2;
-        while !thread.is_finished() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(thread.is_finished(), "the thread outlived its reader");
+        assert_stops_within(reader, MAX_IDLE_CHECK / 2).await;
     }
 
     #[tokio::test]
@@ -296,11 +296,6 @@ mod tests {
         // The thread waits on the full channel instead of reading on.
         assert!(!reader.is_finished());
         assert_eq!(reader.chunks.capacity(), 0, "the channel is full");
-        let thread = reader.close();
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while !thread.is_finished() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(thread.is_finished(), "the thread outlived its reader");
+        assert_stops_within(reader, Duration::from_secs(2)).await;
     }
 }
