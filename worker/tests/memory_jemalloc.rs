@@ -7,20 +7,14 @@
 #![cfg(all(target_os = "linux", feature = "jemalloc"))]
 #![allow(unsafe_code)] // mallctl, to stop jemalloc's own decay in one test
 
+mod common;
+
+use common::memory::rss_anon_kb;
 use std::hint::black_box;
 use std::process::Command;
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-fn rss_anon_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("RssAnon in /proc/self/status")
-}
 
 #[test]
 fn the_binary_allocates_through_jemalloc() {

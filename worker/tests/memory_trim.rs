@@ -5,20 +5,14 @@
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
+mod common;
+
+use common::memory::rss_anon_kb;
 use std::hint::black_box;
 use std::sync::Mutex;
 
 /// The tests measure the whole process: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn rss_anon_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("RssAnon in /proc/self/status")
-}
 
 #[test]
 fn freed_memory_below_a_live_allocation_is_returned() {

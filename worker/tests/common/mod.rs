@@ -6,6 +6,7 @@
 //! * [`process`]: the `sluice` binary run as a subprocess in a temporary directory, with its
 //!   output captured, stopped with SIGTERM or SIGKILL.
 //! * [`wait`]: polling with a bounded timeout.
+//! * [`memory`]: the test process's own resident memory (allocator tests).
 //! * [`prom`]: a strict parser of the Prometheus / OpenMetrics text exposition.
 //!
 //! The helpers are blocking (rdkafka's base clients and `std::process`); call them from
@@ -17,6 +18,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod kafka;
+pub mod memory;
 pub mod process;
 pub mod prom;
 pub mod wait;
