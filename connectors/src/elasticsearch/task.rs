@@ -38,9 +38,11 @@ struct Running {
     /// Resources whose mapping was checked.
     mapped: BTreeSet<String>,
     /// The last topic put and its resource.
-    last_resource: Option<(String, String)>,
+    last_resource: Option<(String, Arc<str>)>,
     /// The partition of the last record put.
     last_partition: Option<Arc<TopicPartition>>,
+    /// The partition last found in the assignment during the current `put`.
+    last_assigned: Option<Arc<TopicPartition>>,
     /// Entries of the current `put` not yet handed to the processor (handed over together at
     /// its end, or before waiting for buffer space).
     pending: Vec<Entry>,
@@ -195,13 +197,13 @@ impl Running {
     }
 
     /// The resource of `topic` ([`resource_for`]), remembered for the last topic seen.
-    fn resource_of(&mut self, topic: &str) -> Option<String> {
+    fn resource_of(&mut self, topic: &str) -> Option<Arc<str>> {
         if let Some((t, r)) = &self.last_resource {
             if t == topic {
                 return Some(r.clone());
             }
         }
-        let resource = resource_for(&self.cfg, topic)?;
+        let resource: Arc<str> = resource_for(&self.cfg, topic)?.into();
         self.last_resource = Some((topic.to_string(), resource.clone()));
         Some(resource)
     }
@@ -222,6 +224,24 @@ impl Running {
         tp
     }
 
+    /// Whether `tp` is in `assignment` (or the assignment is empty), looked up once per run of
+    /// records of one partition.
+    fn is_assigned(&mut self, tp: &Arc<TopicPartition>, assignment: &[TopicPartition]) -> bool {
+        if assignment.is_empty()
+            || self
+                .last_assigned
+                .as_ref()
+                .is_some_and(|t| Arc::ptr_eq(t, tp))
+        {
+            return true;
+        }
+        let assigned = assignment.contains(tp);
+        if assigned {
+            self.last_assigned = Some(tp.clone());
+        }
+        assigned
+    }
+
     /// Puts one record; `assignment` is the task's assignment during this `put`.
     async fn put_one(
         &mut self,
@@ -230,7 +250,7 @@ impl Running {
     ) -> ConnectResult<()> {
         let tp = self.partition_of(record);
         let offset = record.kafka_offset();
-        if !self.cfg.flush_synchronously && !assignment.is_empty() && !assignment.contains(&tp) {
+        if !self.cfg.flush_synchronously && !self.is_assigned(&tp, assignment) {
             return Err(ConnectError::connect(format!(
                 "Found a topic name '{}' that doesn't match assigned partitions. Connector \
                  doesn't support topic mutating SMTs",
@@ -263,7 +283,7 @@ impl Running {
         if !self.cfg.ignore_schema(record.topic_name()) && self.cfg.topic_to_resource.is_empty() {
             self.ensure_mapping(&resource, record).await?;
         }
-        match convert(&self.cfg, record, &resource) {
+        match convert(&self.cfg, record, resource) {
             Ok(Converted::Action(action)) => {
                 let tracked = offset.and_then(|o| {
                     lock(&self.shared.tracker)
@@ -360,6 +380,7 @@ impl SinkTask for ElasticsearchSinkTask {
             resources: BTreeSet::new(),
             mapped: BTreeSet::new(),
             last_resource: None,
+            last_assigned: None,
             last_partition: None,
             pending: Vec::new(),
             paused: false,
@@ -380,6 +401,7 @@ impl SinkTask for ElasticsearchSinkTask {
         let span = running.span.clone();
         // The assignment changes only between calls.
         let assignment = running.context.assignment();
+        running.last_assigned = None;
         for record in records {
             let result = running.put_one(record, &assignment).await;
             if let Err(e) = result {

@@ -13,10 +13,10 @@
 //! multi-row `INSERT` (or `INSERT … ON CONFLICT (pk) DO UPDATE SET …` for upserts) in one
 //! transaction, then the consumer's offsets are committed. Stops after N rows and prints
 //! `loader_rows=… loader_secs=… loader_rows_per_sec=…` (from the first record to the last
-//! commit). The consumer reads ahead at most 4 MB, as Sluice's sink tasks do, but without
-//! librdkafka's 1 s fetch pause when that is full (`fetch.queue.backoff.ms=100`; with the
-//! default 1000 the loader runs at a third of its speed on the mock cluster); more librdkafka
-//! settings with `--consumer-config KEY=VALUE`. The broker is `SLUICE_BOOTSTRAP_SERVERS`,
+//! commit). The consumer reads ahead at most 4 MB or 10,000 records, as Sluice's sink tasks
+//! do, but without librdkafka's 1 s fetch pause when that is full
+//! (`fetch.queue.backoff.ms=100`; with the default 1000 the loader runs at a third of its
+//! speed on the mock cluster); more librdkafka settings with `--consumer-config KEY=VALUE`. The broker is `SLUICE_BOOTSTRAP_SERVERS`,
 //! PostgreSQL `SLUICE_TEST_POSTGRES_URL`.
 
 use std::collections::HashMap;
@@ -67,7 +67,8 @@ struct Args {
     #[arg(long, default_value_t = 120)]
     idle_timeout_secs: u64,
     /// librdkafka consumer settings, `KEY=VALUE` (repeatable), over the defaults
-    /// (`queued.max.messages.kbytes=4096`, `fetch.queue.backoff.ms=100`).
+    /// (`queued.max.messages.kbytes=4096`, `queued.min.messages=10000`,
+    /// `fetch.queue.backoff.ms=100`).
     #[arg(long = "consumer-config", value_name = "KEY=VALUE")]
     consumer_config: Vec<String>,
     /// Primary key field.
@@ -211,6 +212,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         // The read-ahead Sluice's sink tasks use (its LIBRDKAFKA_CONSUMER_SETTINGS), without
         // librdkafka's 1 s pause of a partition's fetches whenever that queue is full.
         .set("queued.max.messages.kbytes", "4096")
+        .set("queued.min.messages", "10000")
         .set("fetch.queue.backoff.ms", "100");
     for kv in &args.consumer_config {
         let (k, v) = kv

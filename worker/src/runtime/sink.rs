@@ -73,17 +73,33 @@ pub const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 pub const IDLE_PUT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// librdkafka settings of a sink task's consumer that have no Java key (so no `consumer.*`
-/// or `consumer.override.*` key reaches them). librdkafka prefetches
-/// up to 64 MB per consumer by default, on top of what the task buffers itself; 4 MB keeps the
-/// read-ahead at a few fetches, which on the Elasticsearch benchmark kept the same throughput
-/// and cut the worker's peak RSS from 93 MB to 77 MB. When that read-ahead is full,
-/// librdkafka stops fetching for `fetch.queue.backoff.ms` (1000 ms by default), which capped
-/// a sink at about 12,000 records/s however fast its destination (the JDBC benchmark); Java's
-/// consumer has no such pause, so it is 100 ms here (the JDBC sink then ran at 30,700 rows/s).
+/// or `consumer.override.*` key reaches them).
+///
+/// * `queued.max.messages.kbytes`, `queued.min.messages`: librdkafka fetches ahead while
+///   its consumer queue holds fewer than `queued.min.messages` records and fewer than
+///   `queued.max.messages.kbytes` of them (64 MB and 100,000 by default, on top of what the
+///   task buffers itself). Each queued record costs ~400 bytes of librdkafka's own besides
+///   its bytes, so for small records the count is what bounds memory: 4 MB of ~70-byte
+///   Elasticsearch positions are ~60,000 records and ~25 MB. 4 MB took the Elasticsearch
+///   benchmark's peak RSS from 93 MB to 77 MB at the same throughput, 10,000 records (20
+///   `max.poll.records`) from 75 MB to 56-57 MB on a 50-partition topic, also at the same
+///   throughput (5,000 brought 48 MB but a third fewer documents/s).
+/// * `fetch.queue.backoff.ms`: when that read-ahead is full, librdkafka stops fetching for
+///   this long (1000 ms by default), which capped a sink at about 12,000 records/s however
+///   fast its destination (the JDBC benchmark); Java's consumer has no such pause, so it is
+///   100 ms here (the JDBC sink then ran at 30,700 rows/s).
 pub const LIBRDKAFKA_CONSUMER_SETTINGS: &[(&str, &str)] = &[
     ("queued.max.messages.kbytes", "4096"),
+    ("queued.min.messages", "10000"),
     ("fetch.queue.backoff.ms", "100"),
 ];
+
+/// Sets [`LIBRDKAFKA_CONSUMER_SETTINGS`] on a sink task's consumer config.
+pub fn apply_librdkafka_consumer_settings(config: &mut rdkafka::ClientConfig) {
+    for (key, value) in LIBRDKAFKA_CONSUMER_SETTINGS {
+        config.set(*key, *value);
+    }
+}
 
 /// Java's defaults for a sink task's consumer, before `consumer.*` and
 /// `consumer.override.*`.
@@ -353,9 +369,7 @@ impl SinkLoop {
             .metrics
             .client(crate::metrics::ClientType::Consumer, &mut consumer_config);
         let (consumer_context, handles) = SinkConsumerContext::new(stats);
-        for (key, value) in LIBRDKAFKA_CONSUMER_SETTINGS {
-            consumer_config.set(*key, *value);
-        }
+        apply_librdkafka_consumer_settings(&mut consumer_config);
         let consumer: StreamConsumer<SinkConsumerContext> = consumer_config
             .create_with_context(consumer_context)
             .map_err(|e| TaskError::Kafka(format!("Failed to create consumer: {e}")))?;

@@ -520,6 +520,24 @@ async fn topic_mutating_transforms_are_refused_unless_flushing_synchronously() {
         err.to_string(),
         "Found a topic name 'renamed' that doesn't match assigned partitions. Connector doesn't support topic mutating SMTs"
     );
+    // Also after records of an assigned partition in the same `put` (the assignment is looked
+    // up once per run of records of one partition).
+    let mut h = start(props(es.url(), &base), &[("position", 0)], None)
+        .await
+        .unwrap();
+    let err = h
+        .task
+        .put(&[
+            position("position", 0, 0, 1),
+            position("position", 0, 1, 1),
+            position("renamed", 0, 2, 1),
+        ])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("Found a topic name 'renamed'"),
+        "{err}"
+    );
     let mut sync = base.to_vec();
     sync.push(("flush.synchronously", "true"));
     let mut h = start(props(es.url(), &sync), &[("position", 0)], None)

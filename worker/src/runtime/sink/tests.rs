@@ -315,3 +315,100 @@ async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
     );
     herder.shutdown().await;
 }
+
+/// What a consumer's statistics say it fetched so far (`rx_msgs`).
+struct FetchedCount(Arc<std::sync::atomic::AtomicI64>);
+
+impl rdkafka::ClientContext for FetchedCount {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.0.store(statistics.rxmsgs, Ordering::SeqCst);
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for FetchedCount {}
+
+/// A sink consumer's read-ahead stops at about `queued.min.messages` records, not at
+/// librdkafka's 64 MB / 100,000 or the 4 MB of small records (~60,000 here) that cost ~25 MB of
+/// librdkafka's own memory for Elasticsearch positions.
+#[test]
+fn a_sink_consumer_reads_ahead_a_bounded_number_of_records() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("ahead", 2, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value = [b'x'; 50];
+    for i in 0..80_000 {
+        let record = || {
+            BaseRecord::<(), [u8]>::to("ahead")
+                .partition(i % 2)
+                .payload(&value[..])
+        };
+        while let Err((e, _)) = producer.send(record()) {
+            assert!(
+                matches!(
+                    e,
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull
+                    )
+                ),
+                "{e}"
+            );
+            producer.poll(Duration::from_millis(10));
+        }
+    }
+    producer
+        .flush(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let fetched = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "ahead")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        // Small fetches, so that one fetch's overshoot past the limit stays small.
+        .set("max.partition.fetch.bytes", "65536")
+        .set("statistics.interval.ms", "100");
+    super::apply_librdkafka_consumer_settings(&mut config);
+    let consumer: BaseConsumer<FetchedCount> = config
+        .create_with_context(FetchedCount(fetched.clone()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..2 {
+        assignment
+            .add_partition_offset("ahead", p, Offset::Beginning)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    consumer
+        .assign(&assignment)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let first = loop {
+        assert!(Instant::now() < deadline, "no record consumed within 10 s");
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            break m;
+        }
+    };
+    first.unwrap_or_else(|e| panic!("{e}"));
+    // Polls that take one record each (20 in all) serve the statistics while librdkafka
+    // fills its queue up to its limit and then waits.
+    let settled = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < settled {
+        consumer.poll(Duration::ZERO).map(drop);
+        std::thread::sleep(Duration::from_millis(100));
+        if fetched.load(Ordering::SeqCst) >= 80_000 {
+            break;
+        }
+    }
+    let n = fetched.load(Ordering::SeqCst);
+    assert!(n >= 10_000, "the consumer read ahead only {n} records");
+    assert!(
+        n < 30_000,
+        "the consumer read ahead {n} of 80,000 records: queued.min.messages is not applied"
+    );
+}
