@@ -399,7 +399,7 @@ fn a_sink_consumer_reads_ahead_a_bounded_number_of_records() {
     // fills its queue up to its limit and then waits.
     let settled = Instant::now() + Duration::from_secs(2);
     while Instant::now() < settled {
-        consumer.poll(Duration::ZERO).map(drop);
+        drop(consumer.poll(Duration::ZERO));
         std::thread::sleep(Duration::from_millis(100));
         if fetched.load(Ordering::SeqCst) >= 80_000 {
             break;
