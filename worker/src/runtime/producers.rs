@@ -29,7 +29,6 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
-use sluice_api::RecordMetadata;
 use tokio::sync::Notify;
 
 use super::polled_producer::PolledProducer;
@@ -40,25 +39,18 @@ use crate::metrics::ClientStatsHandle;
 pub struct Ack {
     /// The task's sequence number of the record.
     pub sequence: usize,
-    /// The topic the record was sent to (shared by the acks of a run of records to one
-    /// topic).
-    pub topic: Arc<str>,
-    /// The partition and offset written, or why the record was not written.
-    pub outcome: Result<(i32, i64), String>,
+    /// The partition and offset written, or why the record was not written. The task knows
+    /// which topic it sent each record to, so a written record's ack does not carry it.
+    pub outcome: Result<(i32, i64), Box<SendFailure>>,
 }
 
-impl Ack {
-    /// The record's metadata, when it was written.
-    pub fn metadata(&self) -> Option<RecordMetadata> {
-        self.outcome
-            .as_ref()
-            .ok()
-            .map(|&(partition, offset)| RecordMetadata {
-                topic: self.topic.to_string(),
-                partition,
-                offset,
-            })
-    }
+/// Why the producer could not write a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// The topic the record was sent to.
+    pub topic: String,
+    /// The producer's error.
+    pub error: String,
 }
 
 /// Bits of the delivery opaque that hold the task's sequence number; the bits above name
@@ -67,44 +59,25 @@ const SEQUENCE_BITS: u32 = usize::BITS / 2;
 /// The sequence number part of an opaque.
 pub const SEQUENCE_MASK: usize = (1 << SEQUENCE_BITS) - 1;
 
-/// Acknowledgements waiting for their task, with the newest topic name for reuse.
-#[derive(Default)]
-struct AckBuffer {
-    acks: Vec<Ack>,
-    topic: Option<Arc<str>>,
-}
-
 /// One task's acknowledgements in transit: the producer's polling thread appends them, the
 /// task takes all that arrived at once. The task is woken once per batch (when the buffer
 /// turns non-empty), not once per record.
 #[derive(Default)]
 struct AckQueue {
-    buffer: Mutex<AckBuffer>,
+    buffer: Mutex<Vec<Ack>>,
     ready: Notify,
 }
 
 impl AckQueue {
-    fn buffer(&self) -> std::sync::MutexGuard<'_, AckBuffer> {
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Vec<Ack>> {
         self.buffer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn push(&self, sequence: usize, topic: &str, outcome: Result<(i32, i64), String>) {
+    fn push(&self, ack: Ack) {
         let first = {
             let mut buffer = self.buffer();
-            let topic = match &buffer.topic {
-                Some(t) if &**t == topic => t.clone(),
-                _ => {
-                    let t: Arc<str> = Arc::from(topic);
-                    buffer.topic = Some(t.clone());
-                    t
-                }
-            };
-            buffer.acks.push(Ack {
-                sequence,
-                topic,
-                outcome,
-            });
-            buffer.acks.len() == 1
+            buffer.push(ack);
+            buffer.len() == 1
         };
         if first {
             self.ready.notify_one();
@@ -121,8 +94,8 @@ impl AckReceiver {
     /// Appends every acknowledgement received so far to `out`; how many.
     pub fn try_recv_into(&mut self, out: &mut VecDeque<Ack>) -> usize {
         let mut buffer = self.queue.buffer();
-        let n = buffer.acks.len();
-        out.extend(buffer.acks.drain(..));
+        let n = buffer.len();
+        out.extend(buffer.drain(..));
         n
     }
 
@@ -139,19 +112,22 @@ impl AckReceiver {
     }
 }
 
+/// The acknowledgement queue of each route (task), looked up once per delivery report.
+type Routes = HashMap<usize, Arc<AckQueue>, foldhash::fast::RandomState>;
+
 /// The producer context: delivery reports go to the route (task) named in their opaque,
 /// statistics to the metrics.
 pub struct RoutingContext {
-    routes: RwLock<HashMap<usize, Arc<AckQueue>>>,
+    routes: RwLock<Routes>,
     stats: Option<ClientStatsHandle>,
 }
 
 impl RoutingContext {
-    fn routes(&self) -> std::sync::RwLockReadGuard<'_, HashMap<usize, Arc<AckQueue>>> {
+    fn routes(&self) -> std::sync::RwLockReadGuard<'_, Routes> {
         self.routes.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn routes_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<usize, Arc<AckQueue>>> {
+    fn routes_mut(&self) -> std::sync::RwLockWriteGuard<'_, Routes> {
         self.routes.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -168,14 +144,20 @@ impl ProducerContext for RoutingContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
-        let (topic, outcome) = match result {
-            Ok(m) => (m.topic(), Ok((m.partition(), m.offset()))),
-            Err((e, m)) => (m.topic(), Err(e.to_string())),
+        let outcome = match result {
+            Ok(m) => Ok((m.partition(), m.offset())),
+            Err((e, m)) => Err(Box::new(SendFailure {
+                topic: m.topic().to_string(),
+                error: e.to_string(),
+            })),
         };
         // A task that stopped has no route any more; nobody waits for its acks then (its
         // offsets past them are not committed).
         if let Some(route) = self.routes().get(&(opaque >> SEQUENCE_BITS)) {
-            route.push(opaque & SEQUENCE_MASK, topic, outcome);
+            route.push(Ack {
+                sequence: opaque & SEQUENCE_MASK,
+                outcome,
+            });
         }
     }
 }
@@ -315,7 +297,7 @@ impl ProducerPool {
         PolledProducer::create(
             config,
             RoutingContext {
-                routes: RwLock::new(HashMap::new()),
+                routes: RwLock::new(Routes::default()),
                 stats,
             },
             name,
@@ -347,7 +329,12 @@ mod tests {
     }
 
     fn send(lease: &ProducerLease, topic: &str, sequence: usize, value: &str) {
+        send_to(lease, topic, 0, sequence, value);
+    }
+
+    fn send_to(lease: &ProducerLease, topic: &str, partition: i32, sequence: usize, value: &str) {
         let record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, lease.opaque(sequence))
+            .partition(partition)
             .payload(value.as_bytes());
         lease.send(record).map_err(|(e, _)| e).expect("enqueued");
     }
@@ -356,7 +343,7 @@ mod tests {
     async fn shared_leases_route_each_ack_to_the_task_that_sent_the_record() {
         let mock = MockCluster::new(1).expect("mock cluster");
         mock.create_topic("ta", 1, 1).expect("topic");
-        mock.create_topic("tb", 1, 1).expect("topic");
+        mock.create_topic("tb", 2, 1).expect("topic");
         let bootstrap = mock.bootstrap_servers();
         let pool = ProducerPool::new(true);
         let a_id = "connector-producer-a-0";
@@ -372,12 +359,13 @@ mod tests {
         // Both tasks use the same sequence numbers; each gets its own acks back.
         for seq in [7, SEQUENCE_MASK] {
             send(&a, "ta", seq, "from a");
-            send(&b, "tb", seq, "from b");
+            send_to(&b, "tb", 1, seq, "from b");
             let got_a = ack(&mut a_acks).await;
             let got_b = ack(&mut b_acks).await;
             assert_eq!((got_a.sequence, got_b.sequence), (seq, seq));
-            assert_eq!(got_a.metadata().expect("written").topic, "ta");
-            assert_eq!(got_b.metadata().expect("written").topic, "tb");
+            // tb's records go to its partition 1: each ack tells which topic it came from.
+            assert!(matches!(got_a.outcome, Ok((0, _))), "{got_a:?}");
+            assert!(matches!(got_b.outcome, Ok((1, _))), "{got_b:?}");
         }
         let mut rest = VecDeque::new();
         assert_eq!(
@@ -386,7 +374,7 @@ mod tests {
         );
         // A stopped task's route is gone: the other task's acks still arrive.
         drop(a);
-        send(&b, "tb", 1, "again");
+        send_to(&b, "tb", 1, 1, "again");
         assert_eq!(ack(&mut b_acks).await.sequence, 1);
         assert_eq!(pool.live_producers(), 1);
         drop(b);
@@ -413,7 +401,7 @@ mod tests {
         // Acks pile up while the task is not looking (how many wake-ups a busy task needs
         // depends on the scheduler; that one wake-up takes all that arrived does not).
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while acks.queue.buffer().acks.len() < n {
+        while acks.queue.buffer().len() < n {
             assert!(
                 std::time::Instant::now() < deadline,
                 "acknowledgements within 10 s"
@@ -432,10 +420,12 @@ mod tests {
         let mut sequences: Vec<usize> = got.iter().map(|a| a.sequence).collect();
         sequences.sort_unstable();
         assert_eq!(sequences, (0..n).collect::<Vec<_>>());
-        let first = &got[0].topic;
-        assert!(got
+        let mut offsets: Vec<i64> = got
             .iter()
-            .all(|a| Arc::ptr_eq(&a.topic, first) && a.outcome.is_ok()));
+            .map(|a| a.outcome.as_ref().map(|&(_, o)| o).expect("written"))
+            .collect();
+        offsets.sort_unstable();
+        assert_eq!(offsets, (0..n as i64).collect::<Vec<_>>());
     }
 
     #[tokio::test]

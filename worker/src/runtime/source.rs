@@ -190,7 +190,15 @@ struct InFlight {
     /// The record as polled, kept for `SourceTask.commitRecord` and for reporting a failed
     /// send under `errors.tolerance=all`; otherwise only its offset is kept (in
     /// `submitted`).
-    record: Option<Box<SourceRecord>>,
+    kept: Option<Box<Kept>>,
+}
+
+/// A record kept until acknowledged (see [`InFlight::kept`]).
+struct Kept {
+    /// The record as polled.
+    record: SourceRecord,
+    /// The topic it was written to (after transformations), for `commitRecord`'s metadata.
+    topic: Arc<str>,
 }
 
 /// What [`SourceLoop::convert_first`] found when a stage failed at its first attempt.
@@ -227,8 +235,9 @@ struct SourceLoop {
     commits_records: bool,
     /// Whether each record is kept until acknowledged (see [`InFlight::record`]).
     keep_records: bool,
-    /// The topic last added to the status store, with the store's topic reset count then.
-    added_topic: Option<(String, u64)>,
+    /// The topic last added to the status store (the topic of the last record sent), with
+    /// the store's topic reset count then.
+    added_topic: Option<(Arc<str>, u64)>,
     submitted: SubmittedRecords,
     /// By sequence number (the delivery opaque's lower half).
     in_flight: InFlightTable<InFlight>,
@@ -477,38 +486,45 @@ impl SourceLoop {
     /// `commitRecord` fails the task before the offset counts, so the record is produced
     /// again after a restart.
     async fn handle_ack(&mut self, ack: Ack) -> Result<bool, TaskError> {
-        let Some(InFlight { submitted, record }) = self.in_flight.remove(ack.sequence) else {
+        let Some(InFlight { submitted, kept }) = self.in_flight.remove(ack.sequence) else {
             return Ok(false);
         };
-        match (&ack.outcome, record) {
+        match (ack.outcome, kept) {
             (Ok(_), None) => {
                 self.submitted.ack(&submitted);
                 Ok(true)
             }
-            (Ok(_), Some(mut record)) => {
+            (Ok((partition, offset)), Some(kept)) => {
+                let Kept { mut record, topic } = *kept;
                 if self.commits_records {
-                    self.commit_record(&record, ack.metadata().as_ref()).await?;
+                    let metadata = sluice_api::RecordMetadata {
+                        topic: topic.to_string(),
+                        partition,
+                        offset,
+                    };
+                    self.commit_record(&record, Some(&metadata)).await?;
                 }
                 let offset = take_source_offset(&mut record);
                 self.submitted.ack_with_offset(&submitted, offset);
                 Ok(true)
             }
-            (Err(e), record) if self.errors.tolerance() == ToleranceType::All => {
+            (Err(failure), kept) if self.errors.tolerance() == ToleranceType::All => {
                 // Java (KIP-779): with errors.tolerance=all a failed send is reported and
                 // skipped; its offset commits like a filtered record's.
-                warn!(topic = %ack.topic, error = %e, "Skipping a record the producer could not write (errors.tolerance=all).");
-                let Some(mut record) = record else {
+                warn!(topic = %failure.topic, error = %failure.error, "Skipping a record the producer could not write (errors.tolerance=all).");
+                let Some(kept) = kept else {
                     // Records are kept under errors.tolerance=all; this one was not.
                     self.submitted.ack(&submitted);
                     return Ok(false);
                 };
+                let mut record = kept.record;
                 let class = "org.apache.kafka.clients.producer.KafkaProducer";
                 self.errors
                     .execute_failed(
                         Stage::KafkaProduce,
                         class,
-                        OriginalRecord::Source(record.clone()),
-                        ConnectError::connect(e.clone()),
+                        OriginalRecord::Source(Box::new(record.clone())),
+                        ConnectError::connect(failure.error),
                     )
                     .await?;
                 if self.commits_records {
@@ -518,10 +534,10 @@ impl SourceLoop {
                 self.submitted.ack_with_offset(&submitted, offset);
                 Ok(false)
             }
-            (Err(e), _) => Err(TaskError::stage(
+            (Err(failure), _) => Err(TaskError::stage(
                 Stage::KafkaProduce,
-                format!("topic {}", ack.topic),
-                ConnectError::connect(e.clone()),
+                format!("topic {}", failure.topic),
+                ConnectError::connect(failure.error),
             )),
         }
     }
@@ -868,15 +884,21 @@ impl SourceLoop {
             }
         }
         self.note_topic(record.topic_name());
+        let written_topic = self
+            .keep_records
+            .then(|| self.shared_topic(record.topic_name()));
         let mut original = pre.unwrap_or(record);
-        let entry = if self.keep_records {
+        let entry = if let Some(topic) = written_topic {
             // Moved, not copied: the record hands its offset to `submitted` when
             // acknowledged.
             InFlight {
                 submitted: self
                     .submitted
                     .submit_deferred(original.source_partition_shared()),
-                record: Some(Box::new(original)),
+                kept: Some(Box::new(Kept {
+                    record: original,
+                    topic,
+                })),
             }
         } else {
             let offset = take_source_offset(&mut original);
@@ -884,7 +906,7 @@ impl SourceLoop {
                 submitted: self
                     .submitted
                     .submit(original.source_partition_shared(), offset),
-                record: None,
+                kept: None,
             }
         };
         self.in_flight.insert(sequence, entry);
@@ -898,10 +920,18 @@ impl SourceLoop {
         let known = self
             .added_topic
             .as_ref()
-            .is_some_and(|(t, r)| *r == resets && t == topic);
+            .is_some_and(|(t, r)| *r == resets && **t == *topic);
         if !known {
             self.status.add_topic(&self.id.connector, topic);
-            self.added_topic = Some((topic.to_string(), resets));
+            self.added_topic = Some((Arc::from(topic), resets));
+        }
+    }
+
+    /// `topic` as a shared string: the one [`Self::note_topic`] keeps when it is the same.
+    fn shared_topic(&self, topic: &str) -> Arc<str> {
+        match &self.added_topic {
+            Some((t, _)) if **t == *topic => t.clone(),
+            _ => Arc::from(topic),
         }
     }
 

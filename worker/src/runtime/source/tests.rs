@@ -30,6 +30,8 @@ struct Shared {
     extra_polled: bool,
     /// Calls of `commit_record`.
     commit_calls: usize,
+    /// The metadata `commit_record` got: topic, partition, offset.
+    metadata: Vec<(String, i32, i64)>,
 }
 
 fn shared() -> &'static Mutex<HashMap<String, Shared>> {
@@ -125,6 +127,9 @@ impl SourceTask for AckThenTask {
         with_shared(&self.topic, |s| {
             s.commit_calls += 1;
             s.acked += usize::from(metadata.is_some());
+            if let Some(m) = metadata {
+                s.metadata.push((m.topic.clone(), m.partition, m.offset));
+            }
         });
         Ok(())
     }
@@ -217,6 +222,42 @@ async fn a_failing_source_task_commits_what_was_acknowledged_before_it_failed() 
         trace.contains("poll failed after the acknowledged records"),
         "{trace}"
     );
+    h.shutdown().await;
+}
+
+/// `commitRecord` gets the topic, partition and offset the record was written to: the topic
+/// after transformations, not the one the task gave it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_record_gets_where_the_record_was_written() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("meta-routed", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+    let h = fixture(&mock.bootstrap_servers(), store);
+    let config = props(&[
+        ("name", "meta"),
+        ("connector.class", "test.AckThenSourceConnector"),
+        ("topic", "meta-orig"),
+        ("count", "3"),
+        ("transforms", "route"),
+        (
+            "transforms.route.type",
+            "org.apache.kafka.connect.transforms.RegexRouter",
+        ),
+        ("transforms.route.regex", "meta-orig"),
+        ("transforms.route.replacement", "meta-routed"),
+    ]);
+    h.put_connector_config("meta", config, false, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for("3 acknowledgements", Duration::from_secs(15), || {
+        with_shared("meta-orig", |s| s.acked) == 3
+    })
+    .await;
+    let mut metadata = with_shared("meta-orig", |s| s.metadata.clone());
+    metadata.sort();
+    let routed = |offset| ("meta-routed".to_string(), 0, offset);
+    assert_eq!(metadata, [routed(0), routed(1), routed(2)]);
     h.shutdown().await;
 }
 
