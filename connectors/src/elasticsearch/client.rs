@@ -234,7 +234,7 @@ impl EsClient {
         query: Option<&[(&str, &str)]>,
         body: Option<Bytes>,
         accept: &[u16],
-    ) -> Result<(StatusCode, Vec<u8>), EsError> {
+    ) -> Result<(StatusCode, Bytes), EsError> {
         let url = self
             .base_url()
             .join(path.trim_start_matches('/'))
@@ -258,7 +258,7 @@ impl EsClient {
         let exchange = async {
             let resp = request.send().await.map_err(io)?;
             let status = resp.status();
-            let bytes = resp.bytes().await.map_err(io)?.to_vec();
+            let bytes = resp.bytes().await.map_err(io)?;
             Ok::<_, EsError>((status, bytes))
         };
         let (status, bytes) = match self.call_cap {
@@ -290,7 +290,7 @@ impl EsClient {
         body: Option<Bytes>,
         accept: &[u16],
         retriable: impl Fn(&EsError) -> bool,
-    ) -> Result<(StatusCode, Vec<u8>), Exhausted<EsError>> {
+    ) -> Result<(StatusCode, Bytes), Exhausted<EsError>> {
         with_retries(what, self.max_retries, self.backoff, retriable, || {
             self.call(method.clone(), path, query, body.clone(), accept)
         })
