@@ -363,7 +363,8 @@ mod tests {
             let got_a = ack(&mut a_acks).await;
             let got_b = ack(&mut b_acks).await;
             assert_eq!((got_a.sequence, got_b.sequence), (seq, seq));
-            // tb's records go to its partition 1: each ack tells which topic it came from.
+            // b writes to partition 1 of tb, a to partition 0 of ta: an ack's partition shows
+            // whose record it acknowledges.
             assert!(matches!(got_a.outcome, Ok((0, _))), "{got_a:?}");
             assert!(matches!(got_b.outcome, Ok((1, _))), "{got_b:?}");
         }
