@@ -56,10 +56,11 @@ impl BulkAction {
     /// Appends the metadata line (keys in Elasticsearch's order: `_index`, `_id`, `version`,
     /// `version_type`, `retry_on_conflict`) and the source line.
     pub fn write_ndjson(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(self.op.name().as_bytes());
-        out.extend_from_slice(b"\":{\"_index\":");
-        write_json(out, &*self.index);
+        NdjsonWriter::default().write(self, out);
+    }
+
+    /// The metadata line after `{"<op>":{"_index":"<index>"`, and the source line.
+    fn write_after_index(&self, out: &mut Vec<u8>) {
         if let Some(id) = &self.id {
             out.extend_from_slice(b",\"_id\":");
             write_json(out, id);
@@ -92,6 +93,37 @@ impl BulkAction {
             Op::Delete => REQUEST_OVERHEAD,
             Op::Update => source.saturating_sub(UPSERT_WRAPPER.len()),
         }
+    }
+}
+
+/// Writes the NDJSON of a request's actions ([`BulkAction::write_ndjson`]); the start of the
+/// metadata line (`{"index":{"_index":"…"`) is escaped once for a run of actions with the same
+/// operation and index, not per action.
+#[derive(Debug, Default)]
+pub struct NdjsonWriter {
+    /// The operation and index of `prefix`.
+    last: Option<(Op, Arc<str>)>,
+    /// `{"<op>":{"_index":"<index>"`.
+    prefix: Vec<u8>,
+}
+
+impl NdjsonWriter {
+    /// Appends `action`'s two lines (one for a delete) to `out`.
+    pub fn write(&mut self, action: &BulkAction, out: &mut Vec<u8>) {
+        let same = self
+            .last
+            .as_ref()
+            .is_some_and(|(op, index)| *op == action.op && Arc::ptr_eq(index, &action.index));
+        if !same {
+            self.prefix.clear();
+            self.prefix.extend_from_slice(b"{\"");
+            self.prefix.extend_from_slice(action.op.name().as_bytes());
+            self.prefix.extend_from_slice(b"\":{\"_index\":");
+            write_json(&mut self.prefix, &*action.index);
+            self.last = Some((action.op, action.index.clone()));
+        }
+        out.extend_from_slice(&self.prefix);
+        action.write_after_index(out);
     }
 }
 
@@ -416,6 +448,47 @@ mod tests {
 
     fn doc() -> Value {
         Value::string_map([("a", Value::Int32(1))])
+    }
+
+    /// One writer for a whole request writes what a fresh writer per action writes, across
+    /// changes of operation and index (and escapes the index).
+    #[test]
+    fn a_request_writer_reuses_the_metadata_start_only_for_the_same_op_and_index() {
+        let a: Arc<str> = Arc::from("a");
+        let odd: Arc<str> = Arc::from("we\"ird");
+        let act = |op, index: &Arc<str>, id: &str, source: Option<&str>| BulkAction {
+            op,
+            index: index.clone(),
+            id: Some(id.to_string()),
+            version: None,
+            retry_on_conflict: None,
+            source: source.map(str::to_string),
+        };
+        let actions = [
+            act(Op::Index, &a, "1", Some("{}")),
+            act(Op::Index, &a, "2", Some("{\"x\":1}")),
+            act(Op::Delete, &a, "3", None),
+            act(Op::Index, &odd, "4", Some("{}")),
+            // Equal text, another string: written again, the same bytes.
+            act(Op::Index, &Arc::from("a"), "5", Some("{}")),
+            act(Op::Index, &a, "6", Some("{}")),
+        ];
+        let mut writer = NdjsonWriter::default();
+        let mut body = Vec::new();
+        for action in &actions {
+            writer.write(action, &mut body);
+        }
+        let one_by_one: String = actions.iter().map(ndjson).collect();
+        assert_eq!(String::from_utf8(body).unwrap(), one_by_one);
+        assert_eq!(
+            one_by_one,
+            "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{}\n\
+             {\"index\":{\"_index\":\"a\",\"_id\":\"2\"}}\n{\"x\":1}\n\
+             {\"delete\":{\"_index\":\"a\",\"_id\":\"3\"}}\n\
+             {\"index\":{\"_index\":\"we\\\"ird\",\"_id\":\"4\"}}\n{}\n\
+             {\"index\":{\"_index\":\"a\",\"_id\":\"5\"}}\n{}\n\
+             {\"index\":{\"_index\":\"a\",\"_id\":\"6\"}}\n{}\n"
+        );
     }
 
     #[test]

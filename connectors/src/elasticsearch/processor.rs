@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::bulk::BulkAction;
+use super::bulk::{BulkAction, NdjsonWriter};
 use super::client::{EsClient, ItemResult};
 use super::config::{EsSinkConfig, MalformedBehavior};
 use super::offsets::{Epoch, OffsetTracker};
@@ -406,8 +406,9 @@ async fn execute(
                 .map(|e| e.action.estimated_size() + 100)
                 .sum(),
         );
+        let mut writer = NdjsonWriter::default();
         for e in &entries {
-            e.action.write_ndjson(&mut body);
+            writer.write(&e.action, &mut body);
         }
         let results = match client.bulk(body, entries.len()).await {
             Ok(r) => r,
