@@ -98,14 +98,8 @@ pub(crate) fn read(
             loop {
                 r.skip_ws().ok()?;
                 items.push(read(r, depth + 1, rules)?);
-                r.skip_ws().ok()?;
-                match r.peek()? {
-                    b',' => r.pos += 1,
-                    b']' => {
-                        r.pos += 1;
-                        return Some(Value::Array(items));
-                    }
-                    _ => return None,
+                if after_item(r, b']')? {
+                    return Some(Value::Array(items));
                 }
             }
         }
@@ -172,16 +166,23 @@ fn object(r: &mut Reader<'_>, depth: usize, rules: &mut impl DirectRules) -> Opt
         } else {
             return None;
         }
-        r.skip_ws().ok()?;
-        match r.peek()? {
-            b',' => r.pos += 1,
-            b'}' => {
-                r.pos += 1;
-                return Some(Value::Map(entries));
-            }
-            _ => return None,
+        if after_item(r, b'}')? {
+            return Some(Value::Map(entries));
         }
     }
+}
+
+/// What follows an item of an array or object: `Some(true)` at the container's `close`,
+/// `Some(false)` after a `,` (both consumed), `None` (give up) at anything else.
+pub(crate) fn after_item(r: &mut Reader<'_>, close: u8) -> Option<bool> {
+    r.skip_ws().ok()?;
+    let closed = match r.peek()? {
+        b',' => false,
+        c if c == close => true,
+        _ => return None,
+    };
+    r.pos += 1;
+    Some(closed)
 }
 
 #[cfg(test)]

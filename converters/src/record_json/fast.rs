@@ -67,11 +67,8 @@ pub(super) fn parse_record_fast(codec: &mut JsonCodec, bytes: &[u8]) -> Option<C
                     }
                 }
             }
-            r.skip_ws().ok()?;
-            match r.peek()? {
-                b',' => r.pos += 1,
-                b'}' => break,
-                _ => return None,
+            if direct::after_item(&mut r, b'}')? {
+                break;
             }
         }
     }
