@@ -321,6 +321,18 @@ struct SinkLoop {
     metrics: Option<Arc<crate::metrics::TaskMetrics>>,
 }
 
+/// A run of records of one partition within a batch given to [`SinkLoop::deliver`].
+struct Run {
+    /// The partition.
+    tp: TopicPartition,
+    /// The rebalance epoch since which the task holds it (`None`: it does not).
+    since: Option<u64>,
+    /// Whether its topic was noted in this batch as one the connector uses (KIP-558).
+    noted: bool,
+    /// Its entry in the batch's next offsets, once a record of the run was kept.
+    offset: Option<usize>,
+}
+
 /// An offset commit on its way: librdkafka reports no result for an asynchronous manual
 /// commit, so commits are synchronous calls on a blocking thread, awaited by the loop.
 struct InFlightCommit {
@@ -714,36 +726,42 @@ impl SinkLoop {
         // The next offset of each run of records of one partition (a batch is mostly long runs):
         // the partition is named, looked up and its topic noted once per run, not per record.
         let mut offsets: Vec<(TopicPartition, i64)> = Vec::new();
-        // The partition of the current run, when the task got it, and whether its topic was
-        // noted as one the connector uses (KIP-558) in this batch.
-        let mut run: Option<(TopicPartition, Option<u64>, bool)> = None;
+        let mut run: Option<Run> = None;
         for Received { epoch, record: m } in batch {
             let same = run
                 .as_ref()
-                .is_some_and(|(tp, ..)| tp.partition == m.partition && tp.topic == m.topic);
+                .is_some_and(|r| r.tp.partition == m.partition && r.tp.topic == m.topic);
             if !same {
                 let tp = TopicPartition::new(m.topic.clone(), m.partition);
                 let since = self.opened.get(&tp).copied();
                 let noted = run
                     .as_ref()
-                    .is_some_and(|(last, _, noted)| *noted && last.topic == m.topic);
-                run = Some((tp, since, noted));
+                    .is_some_and(|last| last.noted && last.tp.topic == m.topic);
+                run = Some(Run {
+                    tp,
+                    since,
+                    noted,
+                    offset: None,
+                });
             }
-            let Some((tp, since, noted)) = &mut run else {
+            let Some(run) = &mut run else {
                 continue;
             };
-            if since.is_none_or(|since| epoch < since) {
+            if run.since.is_none_or(|since| epoch < since) {
                 debug!(topic = %m.topic, partition = m.partition, offset = m.offset,
                     "Dropping a record of a partition this task no longer holds.");
                 continue;
             }
-            if !*noted {
+            if !run.noted {
                 self.status.add_topic(&self.id.connector, &m.topic);
-                *noted = true;
+                run.noted = true;
             }
-            match offsets.last_mut() {
-                Some((last, next)) if last == tp => *next = m.offset + 1,
-                _ => offsets.push((tp.clone(), m.offset + 1)),
+            match run.offset {
+                Some(i) => offsets[i].1 = m.offset + 1,
+                None => {
+                    run.offset = Some(offsets.len());
+                    offsets.push((run.tp.clone(), m.offset + 1));
+                }
             }
             let m = Arc::new(m);
             if let Some(record) = self.convert_and_transform(&m).await? {
