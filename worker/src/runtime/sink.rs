@@ -299,6 +299,11 @@ struct SinkLoop {
     /// rebalance epoch that assigned each: only records received at or after it are put.
     opened: HashMap<TopicPartition, u64>,
     paused_by_task: HashSet<TopicPartition>,
+    /// The `pause_all` that the consumer's paused partitions were last set for, while
+    /// neither the partitions nor the task's pause requests have changed since (`None`:
+    /// set them again). Pausing and resuming are calls into the consumer's threads, made
+    /// when something changes, as Java's worker makes them, not on every batch.
+    pauses_applied: Option<bool>,
     /// Next offset to read of every partition whose records were put.
     current: HashMap<TopicPartition, i64>,
     /// What the broker confirmed as committed.
@@ -418,6 +423,7 @@ impl SinkLoop {
             handles,
             opened: HashMap::new(),
             paused_by_task: HashSet::new(),
+            pauses_applied: None,
             current: HashMap::new(),
             last_committed: HashMap::new(),
             in_flight: None,
@@ -593,6 +599,7 @@ impl SinkLoop {
         for tp in &parts {
             self.opened.insert(tp.clone(), epoch);
         }
+        self.pauses_applied = None;
         self.context
             .set_assignment(self.opened.keys().cloned().collect());
         self.task
@@ -633,6 +640,7 @@ impl SinkLoop {
                 self.last_committed.remove(tp);
                 self.paused_by_task.remove(tp);
             }
+            self.pauses_applied = None;
             if let Some(originals) = &self.originals {
                 originals.revoked(&revoked);
             }
@@ -687,15 +695,17 @@ impl SinkLoop {
     /// exactly the partitions the task paused.
     fn apply_pauses(&mut self, pause_all: bool) {
         for (tp, pause) in self.context.take_requests() {
+            self.pauses_applied = None;
             if pause {
                 self.paused_by_task.insert(tp);
             } else {
                 self.paused_by_task.remove(&tp);
             }
         }
-        if self.opened.is_empty() {
+        if self.opened.is_empty() || self.pauses_applied == Some(pause_all) {
             return;
         }
+        let mut applied = true;
         let (paused, running): (Vec<&TopicPartition>, Vec<&TopicPartition>) = self
             .opened
             .keys()
@@ -703,13 +713,16 @@ impl SinkLoop {
         if !paused.is_empty() {
             if let Err(e) = self.consumer.pause(&partitions_to_tpl(paused)) {
                 debug!(error = %e, "Could not pause partitions.");
+                applied = false;
             }
         }
         if !running.is_empty() {
             if let Err(e) = self.consumer.resume(&partitions_to_tpl(running)) {
                 debug!(error = %e, "Could not resume partitions.");
+                applied = false;
             }
         }
+        self.pauses_applied = applied.then_some(pause_all);
     }
 
     /// Converts, transforms and puts a batch. Rebalances reported while it was consumed are

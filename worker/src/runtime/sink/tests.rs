@@ -1,6 +1,7 @@
 //! Sink loop tests on librdkafka's mock cluster: failed asynchronous commits are sent again,
 //! an idle task gets empty `put` calls (so background failures surface), and a long retry of
-//! `put` keeps the consumer in its group.
+//! `put` keeps the consumer in its group, and partitions a task pauses deliver nothing until it
+//! resumes them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,14 +60,34 @@ fn retry_until() -> &'static Mutex<Option<Instant>> {
     R.get_or_init(|| Mutex::new(None))
 }
 
+/// Set by a test to make the `pauses` connector resume its partitions on its next empty `put`.
+static RESUME: AtomicBool = AtomicBool::new(false);
+
 struct ObservingTask {
     connector: String,
+    context: Option<Arc<dyn SinkTaskContext>>,
+}
+
+impl ObservingTask {
+    /// The `pauses` connector pauses every partition it holds after each `put` of records, and
+    /// resumes them on an empty `put` once [`RESUME`] is set.
+    fn pause_or_resume(&self, records: &[SinkRecord]) {
+        let Some(context) = self.context.as_ref().filter(|_| self.connector == "pauses") else {
+            return;
+        };
+        if !records.is_empty() {
+            context.pause(&context.assignment());
+        } else if RESUME.swap(false, Ordering::SeqCst) {
+            context.resume(&context.assignment());
+        }
+    }
 }
 
 #[async_trait]
 impl SinkTask for ObservingTask {
     async fn start(&mut self, context: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
         self.connector = context.config().get("name").cloned().unwrap_or_default();
+        self.context = Some(context);
         Ok(())
     }
     async fn open(&mut self, _partitions: &[TopicPartition]) -> ConnectResult<()> {
@@ -74,6 +95,7 @@ impl SinkTask for ObservingTask {
         Ok(())
     }
     async fn put(&mut self, records: &[SinkRecord]) -> ConnectResult<()> {
+        self.pause_or_resume(records);
         if records.is_empty() {
             record(&self.connector, |s| s.empty_puts += 1);
             if self.connector == "fail-when-idle" && FAIL_WHEN_IDLE.load(Ordering::SeqCst) {
@@ -112,6 +134,7 @@ fn test_registry() -> crate::plugins::PluginRegistry {
             Box::new(OneTask::<Box<dyn SinkTask>>::new(|| {
                 Box::new(ObservingTask {
                     connector: String::new(),
+                    context: None,
                 })
             }))
         }),
@@ -313,6 +336,54 @@ async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
         (1, 0),
         "the task lost its partition while retrying"
     );
+    herder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_the_task_paused_deliver_nothing_until_it_resumes_them() {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic("pr", 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let herder = herder(
+        &bootstrap,
+        &CONVERTERS,
+        test_registry(),
+        Arc::new(MemoryOffsetBackingStore::new()),
+    );
+    start_sink(&herder, "pauses", "pr").await;
+    wait_for(
+        "the partition to be opened",
+        Duration::from_secs(10),
+        || seen_by("pauses").opens >= 1,
+    )
+    .await;
+    produce(&bootstrap, "pr", 3);
+    wait_for("3 records put", Duration::from_secs(10), || {
+        seen_by("pauses").offsets.len() >= 3
+    })
+    .await;
+    // The task paused its partition after that put: these records wait in the topic while the
+    // loop goes round (empty puts).
+    produce(&bootstrap, "pr", 4);
+    let empty = seen_by("pauses").empty_puts;
+    wait_for("two more empty puts", Duration::from_secs(10), || {
+        seen_by("pauses").empty_puts >= empty + 2
+    })
+    .await;
+    assert_eq!(
+        seen_by("pauses").offsets,
+        vec![0, 1, 2],
+        "a paused partition delivered"
+    );
+    RESUME.store(true, Ordering::SeqCst);
+    wait_for(
+        "the 4 records after resuming",
+        Duration::from_secs(10),
+        || seen_by("pauses").offsets.len() >= 7,
+    )
+    .await;
+    assert_eq!(seen_by("pauses").offsets, (0..7).collect::<Vec<i64>>());
     herder.shutdown().await;
 }
 
