@@ -406,12 +406,10 @@ impl EsClient {
     /// per-item results in request order.
     pub async fn bulk(
         &self,
-        body: Vec<u8>,
+        body: Bytes,
         items: usize,
     ) -> Result<Vec<ItemResult>, Exhausted<EsError>> {
         let query: &[(&str, &str)] = &[("timeout", "1m")];
-        // Shared by every attempt without a copy.
-        let body = Bytes::from(body);
         with_retries(
             "bulk request",
             self.max_retries,

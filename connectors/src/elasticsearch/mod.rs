@@ -5,12 +5,14 @@
 //! * [`resource`]: topic → index or data stream name.
 //! * [`document`]: record value → JSON document ([`direct`]: the schemaless one written
 //!   without a JSON tree); [`mapping`]: Connect schema → mapping.
-//! * [`bulk`]: record → bulk action (id, versioning, tombstones, upserts).
+//! * [`bulk`]: record → bulk action (id, versioning, tombstones, upserts); [`actions`]: actions
+//!   kept as the NDJSON lines of their request.
 //! * [`client`]: HTTP calls through the `elasticsearch` crate; [`retry`]: backoff.
 //! * [`processor`]: batching, in-flight requests, per-item outcomes; [`offsets`]: what may be
 //!   committed.
 //! * [`task`] and [`connector`]: the SPI implementations.
 
+pub mod actions;
 pub mod bulk;
 pub mod bulk_response;
 pub mod client;

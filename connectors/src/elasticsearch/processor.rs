@@ -7,16 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sluice_api::{ConnectError, ErrantRecordReporter, SinkRecord, TopicPartition};
+use bytes::Bytes;
+use sluice_api::{ConnectError, ErrantRecordReporter};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::bulk::{BulkAction, NdjsonWriter};
+use super::actions::{Actions, Entry};
 use super::client::{EsClient, ItemResult};
 use super::config::{EsSinkConfig, MalformedBehavior};
-use super::offsets::{Epoch, OffsetTracker};
+use super::offsets::OffsetTracker;
 use super::retry::jittered_backoff;
 
 /// Item error types that mean the document itself is bad.
@@ -30,44 +31,6 @@ pub const MALFORMED_DOC_ERRORS: &[&str] = &[
 
 /// The message a task fails with when an item could not be indexed.
 pub const INDEXING_FAILED: &str = "Indexing record failed. Please check DLQ topic for errors.";
-
-/// One action with the record it came from.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// The action.
-    pub action: BulkAction,
-    /// Its partition (shared by the entries of a partition).
-    pub tp: Arc<TopicPartition>,
-    /// The tracked offset and the epoch it was tracked in (`None` for a re-delivered record
-    /// that is not tracked again).
-    pub offset: Option<(i64, Epoch)>,
-    /// The record, kept for the dead letter queue when a reporter exists.
-    pub record: Option<Box<SinkRecord>>,
-    /// The record's Kafka offset (tracked or not), for logs.
-    pub kafka_offset: Option<i64>,
-}
-
-impl Entry {
-    /// `record from topic=… partition=… offset=…`, for logs: formatted only when logged.
-    pub fn describe(&self) -> impl std::fmt::Display + '_ {
-        struct Describe<'a>(&'a Entry);
-        impl std::fmt::Display for Describe<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let e = self.0;
-                write!(
-                    f,
-                    "record from topic={} partition={} offset=",
-                    e.tp.topic, e.tp.partition
-                )?;
-                match e.kafka_offset {
-                    Some(o) => write!(f, "{o}"),
-                    None => f.write_str("null"),
-                }
-            }
-        }
-        Describe(self)
-    }
-}
 
 /// State shared by the task, the dispatcher and the request tasks.
 #[derive(Debug, Default)]
@@ -111,8 +74,8 @@ impl Shared {
 }
 
 enum Command {
-    /// Entries of one `put`, in order.
-    Add(Vec<Entry>),
+    /// The actions of one `put`, in order.
+    Add(Actions),
     Flush,
 }
 
@@ -176,7 +139,8 @@ impl BulkProcessor {
         let semaphore = Arc::new(Semaphore::new(cfg.max_in_flight_requests));
         let in_flight = InFlight::default();
         let dispatcher = Dispatcher {
-            batch: Vec::with_capacity(settings.batch_capacity()),
+            batch: Actions::with_capacity(settings.batch_capacity(), 0),
+            bytes_per_entry: 0,
             settings: Arc::new(settings),
             client,
             reporter,
@@ -196,8 +160,8 @@ impl BulkProcessor {
         }
     }
 
-    /// Hands entries over, in order (each counted as buffered until finished).
-    pub fn add_all(&self, entries: Vec<Entry>) -> Result<(), ConnectError> {
+    /// Hands actions over, in order (each counted as buffered until finished).
+    pub fn add_all(&self, entries: Actions) -> Result<(), ConnectError> {
         let n = entries.len();
         if n == 0 {
             return Ok(());
@@ -297,16 +261,20 @@ struct Dispatcher {
     semaphore: Arc<Semaphore>,
     in_flight: InFlight,
     span: tracing::Span,
-    batch: Vec<Entry>,
+    batch: Actions,
+    /// The size of the lines of the last batch sent, per action: what a new batch reserves.
+    bytes_per_entry: usize,
+    /// The batch's size as `bulk.size.bytes` counts it.
     bytes: usize,
     deadline: Option<Instant>,
 }
 
 impl Dispatcher {
-    /// Adds an entry; sends the batch when it is full. False once the processor is closing.
-    async fn push(&mut self, entry: Entry) -> bool {
-        self.bytes += entry.action.estimated_size();
-        self.batch.push(entry);
+    /// Adds an entry whose lines are in `from`; sends the batch when it is full. False once
+    /// the processor is closing.
+    async fn push(&mut self, from: &[u8], entry: Entry) -> bool {
+        self.bytes += entry.estimated_size;
+        self.batch.push_entry(from, entry);
         if self.deadline.is_none() {
             self.deadline = Some(Instant::now() + self.settings.linger);
         }
@@ -327,9 +295,11 @@ impl Dispatcher {
         let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
             return false;
         };
+        self.bytes_per_entry = self.batch.body_len() / self.batch.len();
+        let capacity = self.settings.batch_capacity();
         let entries = std::mem::replace(
             &mut self.batch,
-            Vec::with_capacity(self.settings.batch_capacity()),
+            Actions::with_capacity(capacity, capacity * self.bytes_per_entry),
         );
         self.bytes = 0;
         self.deadline = None;
@@ -359,10 +329,11 @@ async fn dispatch(mut d: Dispatcher, mut rx: mpsc::UnboundedReceiver<Command>) {
         let deadline = d.deadline;
         let open = tokio::select! {
             cmd = rx.recv() => match cmd {
-                Some(Command::Add(entries)) => {
+                Some(Command::Add(actions)) => {
                     let mut open = true;
+                    let (body, entries) = actions.into_parts();
                     for entry in entries {
-                        if !d.push(entry).await {
+                        if !d.push(&body, entry).await {
                             open = false;
                             break;
                         }
@@ -391,26 +362,18 @@ async fn sleep_until(deadline: Option<Instant>) {
 /// Sends one batch with retries (whole-request failures inside the client; items rejected
 /// with 429 are sent again here) and applies every item's outcome.
 async fn execute(
-    mut entries: Vec<Entry>,
+    mut actions: Actions,
     settings: &Settings,
     client: &EsClient,
     reporter: Option<&dyn ErrantRecordReporter>,
     shared: &Shared,
 ) {
-    let total = entries.len();
+    let total = actions.len();
     let mut item_round = 0u32;
-    while !entries.is_empty() {
-        let mut body = Vec::with_capacity(
-            entries
-                .iter()
-                .map(|e| e.action.estimated_size() + 100)
-                .sum(),
-        );
-        let mut writer = NdjsonWriter::default();
-        for e in &entries {
-            writer.write(&e.action, &mut body);
-        }
-        let results = match client.bulk(body, entries.len()).await {
+    while !actions.is_empty() {
+        let (body, entries) = actions.into_parts();
+        let body = Bytes::from(body);
+        let results = match client.bulk(body.clone(), entries.len()).await {
             Ok(r) => r,
             Err(exhausted) => {
                 shared.fail(ConnectError::connect(format!(
@@ -420,7 +383,7 @@ async fn execute(
                 break;
             }
         };
-        let mut rejected = Vec::new();
+        let mut rejected = Actions::default();
         let mut failed = Vec::new();
         {
             // Acknowledged items are marked done under one lock for the whole response.
@@ -432,10 +395,10 @@ async fn execute(
                         .as_ref()
                         .is_some_and(|(t, _)| t == "es_rejected_execution_exception");
                 if is_rejection && item_round < settings.max_retries {
-                    rejected.push(entry);
+                    rejected.push_entry(&body, entry);
                 } else if item.error.is_none() {
-                    if let Some((o, epoch)) = entry.offset {
-                        tracker.mark_done(&entry.tp, o, epoch);
+                    if let Some((o, epoch)) = entry.origin.offset {
+                        tracker.mark_done(&entry.origin.tp, o, epoch);
                     }
                 } else {
                     failed.push((entry, item));
@@ -443,14 +406,14 @@ async fn execute(
             }
         }
         for (entry, item) in failed {
-            handle_item(&entry, &item, settings, reporter, shared).await;
+            handle_item(&entry, &body, &item, settings, reporter, shared).await;
         }
-        entries = rejected;
-        if !entries.is_empty() {
+        actions = rejected;
+        if !actions.is_empty() {
             item_round += 1;
             let wait = jittered_backoff(settings.backoff, item_round);
             tracing::warn!(
-                rejected = entries.len(),
+                rejected = actions.len(),
                 attempt = item_round,
                 backoff_ms = wait.as_millis() as u64,
                 "Elasticsearch rejected bulk items (429); sending them again."
@@ -464,14 +427,15 @@ async fn execute(
 /// Applies one item's outcome (Confluent's `handleResponse`).
 async fn handle_item(
     entry: &Entry,
+    body: &[u8],
     item: &ItemResult,
     settings: &Settings,
     reporter: Option<&dyn ErrantRecordReporter>,
     shared: &Shared,
 ) {
     let done = || {
-        if let Some((o, epoch)) = entry.offset {
-            lock(&shared.tracker).mark_done(&entry.tp, o, epoch);
+        if let Some((o, epoch)) = entry.origin.offset {
+            lock(&shared.tracker).mark_done(&entry.origin.tp, o, epoch);
         }
     };
     let Some((ty, reason)) = &item.error else {
@@ -500,12 +464,13 @@ async fn handle_item(
         return;
     }
     if ty == "version_conflict_engine_exception" {
-        if entry.action.version.is_some() {
-            tracing::debug!(record = %entry.describe(), id = ?entry.action.id,
+        let (index, id) = entry.index_and_id(body);
+        if entry.versioned {
+            tracing::debug!(record = %entry.describe(), id = ?id,
                 "Ignoring EXTERNAL version conflict (a repeated or older offset).");
         } else {
-            tracing::warn!(record = %entry.describe(), id = ?entry.action.id, index = %entry.action.index,
-                "Version conflict for operation {} on document.", entry.action.op.name());
+            tracing::warn!(record = %entry.describe(), id = ?id, index = index.as_deref().unwrap_or(""),
+                "Version conflict for operation {} on document.", entry.op.name());
             report(entry, ty, reason, settings, reporter, shared).await;
         }
         done();
@@ -528,7 +493,7 @@ async fn report(
     if ty == "version_conflict_engine_exception" && settings.data_stream {
         return;
     }
-    let (Some(reporter), Some(record)) = (reporter, entry.record.as_ref()) else {
+    let (Some(reporter), Some(record)) = (reporter, entry.origin.record.as_ref()) else {
         return;
     };
     let error = ConnectError::connect(format!("Indexing failed: {ty}: {reason}"));

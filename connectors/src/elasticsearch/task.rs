@@ -14,11 +14,12 @@ use sluice_api::{
 };
 use tokio::time::Instant;
 
+use super::actions::{Actions, Origin};
 use super::bulk::{convert, record_string, Converted};
 use super::client::EsClient;
 use super::config::EsSinkConfig;
 use super::mapping::{build_mapping, is_empty_mapping};
-use super::processor::{lock, BulkProcessor, Entry, Shared};
+use super::processor::{lock, BulkProcessor, Shared};
 use super::resource::resource_for;
 
 /// The message `put` fails with when the buffer stays full for `flush.timeout.ms`.
@@ -43,9 +44,9 @@ struct Running {
     last_partition: Option<Arc<TopicPartition>>,
     /// The partition last found in the assignment during the current `put`.
     last_assigned: Option<Arc<TopicPartition>>,
-    /// Entries of the current `put` not yet handed to the processor (handed over together at
+    /// Actions of the current `put` not yet handed to the processor (handed over together at
     /// its end, or before waiting for buffer space).
-    pending: Vec<Entry>,
+    pending: Actions,
     paused: bool,
     span: tracing::Span,
 }
@@ -119,9 +120,10 @@ impl Running {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let capacity = self.pending.capacity();
-        let entries = std::mem::replace(&mut self.pending, Vec::with_capacity(capacity));
-        self.processor.add_all(entries)
+        // The next put is most likely as large as this one.
+        let capacity = Actions::with_capacity(self.pending.len(), self.pending.body_len());
+        let actions = std::mem::replace(&mut self.pending, capacity);
+        self.processor.add_all(actions)
     }
 
     /// Creates the resource on first use (not in external resource mode).
@@ -290,13 +292,15 @@ impl Running {
                         .add(&tp, o)
                         .map(|epoch| (o, epoch))
                 });
-                self.pending.push(Entry {
-                    action,
-                    tp,
-                    offset: tracked,
-                    kafka_offset: offset,
-                    record: self.reporter.as_ref().map(|_| Box::new(record.clone())),
-                });
+                self.pending.push(
+                    &action,
+                    Origin {
+                        tp,
+                        offset: tracked,
+                        kafka_offset: offset,
+                        record: self.reporter.as_ref().map(|_| Box::new(record.clone())),
+                    },
+                );
                 Ok(())
             }
             Ok(Converted::IgnoredNull) | Ok(Converted::NothingToDelete) => {
@@ -382,7 +386,7 @@ impl SinkTask for ElasticsearchSinkTask {
             last_resource: None,
             last_assigned: None,
             last_partition: None,
-            pending: Vec::new(),
+            pending: Actions::default(),
             paused: false,
             span,
         });
