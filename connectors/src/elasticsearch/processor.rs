@@ -161,8 +161,8 @@ impl BulkProcessor {
     }
 
     /// Hands actions over, in order (each counted as buffered until finished).
-    pub fn add_all(&self, entries: Actions) -> Result<(), ConnectError> {
-        let n = entries.len();
+    pub fn add_all(&self, actions: Actions) -> Result<(), ConnectError> {
+        let n = actions.len();
         if n == 0 {
             return Ok(());
         }
@@ -170,7 +170,7 @@ impl BulkProcessor {
         let sent = self
             .tx
             .as_ref()
-            .map(|tx| tx.send(Command::Add(entries)).is_ok())
+            .map(|tx| tx.send(Command::Add(actions)).is_ok())
             .unwrap_or(false);
         if sent {
             Ok(())
@@ -295,9 +295,9 @@ impl Dispatcher {
         let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
             return false;
         };
-        self.bytes_per_entry = self.batch.body_len() / self.batch.len();
+        self.bytes_per_entry = self.batch.body_len().div_ceil(self.batch.len());
         let capacity = self.settings.batch_capacity();
-        let entries = std::mem::replace(
+        let actions = std::mem::replace(
             &mut self.batch,
             Actions::with_capacity(capacity, capacity * self.bytes_per_entry),
         );
@@ -311,7 +311,7 @@ impl Dispatcher {
         );
         let request = tokio::spawn(
             async move {
-                execute(entries, &settings, &client, reporter.as_deref(), &shared).await;
+                execute(actions, &settings, &client, reporter.as_deref(), &shared).await;
                 drop(permit);
             }
             .instrument(self.span.clone()),
