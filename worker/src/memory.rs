@@ -115,19 +115,24 @@ pub fn spawn_trimmer(interval: Duration) -> Option<JoinHandle<()>> {
 /// * `tcache_max:1024`, `tcache_nslots_small_max:32`: thread caches hold only small sizes,
 ///   at most 32 of each (default 32 KiB and 200): an idle thread keeps little in its cache,
 ///   and the record paths' allocations are small and freed soon;
+/// * `dirty_decay_ms:1000`: freed pages are purged after about a second unused, not ten
+///   (jemalloc's default): the Elasticsearch sink's peak RSS 48-50 MB against 51-53, for ~2 %
+///   more CPU there and none measurable on the file source;
 /// * `muzzy_decay_ms:0`: purged pages are returned at once (`MADV_DONTNEED`) rather than
 ///   lazily (`MADV_FREE`, which leaves them in the process's RSS until the system is short).
 #[cfg(feature = "jemalloc")]
 #[allow(unsafe_code, non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static MALLOC_CONF: Option<&'static u8> =
-    Some(&b"percpu_arena:percpu,tcache_max:1024,tcache_nslots_small_max:32,muzzy_decay_ms:0\0"[0]);
+pub static MALLOC_CONF: Option<&'static u8> = Some(
+    &b"percpu_arena:percpu,tcache_max:1024,tcache_nslots_small_max:32,dirty_decay_ms:1000,muzzy_decay_ms:0\0"[0],
+);
 
 #[cfg(feature = "jemalloc")]
 mod jemalloc {
     pub const ENABLED: bool = true;
 
-    /// A `size_t` option of the running jemalloc (`opt.tcache_max`, `opt.oversize_threshold`).
+    /// A `size_t` option of the running jemalloc (`opt.tcache_max`, `opt.oversize_threshold`),
+    /// or a non-negative `ssize_t` one (`opt.dirty_decay_ms`).
     #[cfg(test)]
     #[allow(unsafe_code)]
     pub fn option_usize(name: &std::ffi::CStr) -> Option<usize> {
@@ -264,6 +269,8 @@ mod tests {
         }
         // Read by jemalloc at its initialization (which this first call triggers).
         assert_eq!(jemalloc::option_usize(c"opt.tcache_max"), Some(1024));
+        assert_eq!(jemalloc::option_usize(c"opt.dirty_decay_ms"), Some(1000));
+        assert_eq!(jemalloc::option_usize(c"opt.muzzy_decay_ms"), Some(0));
         assert!(jemalloc::purge());
         assert!(trim_now());
     }
