@@ -202,6 +202,39 @@ async fn start_sink(
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// A fresh mock cluster with a one-partition `topic`, its bootstrap servers, and a worker on it
+/// with `settings` (no connector yet).
+fn worker_on_mock(
+    topic: &str,
+    settings: &[(&str, &str)],
+) -> (
+    MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    String,
+    Arc<crate::herder::standalone::StandaloneHerder>,
+) {
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+    mock.create_topic(topic, 1, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let bootstrap = mock.bootstrap_servers();
+    let herder = herder(
+        &bootstrap,
+        settings,
+        test_registry(),
+        Arc::new(MemoryOffsetBackingStore::new()),
+    );
+    (mock, bootstrap, herder)
+}
+
+/// Waits until `connector`'s task opened its partition.
+async fn wait_for_open(connector: &str) {
+    wait_for(
+        "the partition to be opened",
+        Duration::from_secs(10),
+        || seen_by(connector).opens >= 1,
+    )
+    .await;
+}
+
 const CONVERTERS: [(&str, &str); 2] = [
     ("key.converter", "StringConverter"),
     ("value.converter", "StringConverter"),
@@ -209,21 +242,12 @@ const CONVERTERS: [(&str, &str); 2] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_asynchronous_commit_is_sent_again() {
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
-    mock.create_topic("ac", 1, 1)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = mock.bootstrap_servers();
+    let (mock, bootstrap, herder) = worker_on_mock("ac", &CONVERTERS);
     produce(&bootstrap, "ac", 10);
     // The first commits are refused with an error librdkafka does not retry by itself.
     mock.request_errors(
         RDKafkaApiKey::OffsetCommit,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 3],
-    );
-    let herder = herder(
-        &bootstrap,
-        &CONVERTERS,
-        test_registry(),
-        Arc::new(MemoryOffsetBackingStore::new()),
     );
     start_sink(&herder, "async-commit", "ac").await;
     wait_for("10 records put", Duration::from_secs(15), || {
@@ -250,16 +274,7 @@ async fn a_refused_asynchronous_commit_is_sent_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_task_gets_empty_puts_and_fails_when_its_background_work_failed() {
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
-    mock.create_topic("idle", 1, 1)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = mock.bootstrap_servers();
-    let herder = herder(
-        &bootstrap,
-        &CONVERTERS,
-        test_registry(),
-        Arc::new(MemoryOffsetBackingStore::new()),
-    );
+    let (_mock, _, herder) = worker_on_mock("idle", &CONVERTERS);
     start_sink(&herder, "fail-when-idle", "idle").await;
     wait_for("an empty put", Duration::from_secs(10), || {
         seen_by("fail-when-idle").empty_puts >= 1
@@ -296,29 +311,15 @@ async fn an_idle_task_gets_empty_puts_and_fails_when_its_background_work_failed(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
-    mock.create_topic("lr", 1, 1)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = mock.bootstrap_servers();
     // librdkafka makes a member that is not polled for max.poll.interval.ms leave its group.
     let settings = [
         CONVERTERS[0],
         CONVERTERS[1],
         ("consumer.max.poll.interval.ms", "6000"),
     ];
-    let herder = herder(
-        &bootstrap,
-        &settings,
-        test_registry(),
-        Arc::new(MemoryOffsetBackingStore::new()),
-    );
+    let (_mock, bootstrap, herder) = worker_on_mock("lr", &settings);
     start_sink(&herder, "long-retry", "lr").await;
-    wait_for(
-        "the partition to be opened",
-        Duration::from_secs(10),
-        || seen_by("long-retry").opens >= 1,
-    )
-    .await;
+    wait_for_open("long-retry").await;
     *retry_until().lock().unwrap_or_else(|p| p.into_inner()) =
         Some(Instant::now() + Duration::from_secs(9));
     produce(&bootstrap, "lr", 5);
@@ -341,23 +342,9 @@ async fn a_long_retry_of_put_keeps_the_consumer_in_its_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partitions_the_task_paused_deliver_nothing_until_it_resumes_them() {
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
-    mock.create_topic("pr", 1, 1)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = mock.bootstrap_servers();
-    let herder = herder(
-        &bootstrap,
-        &CONVERTERS,
-        test_registry(),
-        Arc::new(MemoryOffsetBackingStore::new()),
-    );
+    let (_mock, bootstrap, herder) = worker_on_mock("pr", &CONVERTERS);
     start_sink(&herder, "pauses", "pr").await;
-    wait_for(
-        "the partition to be opened",
-        Duration::from_secs(10),
-        || seen_by("pauses").opens >= 1,
-    )
-    .await;
+    wait_for_open("pauses").await;
     produce(&bootstrap, "pr", 3);
     wait_for("3 records put", Duration::from_secs(10), || {
         seen_by("pauses").offsets.len() >= 3
