@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use sluice_api::{OffsetMap, SourceOffset};
 
-/// Handle of one submitted record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Handle of one submitted record: its number and the slot of its source partition's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Submitted {
     seq: u64,
-    partition: Arc<[u8]>,
+    slot: u32,
 }
 
 #[derive(Debug)]
@@ -26,6 +26,8 @@ struct Pending {
 #[derive(Debug)]
 struct PartitionQueue {
     partition: Option<Arc<OffsetMap>>,
+    /// Its key in `SubmittedRecords::slot_by_key`.
+    key: Arc<[u8]>,
     queue: VecDeque<Pending>,
     /// The offset of the newest record of the acknowledged prefix, not yet handed out by
     /// `committable`. Acknowledged records leave `queue` at once, so memory stays bounded by
@@ -34,17 +36,25 @@ struct PartitionQueue {
 }
 
 /// Submitted, not yet committable records, per source partition.
+///
+/// Each source partition with records in flight has a queue in a slot; a record's handle
+/// names the slot, so acknowledging it neither hashes its partition nor touches a shared
+/// reference count. A slot is freed (and may be reused) once its queue is empty and its
+/// offset handed out; a handle kept past that finds no record with its number there.
 #[derive(Debug, Default)]
 pub struct SubmittedRecords {
     next_seq: u64,
-    partitions: HashMap<Arc<[u8]>, PartitionQueue, foldhash::fast::RandomState>,
+    slots: Vec<Option<PartitionQueue>>,
+    free: Vec<u32>,
+    /// The slot of each source partition (by its key, the partition's JSON with sorted keys).
+    slot_by_key: HashMap<Arc<[u8]>, u32, foldhash::fast::RandomState>,
     in_flight: usize,
-    /// The source partition of the newest submitted record and its key: most tasks submit
-    /// long runs of records of one partition (usually sharing one map), so its key is built
+    /// The source partition of the newest submitted record and its slot: most tasks submit
+    /// long runs of records of one partition (usually sharing one map), so it is looked up
     /// once per run.
-    last: Option<(Arc<OffsetMap>, Arc<[u8]>)>,
-    /// The key of records without a source partition.
-    none_key: Option<Arc<[u8]>>,
+    last: Option<(Arc<OffsetMap>, u32)>,
+    /// The slot of records without a source partition.
+    none_slot: Option<u32>,
 }
 
 fn partition_key(partition: Option<&OffsetMap>) -> Vec<u8> {
@@ -78,20 +88,42 @@ impl SubmittedRecords {
         Self::default()
     }
 
-    /// The key of `partition` in `partitions`.
-    fn key_of(&mut self, partition: Option<&Arc<OffsetMap>>) -> Arc<[u8]> {
-        match (partition, &self.last) {
-            (None, _) => self
-                .none_key
-                .get_or_insert_with(|| Arc::from(partition_key(None)))
-                .clone(),
-            (Some(p), Some((last, key))) if Arc::ptr_eq(last, p) || last == p => key.clone(),
-            (Some(p), _) => {
-                let key: Arc<[u8]> = Arc::from(partition_key(Some(p)));
-                self.last = Some((p.clone(), key.clone()));
-                key
-            }
+    /// The slot of `partition`'s queue, created if it has none.
+    fn slot_of(&mut self, partition: Option<&Arc<OffsetMap>>) -> u32 {
+        match (partition, &self.last, self.none_slot) {
+            (None, _, Some(slot)) => return slot,
+            (Some(p), Some((last, slot)), _) if Arc::ptr_eq(last, p) || last == p => return *slot,
+            _ => {}
         }
+        let key: Arc<[u8]> = Arc::from(partition_key(partition.map(|p| &**p)));
+        let slot = match self.slot_by_key.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                let queue = PartitionQueue {
+                    partition: partition.cloned(),
+                    key: key.clone(),
+                    queue: VecDeque::new(),
+                    acked_offset: None,
+                };
+                let slot = match self.free.pop() {
+                    Some(slot) => {
+                        self.slots[slot as usize] = Some(queue);
+                        slot
+                    }
+                    None => {
+                        self.slots.push(Some(queue));
+                        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                self.slot_by_key.insert(key, slot);
+                slot
+            }
+        };
+        match partition {
+            Some(p) => self.last = Some((p.clone(), slot)),
+            None => self.none_slot = Some(slot),
+        }
+        slot
     }
 
     /// Submits a record with its source partition and offset (either may be absent: such
@@ -119,25 +151,16 @@ impl SubmittedRecords {
     ) -> Submitted {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key = self.key_of(partition);
-        let queue = self
-            .partitions
-            .entry(key.clone())
-            .or_insert_with(|| PartitionQueue {
-                partition: partition.cloned(),
-                queue: VecDeque::new(),
-                acked_offset: None,
+        let slot = self.slot_of(partition);
+        if let Some(Some(queue)) = self.slots.get_mut(slot as usize) {
+            queue.queue.push_back(Pending {
+                seq,
+                offset,
+                acked: false,
             });
-        queue.queue.push_back(Pending {
-            seq,
-            offset,
-            acked: false,
-        });
-        self.in_flight += 1;
-        Submitted {
-            seq,
-            partition: key,
         }
+        self.in_flight += 1;
+        Submitted { seq, slot }
     }
 
     /// Marks a record acknowledged; `false` if it was unknown (already acked or never
@@ -150,7 +173,7 @@ impl SubmittedRecords {
     /// ([`Self::submit_deferred`]; records without a source partition commit no offset, so
     /// theirs is dropped); `false` if it was unknown (already acked or never submitted).
     pub fn ack_with_offset(&mut self, id: &Submitted, offset: Option<SourceOffset>) -> bool {
-        let Some(queue) = self.partitions.get_mut(&id.partition) else {
+        let Some(Some(queue)) = self.slots.get_mut(id.slot as usize) else {
             return false;
         };
         match find_pending(&queue.queue, id.seq) {
@@ -174,15 +197,28 @@ impl SubmittedRecords {
     }
 
     /// Removes the acknowledged prefix of every partition and returns the latest offset of
-    /// each prefix: the offsets that are now safe to commit.
+    /// each prefix: the offsets that are now safe to commit. Partitions with nothing left in
+    /// flight give up their slots.
     pub fn committable(&mut self) -> Vec<(OffsetMap, OffsetMap)> {
         let mut out = Vec::new();
-        self.partitions.retain(|_, q| {
+        for (slot, entry) in self.slots.iter_mut().enumerate() {
+            let Some(q) = entry else { continue };
             if let (Some(partition), Some(offset)) = (&q.partition, q.acked_offset.take()) {
                 out.push((OffsetMap::clone(partition), offset.into_map()));
             }
-            !q.queue.is_empty()
-        });
+            if q.queue.is_empty() {
+                self.slot_by_key.remove(&q.key);
+                *entry = None;
+                let slot = u32::try_from(slot).unwrap_or(u32::MAX);
+                self.free.push(slot);
+                if self.last.as_ref().is_some_and(|(_, s)| *s == slot) {
+                    self.last = None;
+                }
+                if self.none_slot == Some(slot) {
+                    self.none_slot = None;
+                }
+            }
+        }
         out
     }
 
@@ -195,8 +231,9 @@ impl SubmittedRecords {
     /// most first: what a final commit leaves uncommitted.
     pub fn unacknowledged(&self) -> Vec<(Option<OffsetMap>, usize)> {
         let mut out: Vec<(Option<OffsetMap>, usize)> = self
-            .partitions
-            .values()
+            .slots
+            .iter()
+            .flatten()
             .map(|q| {
                 (
                     q.partition.as_deref().cloned(),
@@ -301,6 +338,34 @@ mod tests {
                 ((*b).clone(), map(r#"{"p":20}"#))
             ]
         );
+        assert_eq!(s.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_freed_slot_serves_another_partition_and_old_handles_miss() {
+        let a = shared(r#"{"f":"a"}"#);
+        let mut s = SubmittedRecords::new();
+        // `a`'s queue empties and its offset is handed out: its slot is freed...
+        let a1 = s.submit(Some(&a), Some(offset(r#"{"p":1}"#)));
+        assert!(s.ack(&a1));
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":1}"#))]);
+        // ...and serves the records without a partition next.
+        let n1 = s.submit(None, None);
+        assert!(!s.ack(&a1), "a handle of the freed slot finds nothing");
+        // `a` gets a slot of its own again, not the one it last had.
+        let a2 = s.submit(Some(&a), Some(offset(r#"{"p":2}"#)));
+        assert_eq!(s.unacknowledged(), vec![(None, 1), (Some((*a).clone()), 1)]);
+        // The same the other way round: the slot of the records without a partition is freed
+        // and taken by `a`; such records then get another one.
+        assert!(s.ack(&n1));
+        assert!(s.ack(&a2));
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":2}"#))]);
+        let n2 = s.submit(None, None);
+        let a3 = s.submit(Some(&a), Some(offset(r#"{"p":3}"#)));
+        let n3 = s.submit(None, None);
+        assert_eq!(s.unacknowledged(), vec![(None, 2), (Some((*a).clone()), 1)]);
+        assert!(s.ack(&n2) && s.ack(&n3) && s.ack(&a3));
+        assert_eq!(s.committable(), vec![((*a).clone(), map(r#"{"p":3}"#))]);
         assert_eq!(s.in_flight(), 0);
     }
 }
