@@ -140,7 +140,6 @@ impl BulkProcessor {
         let in_flight = InFlight::default();
         let dispatcher = Dispatcher {
             batch: Actions::with_capacity(settings.batch_capacity(), 0),
-            bytes_per_entry: 0,
             settings: Arc::new(settings),
             client,
             reporter,
@@ -262,8 +261,6 @@ struct Dispatcher {
     in_flight: InFlight,
     span: tracing::Span,
     batch: Actions,
-    /// The size of the lines of the last batch sent, per action: what a new batch reserves.
-    bytes_per_entry: usize,
     /// The batch's size as `bulk.size.bytes` counts it.
     bytes: usize,
     deadline: Option<Instant>,
@@ -295,11 +292,12 @@ impl Dispatcher {
         let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
             return false;
         };
-        self.bytes_per_entry = self.batch.body_len().div_ceil(self.batch.len());
+        // The next batch reserves room for as many lines per action as this one has.
+        let bytes_per_entry = self.batch.body_len().div_ceil(self.batch.len());
         let capacity = self.settings.batch_capacity();
         let actions = std::mem::replace(
             &mut self.batch,
-            Actions::with_capacity(capacity, capacity * self.bytes_per_entry),
+            Actions::with_capacity(capacity, capacity * bytes_per_entry),
         );
         self.bytes = 0;
         self.deadline = None;
