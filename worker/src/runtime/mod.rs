@@ -14,6 +14,7 @@
 pub mod converters;
 pub mod errors;
 pub mod headers;
+pub mod native_send;
 pub mod panics;
 pub mod partitioner;
 pub mod polled_producer;

@@ -31,6 +31,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use tokio::sync::Notify;
 
+use super::native_send::{Produce, TopicHandle};
 use super::polled_producer::PolledProducer;
 use crate::metrics::ClientStatsHandle;
 
@@ -175,9 +176,15 @@ type ConfigKey = Vec<(String, String)>;
 /// their acknowledgements. Dropping it removes the route (and stops the producer when no
 /// other task uses it).
 pub struct ProducerLease {
+    topics: Vec<TopicHandle<RoutingContext>>,
     producer: Arc<Shared>,
     route: usize,
 }
+
+/// How many topic handles a lease keeps (most recently used first): a task usually writes
+/// to one topic; one routing records to many makes a handle again for a topic it has not
+/// written to in a while.
+const TOPIC_HANDLES: usize = 16;
 
 impl ProducerLease {
     /// The delivery opaque of the task's record number `sequence` (wrapped to
@@ -186,11 +193,47 @@ impl ProducerLease {
         (self.route << SEQUENCE_BITS) | (sequence & SEQUENCE_MASK)
     }
 
-    /// Enqueues a record (see [`rdkafka::producer::BaseProducer::send`]); its opaque must
-    /// come from [`ProducerLease::opaque`].
+    /// Enqueues a record as [`rdkafka::producer::BaseProducer::send`] does, through a
+    /// handle on its topic kept between calls (no per-record topic lookup); its opaque must
+    /// come from [`ProducerLease::opaque`]. A record that is not queued comes back with the
+    /// error.
     #[allow(clippy::result_large_err)]
-    pub fn send<'a>(&self, record: TaskRecord<'a>) -> Result<(), (KafkaError, TaskRecord<'a>)> {
-        self.producer.send(record)
+    pub fn send<'a>(
+        &mut self,
+        mut record: TaskRecord<'a>,
+    ) -> Result<(), (KafkaError, TaskRecord<'a>)> {
+        let topic = match self.topic(record.topic) {
+            Ok(topic) => topic,
+            Err(e) => return Err((e, record)),
+        };
+        let produce = Produce {
+            partition: record.partition,
+            key: record.key,
+            payload: record.payload,
+            timestamp: record.timestamp,
+            opaque: record.delivery_opaque,
+        };
+        match topic.produce(&produce, record.headers.take()) {
+            Ok(()) => Ok(()),
+            Err((code, headers)) => {
+                record.headers = headers;
+                Err((KafkaError::MessageProduction(code), record))
+            }
+        }
+    }
+
+    /// The handle on `name`, made on first use and moved to the front when used.
+    fn topic(&mut self, name: &str) -> KafkaResult<&TopicHandle<RoutingContext>> {
+        match self.topics.iter().position(|t| t.name() == name) {
+            Some(0) => {}
+            Some(i) => self.topics[..=i].rotate_right(1),
+            None => {
+                let handle = TopicHandle::new(&self.producer, name)?;
+                self.topics.truncate(TOPIC_HANDLES - 1);
+                self.topics.insert(0, handle);
+            }
+        }
+        Ok(&self.topics[0])
     }
 
     /// Whether another lease uses the same producer.
@@ -286,7 +329,14 @@ impl ProducerPool {
             Arc::new(Self::create(config, stats, name)?)
         };
         producer.context().routes_mut().insert(route, queue.clone());
-        Ok((ProducerLease { producer, route }, AckReceiver { queue }))
+        Ok((
+            ProducerLease {
+                topics: Vec::new(),
+                producer,
+                route,
+            },
+            AckReceiver { queue },
+        ))
     }
 
     fn create(
@@ -328,11 +378,17 @@ mod tests {
         out.pop_front().expect("an ack")
     }
 
-    fn send(lease: &ProducerLease, topic: &str, sequence: usize, value: &str) {
+    fn send(lease: &mut ProducerLease, topic: &str, sequence: usize, value: &str) {
         send_to(lease, topic, 0, sequence, value);
     }
 
-    fn send_to(lease: &ProducerLease, topic: &str, partition: i32, sequence: usize, value: &str) {
+    fn send_to(
+        lease: &mut ProducerLease,
+        topic: &str,
+        partition: i32,
+        sequence: usize,
+        value: &str,
+    ) {
         let record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, lease.opaque(sequence))
             .partition(partition)
             .payload(value.as_bytes());
@@ -348,18 +404,18 @@ mod tests {
         let pool = ProducerPool::new(true);
         let a_id = "connector-producer-a-0";
         let b_id = "connector-producer-b-0";
-        let (a, mut a_acks) = pool
+        let (mut a, mut a_acks) = pool
             .lease(&config(&bootstrap, a_id), a_id, None, "p-a")
             .expect("lease a");
-        let (b, mut b_acks) = pool
+        let (mut b, mut b_acks) = pool
             .lease(&config(&bootstrap, b_id), b_id, None, "p-b")
             .expect("lease b");
         assert!(a.same_producer(&b), "equal configs share one producer");
         assert_eq!(pool.live_producers(), 1);
         // Both tasks use the same sequence numbers; each gets its own acks back.
         for seq in [7, SEQUENCE_MASK] {
-            send(&a, "ta", seq, "from a");
-            send_to(&b, "tb", 1, seq, "from b");
+            send(&mut a, "ta", seq, "from a");
+            send_to(&mut b, "tb", 1, seq, "from b");
             let got_a = ack(&mut a_acks).await;
             let got_b = ack(&mut b_acks).await;
             assert_eq!((got_a.sequence, got_b.sequence), (seq, seq));
@@ -375,7 +431,7 @@ mod tests {
         );
         // A stopped task's route is gone: the other task's acks still arrive.
         drop(a);
-        send_to(&b, "tb", 1, 1, "again");
+        send_to(&mut b, "tb", 1, 1, "again");
         assert_eq!(ack(&mut b_acks).await.sequence, 1);
         assert_eq!(pool.live_producers(), 1);
         drop(b);
@@ -392,12 +448,12 @@ mod tests {
         mock.create_topic("tc", 1, 1).expect("topic");
         let id = "connector-producer-c-0";
         let pool = ProducerPool::new(false);
-        let (lease, mut acks) = pool
+        let (mut lease, mut acks) = pool
             .lease(&config(&mock.bootstrap_servers(), id), id, None, "p-c")
             .expect("lease");
         let n = 500;
         for seq in 0..n {
-            send(&lease, "tc", seq, "v");
+            send(&mut lease, "tc", seq, "v");
         }
         // Acks pile up while the task is not looking (how many wake-ups a busy task needs
         // depends on the scheduler; that one wake-up takes all that arrived does not).
@@ -466,5 +522,57 @@ mod tests {
             !e.same_producer(&f),
             "without sharing every task has its own producer"
         );
+    }
+
+    #[tokio::test]
+    async fn records_land_on_their_topics_through_more_topics_than_the_lease_keeps_handles_for() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        let topics: Vec<String> = (0..TOPIC_HANDLES + 4).map(|i| format!("t{i}")).collect();
+        for t in &topics {
+            mock.create_topic(t, 1, 1).expect("topic");
+        }
+        let id = "connector-producer-h-0";
+        let pool = ProducerPool::new(false);
+        let (mut lease, mut acks) = pool
+            .lease(&config(&mock.bootstrap_servers(), id), id, None, "p-h")
+            .expect("lease");
+        // Topic i gets i + 1 records, sent round-robin over the topics: more topics than
+        // handles, so handles are dropped and made again between a topic's records.
+        let mut seq = 0;
+        for round in 0..topics.len() {
+            for (i, t) in topics.iter().enumerate().filter(|(i, _)| round <= *i) {
+                send(&mut lease, t, seq, &format!("{i}"));
+                seq += 1;
+            }
+        }
+        let mut got = VecDeque::new();
+        while got.len() < seq {
+            tokio::time::timeout(Duration::from_secs(10), acks.recv_into(&mut got))
+                .await
+                .expect("acknowledgements within 10 s");
+        }
+        assert!(got.iter().all(|a| a.outcome.is_ok()), "{got:?}");
+        assert!(lease.topics.len() <= TOPIC_HANDLES);
+        let client = &lease.producer.client();
+        for (i, t) in topics.iter().enumerate() {
+            let (low, high) = client
+                .fetch_watermarks(t, 0, Duration::from_secs(10))
+                .expect("watermarks");
+            assert_eq!(high - low, i as i64 + 1, "records on {t}");
+        }
+        // A name librdkafka refuses (over 512 bytes), or one with a NUL byte, fails that
+        // record alone.
+        for bad in ["x".repeat(513), "a\0b".to_string()] {
+            let record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&bad, lease.opaque(1))
+                .payload(b"x".as_slice());
+            let (error, back) = lease.send(record).expect_err("refused");
+            assert_eq!(back.payload, Some(b"x".as_slice()), "{bad:?}: {error}");
+        }
+        send(&mut lease, "t0", 2, "after");
+        let mut more = VecDeque::new();
+        tokio::time::timeout(Duration::from_secs(10), acks.recv_into(&mut more))
+            .await
+            .expect("the next record is sent");
+        assert!(more[0].outcome.is_ok(), "{more:?}");
     }
 }
