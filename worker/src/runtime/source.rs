@@ -560,9 +560,10 @@ impl SourceLoop {
     /// Sends a polled batch. When the worker asks the task to stop while the producer's queue
     /// is full, the rest of the batch is dropped unsent: none of it is submitted, so no offset
     /// past it is committed and it is polled again after a restart.
-    async fn send_batch(&mut self, batch: Vec<SourceRecord>) -> Result<(), TaskError> {
+    async fn send_batch(&mut self, mut batch: Vec<SourceRecord>) -> Result<(), TaskError> {
         let total = batch.len();
-        for (i, record) in batch.into_iter().enumerate() {
+        // Each record is sent where it lies in the batch: the records are not moved.
+        for (i, record) in batch.iter_mut().enumerate() {
             if !self.send_one(record).await? {
                 debug!(
                     unsent = total - i,
@@ -774,28 +775,36 @@ impl SourceLoop {
         }
     }
 
-    /// Transforms, converts and sends one record; `false` when it was not sent because the
-    /// task is stopping (it is then not submitted either).
-    async fn send_one(&mut self, original: SourceRecord) -> Result<bool, TaskError> {
-        let (pre, transformed) = if self.transforms.is_empty() {
-            (None, Some(original))
-        } else {
-            // Boxed, as the other paths most records do not take: the loop's future stays
-            // small, and moving it per record cheap.
-            let out = Box::pin(self.transforms.apply_in_stage(
-                &self.errors,
-                original.clone(),
-                || OriginalRecord::Source(Box::new(original.clone())),
-            ))
-            .await?;
-            (Some(original), out)
-        };
-        let Some(mut record) = transformed else {
-            if let Some(original) = pre {
-                Box::pin(self.drop_record(&original)).await?;
+    /// Transforms, converts and sends one record (what is left of it afterwards is of no
+    /// further use); `false` when it was not sent because the task is stopping (it is then
+    /// not submitted either).
+    async fn send_one(&mut self, original: &mut SourceRecord) -> Result<bool, TaskError> {
+        if self.transforms.is_empty() {
+            return self.send_transformed(original, None).await;
+        }
+        // Boxed, as the other paths most records do not take: the loop's future stays small.
+        let transformed = Box::pin(self.transforms.apply_in_stage(
+            &self.errors,
+            original.clone(),
+            || OriginalRecord::Source(Box::new(original.clone())),
+        ))
+        .await?;
+        match transformed {
+            Some(mut record) => self.send_transformed(&mut record, Some(original)).await,
+            None => {
+                Box::pin(self.drop_record(original)).await?;
+                Ok(true)
             }
-            return Ok(true);
-        };
+        }
+    }
+
+    /// Converts and sends `record`, what the transforms made of the polled record `pre`
+    /// (`None`: `record` is the polled record itself); as [`Self::send_one`].
+    async fn send_transformed(
+        &mut self,
+        record: &mut SourceRecord,
+        pre: Option<&mut SourceRecord>,
+    ) -> Result<bool, TaskError> {
         if record.topic.is_none() {
             // Java's ProducerRecord refuses a null topic and the task fails.
             return Err(TaskError::stage(
@@ -804,14 +813,14 @@ impl SourceLoop {
                 sluice_api::ConnectError::data("Topic cannot be null."),
             ));
         }
-        let bytes = match Self::convert_first(&mut self.converters, &mut record) {
+        let bytes = match Self::convert_first(&mut self.converters, record) {
             Ok(bytes) => bytes,
             Err(failure) => {
-                match Box::pin(self.convert_after(&mut record, pre.as_ref(), *failure)).await? {
+                match Box::pin(self.convert_after(record, pre.as_deref(), *failure)).await? {
                     Some(bytes) => bytes,
                     None => {
-                        let original = pre.unwrap_or(record);
-                        Box::pin(self.drop_record(&original)).await?;
+                        let original = pre.map_or(&*record, |p| &*p);
+                        Box::pin(self.drop_record(original)).await?;
                         return Ok(true);
                     }
                 }
@@ -877,7 +886,7 @@ impl SourceLoop {
                 Err((e, _)) => {
                     return Err(TaskError::stage(
                         Stage::KafkaProduce,
-                        Self::record_context(&record),
+                        Self::record_context(record),
                         sluice_api::ConnectError::connect(e.to_string()),
                     ))
                 }
@@ -887,7 +896,7 @@ impl SourceLoop {
         let written_topic = self
             .keep_records
             .then(|| self.shared_topic(record.topic_name()));
-        let mut original = pre.unwrap_or(record);
+        let original = pre.unwrap_or(record);
         let entry = if let Some(topic) = written_topic {
             // Moved, not copied: the record hands its offset to `submitted` when
             // acknowledged.
@@ -896,12 +905,12 @@ impl SourceLoop {
                     .submitted
                     .submit_deferred(original.source_partition_shared()),
                 kept: Some(Box::new(Kept {
-                    record: original,
+                    record: std::mem::take(original),
                     topic,
                 })),
             }
         } else {
-            let offset = take_source_offset(&mut original);
+            let offset = take_source_offset(original);
             InFlight {
                 submitted: self
                     .submitted
