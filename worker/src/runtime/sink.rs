@@ -736,6 +736,7 @@ impl SinkLoop {
             }
         }
         let mut records = Vec::with_capacity(batch.len());
+        let originals = self.originals.clone();
         // The next offset of each run of records of one partition (a batch is mostly long runs):
         // the partition is named, looked up and its topic noted once per run, not per record.
         let mut offsets: Vec<(TopicPartition, i64)> = Vec::new();
@@ -776,12 +777,22 @@ impl SinkLoop {
                     offsets.push((run.tp.clone(), m.offset + 1));
                 }
             }
-            let m = Arc::new(m);
-            if let Some(record) = self.convert_and_transform(&m).await? {
-                if let Some(originals) = &self.originals {
-                    originals.insert(&record, m);
+            match &originals {
+                // The errant record reporter reads the original of a record `put` reports.
+                Some(originals) => {
+                    let m = Arc::new(m);
+                    if self
+                        .convert_and_transform(&m, Some(&m), &mut records)
+                        .await?
+                    {
+                        if let Some(record) = records.last() {
+                            originals.insert(record, m);
+                        }
+                    }
                 }
-                records.push(record);
+                None => {
+                    self.convert_and_transform(&m, None, &mut records).await?;
+                }
             }
         }
         self.put(records).await?;
@@ -812,13 +823,18 @@ impl SinkLoop {
     }
 
     /// Headers, key and value conversion, then the transformations, each stage through the
-    /// error handler. `Ok(None)`: the record was dropped by a transformation or failed and
-    /// was skipped under `errors.tolerance=all`.
+    /// error handler; the record is appended to `out`. `Ok(false)`: the record was dropped by
+    /// a transformation or failed and was skipped under `errors.tolerance=all`. `shared` is
+    /// `m` when it is shared already; otherwise a failure that reports the original record
+    /// copies it (records that convert need no reference count).
     async fn convert_and_transform(
         &mut self,
-        m: &Arc<ConsumedRecord>,
-    ) -> Result<Option<SinkRecord>, TaskError> {
-        let original = || OriginalRecord::Consumed(m.clone());
+        m: &ConsumedRecord,
+        shared: Option<&Arc<ConsumedRecord>>,
+        out: &mut Vec<SinkRecord>,
+    ) -> Result<bool, TaskError> {
+        let original =
+            || OriginalRecord::Consumed(shared.map_or_else(|| Arc::new(m.clone()), Arc::clone));
         let converters = &mut self.converters;
         let classes = converters.classes();
         let Some(headers) = self
@@ -831,7 +847,7 @@ impl SinkLoop {
             )
             .await?
         else {
-            return Ok(None);
+            return Ok(false);
         };
         let Some(key) = self
             .errors
@@ -843,7 +859,7 @@ impl SinkLoop {
             )
             .await?
         else {
-            return Ok(None);
+            return Ok(false);
         };
         let Some(value) = self
             .errors
@@ -855,7 +871,7 @@ impl SinkLoop {
             )
             .await?
         else {
-            return Ok(None);
+            return Ok(false);
         };
         let record = ConnectRecord {
             topic: Some(m.topic.clone()),
@@ -872,11 +888,14 @@ impl SinkLoop {
             },
         };
         if self.transforms.is_empty() {
-            return Ok(Some(record));
+            out.push(record);
+            return Ok(true);
         }
-        self.transforms
+        let transformed = self
+            .transforms
             .apply_in_stage(&self.errors, record, original)
-            .await
+            .await?;
+        Ok(transformed.map(|record| out.push(record)).is_some())
     }
 
     /// `put`, also with an empty batch. A retriable error keeps the batch for another try.
