@@ -7,10 +7,12 @@
 //!   died without LeaveGroup (survivors rejoin into the same generation with the old
 //!   assignment), while the mock cluster expires the member after its session timeout and
 //!   rebalances, as Kafka does.
-//! * Persistence (every worker restarted, state restored from the topics alone), graceful
-//!   leave, cluster-wide operations and topics pre-loaded in Java's format run against the
-//!   real broker (tansu, `SLUICE_BOOTSTRAP_SERVERS`): the mock cluster keeps nothing on disk
-//!   and has no CreateTopics.
+//! * Cluster-wide operations and a full restart (every worker stopped, state restored from
+//!   the topics alone) run on the mock cluster too, which outlives the workers: on tansu a
+//!   worker restarted into the group once waited over 90 s to join while tansu's
+//!   coordinator raced generations for a member that had left during a rebalance.
+//! * Topics pre-loaded in Java's format run against the real broker (tansu,
+//!   `SLUICE_BOOTSTRAP_SERVERS`), which creates the internal topics as a worker asks.
 
 mod common;
 
@@ -440,11 +442,19 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
 
 #[test]
 fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
-    let bootstrap = bootstrap_servers();
+    // On the mock cluster, which outlives the workers: tansu's coordinator can keep a
+    // member that left during a rebalance and then race generations for it, so a worker
+    // restarted into the group was once seen waiting over 90 s to join.
+    mock_broker_sync_pause();
+    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let bootstrap = mock.bootstrap_servers();
     let mut cluster = Cluster::new(&bootstrap, "dist-restart", 2, &[]);
     let group = cluster.group_topics();
+    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
+        mock.create_topic(&format!("{group}-{t}"), p, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let out = format!("{group}-out");
-    create_topic(&out, 1);
     cluster.start_all();
     let nodes = &cluster.nodes;
 
