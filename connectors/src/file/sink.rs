@@ -13,6 +13,10 @@ use sluice_api::{
 use super::java_string::write_java;
 use super::{config_error, describe, FileStreamError, FILE_CONFIG};
 
+/// Bytes buffered before a write to the file: Java's `PrintStream` buffers 8 KiB (8,192
+/// chars), and an idle sink should not hold more (a worker may run a thousand of them).
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// The sink connector's keys (the framework adds `topics`/`topics.regex`).
 pub fn sink_config_def() -> ConfigDef {
     ConfigDef::new().define(
@@ -116,7 +120,7 @@ impl SinkTask for FileStreamSinkTask {
                     })?,
             ),
         };
-        self.out = Some(BufWriter::with_capacity(64 * 1024, out));
+        self.out = Some(BufWriter::with_capacity(WRITE_BUFFER, out));
         tracing::debug!(output = %self.what, "Opened FileStreamSinkTask output.");
         Ok(())
     }
