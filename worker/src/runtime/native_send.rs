@@ -4,14 +4,14 @@
 //! record, and librdkafka then looks the name up among the client's topics under the
 //! client's write lock (`rd_kafka_topic_new0`), again for every record. A source task writes
 //! run after run of records to the same topic, so its lease keeps a [`TopicHandle`]
-//! (librdkafka's `rd_kafka_topic_t`, made once per topic) and [`produce`] passes that
-//! (`RD_KAFKA_VTYPE_RKT`) instead: ~4 % of the file source's CPU per record.
+//! (librdkafka's `rd_kafka_topic_t`, made once per topic) and [`TopicHandle::produce`]
+//! passes that (`RD_KAFKA_VTYPE_RKT`) instead: ~2-3 % of the file source's CPU per record.
 //!
 //! There is no safe rdkafka API for either, so this module alone calls librdkafka's topic
 //! and produce functions itself (the workspace denies `unsafe_code` everywhere else). What
-//! [`produce`] hands librdkafka is what `BaseProducer::send` hands it: key and payload
-//! copied (`RD_KAFKA_MSG_F_COPY`), the partition (`-1`: the partitioner chooses), the
-//! delivery opaque, the timestamp (`0`: now) and the headers, which librdkafka owns once
+//! [`TopicHandle::produce`] hands librdkafka is what `BaseProducer::send` hands it: key and
+//! payload copied (`RD_KAFKA_MSG_F_COPY`), the partition (`-1`: the partitioner chooses),
+//! the delivery opaque, the timestamp (`0`: now) and the headers, which librdkafka owns once
 //! the record is queued.
 #![allow(unsafe_code)]
 

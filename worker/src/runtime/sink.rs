@@ -891,11 +891,17 @@ impl SinkLoop {
             out.push(record);
             return Ok(true);
         }
-        let transformed = self
+        match self
             .transforms
             .apply_in_stage(&self.errors, record, original)
-            .await?;
-        Ok(transformed.map(|record| out.push(record)).is_some())
+            .await?
+        {
+            Some(record) => {
+                out.push(record);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// `put`, also with an empty batch. A retriable error keeps the batch for another try.
