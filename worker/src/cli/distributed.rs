@@ -12,7 +12,7 @@ use sluice_api::Props;
 use tracing::info;
 
 use super::{
-    check_worker_plugins, spawn_exit_watchdog, wait_for_signal, ServingRest, StartupError,
+    check_worker_plugins, spawn_exit_watchdog, ServingRest, StartupError, StopSignal,
     SHUTDOWN_MARGIN,
 };
 use crate::config::distributed::DistributedConfig;
@@ -52,6 +52,7 @@ pub async fn run_distributed(
     worker_file: PathBuf,
     log: logging::LogHandle,
 ) -> Result<(), StartupError> {
+    let stop = StopSignal::listen();
     let props: Props = WorkerConfig::load_props(&worker_file, None)
         .map_err(|e| StartupError::config(e.to_string()))?;
     let config = WorkerConfig::parse_for(props, WorkerMode::Distributed)
@@ -104,7 +105,7 @@ pub async fn run_distributed(
     herder_slot.set(herder.clone());
     info!("Sluice distributed worker started; it is ready once it has joined the group.");
 
-    wait_for_signal().await;
+    stop.wait().await;
     info!("Shutting down: stopping tasks, leaving the group, flushing statuses.");
     spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
     herder.shutdown().await;

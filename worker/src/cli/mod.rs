@@ -209,6 +209,7 @@ pub async fn run_standalone(
     config_dir: Option<PathBuf>,
     log: logging::LogHandle,
 ) -> Result<(), StartupError> {
+    let stop = StopSignal::listen();
     let config =
         WorkerConfig::load(&worker_file, None).map_err(|e| StartupError::config(e.to_string()))?;
     if !config.plugin_path.is_empty() {
@@ -318,7 +319,7 @@ pub async fn run_standalone(
     readiness.set_ready();
     info!("Sluice standalone worker is ready.");
 
-    wait_for_signal().await;
+    stop.wait().await;
     info!("Shutting down: stopping tasks, flushing and committing offsets.");
     spawn_exit_watchdog(config.task_shutdown_timeout + SHUTDOWN_MARGIN);
     herder.shutdown().await;
@@ -393,25 +394,74 @@ fn spawn_exit_watchdog(after: Duration) {
     }
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM, listened for from the moment it is made (the first thing a worker
+/// does): a signal that arrives while the worker starts is kept, and stops the worker as
+/// soon as it is started, cleanly, instead of killing the process outright (the default
+/// action of both signals before a handler is installed).
+pub(crate) struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+    listeners: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    /// Starts listening. Must run within the tokio runtime.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listeners = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(int), Ok(term)) => Some((int, term)),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "Cannot listen for SIGINT/SIGTERM; the worker stops on Ctrl-C only.");
+                    None
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            };
+            StopSignal { listeners }
+        }
+        #[cfg(not(unix))]
+        {
+            StopSignal {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Completes on SIGINT or SIGTERM, at once if one arrived since [`StopSignal::listen`].
+    pub(crate) async fn wait(self) {
+        #[cfg(unix)]
+        {
+            if let Some((mut int, mut term)) = self.listeners {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+        }
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::time::Duration;
+
+    use super::StopSignal;
+
+    #[tokio::test]
+    async fn a_sigterm_that_arrives_while_starting_stops_the_worker_once_started() {
+        let stop = StopSignal::listen();
+        // SIGTERM to this test process, before anything waits for it (as while a worker
+        // starts): without a listener it would end the process.
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::timeout(Duration::from_secs(5), stop.wait())
+            .await
+            .expect("the SIGTERM that came first ends the wait");
     }
 }
