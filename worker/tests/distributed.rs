@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
 use serde_json::{json, Value};
 
 use common::kafka::{read_all_keys_at, read_all_values_at};
@@ -262,21 +263,36 @@ fn mock_broker_sync_pause() {
     );
 }
 
-#[test]
-fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_cluster() {
+/// A cluster of `n` workers on a mock cluster hosted in this process, with the group's
+/// internal topics and its `<group>-out` topic made up front (the mock cluster has no
+/// CreateTopics). Returns the mock cluster (keep it: it must outlive the workers), its
+/// bootstrap servers, the cluster and the out topic's name.
+fn on_mock_cluster(
+    prefix: &str,
+    n: usize,
+    extra: &[(&str, &str)],
+) -> (
+    MockCluster<'static, DefaultProducerContext>,
+    String,
+    Cluster,
+    String,
+) {
     mock_broker_sync_pause();
     let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
     let bootstrap = mock.bootstrap_servers();
-    let mut cluster = Cluster::new(&bootstrap, "dist-crash", 3, &[]);
+    let cluster = Cluster::new(&bootstrap, prefix, n, extra);
     let group = cluster.group_topics();
-    // The mock cluster has no CreateTopics: its topics are made here.
-    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2)] {
+    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
         mock.create_topic(&format!("{group}-{t}"), p, 1)
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let out = format!("{group}-out");
-    mock.create_topic(&out, 1, 1)
-        .unwrap_or_else(|e| panic!("{e}"));
+    (mock, bootstrap, cluster, format!("{group}-out"))
+}
+
+#[test]
+fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_cluster() {
+    let (_mock, bootstrap, mut cluster, out) = on_mock_cluster("dist-crash", 3, &[]);
+    let group = cluster.group_topics();
     cluster.start_all();
 
     // Three connectors, each created through a different worker (followers forward).
@@ -445,16 +461,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
     // On the mock cluster, which outlives the workers: tansu's coordinator can keep a
     // member that left during a rebalance and then race generations for it, so a worker
     // restarted into the group was once seen waiting over 90 s to join.
-    mock_broker_sync_pause();
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
-    let bootstrap = mock.bootstrap_servers();
-    let mut cluster = Cluster::new(&bootstrap, "dist-restart", 2, &[]);
-    let group = cluster.group_topics();
-    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
-        mock.create_topic(&format!("{group}-{t}"), p, 1)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    let out = format!("{group}-out");
+    let (_mock, bootstrap, mut cluster, out) = on_mock_cluster("dist-restart", 2, &[]);
     cluster.start_all();
     let nodes = &cluster.nodes;
 
@@ -627,21 +634,8 @@ fn a_cluster_starts_connectors_from_topics_written_in_java_s_format() {
 
 #[test]
 fn the_eager_protocol_shares_work_on_the_mock_cluster() {
-    mock_broker_sync_pause();
-    let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("mock cluster: {e}"));
-    let bootstrap = mock.bootstrap_servers();
-    let mut cluster = Cluster::new(
-        &bootstrap,
-        "dist-eager",
-        2,
-        &[("connect.protocol", "eager")],
-    );
-    let group = cluster.group_topics();
-    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
-        mock.create_topic(&format!("{group}-{t}"), p, 1)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    let out = format!("{group}-out");
+    let (_mock, bootstrap, mut cluster, out) =
+        on_mock_cluster("dist-eager", 2, &[("connect.protocol", "eager")]);
     cluster.start_all();
     for i in 0..2 {
         let file = cluster
