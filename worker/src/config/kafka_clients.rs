@@ -115,6 +115,9 @@ pub enum Mapped {
     Set(String, String),
     /// No librdkafka equivalent: ignored.
     Ignored,
+    /// Applied by the worker itself, not by librdkafka (`max.poll.records`: the most records
+    /// one `put` of a sink task gets; see [`java_setting`]).
+    Worker,
 }
 
 /// Maps one Java client key and value onto librdkafka.
@@ -206,6 +209,7 @@ pub fn java_to_librdkafka(key: &str, value: &str) -> Mapped {
         "ssl.truststore.location" => same("ssl.ca.location"),
         "ssl.truststore.certificates" => same("ssl.ca.pem"),
         "sasl.jaas.config" => Mapped::Ignored,
+        "max.poll.records" => Mapped::Worker,
         _ => Mapped::Ignored,
     }
 }
@@ -243,9 +247,25 @@ pub fn apply_java_settings(config: &mut ClientConfig, settings: &Props) -> Vec<S
                 config.set(k, v);
             }
             Mapped::Ignored => ignored.push(key.clone()),
+            Mapped::Worker => {}
         }
     }
     ignored
+}
+
+/// The value in effect of the Java client setting `key` for a task's client of `kind`: the
+/// connector's `<kind>.override.<key>`, else the worker's `<kind>.<key>`. For the settings
+/// the worker applies itself ([`Mapped::Worker`]).
+pub fn java_setting<'a>(
+    kind: ClientKind,
+    worker: &'a Props,
+    connector: &'a Props,
+    key: &str,
+) -> Option<&'a str> {
+    connector
+        .get(&format!("{}{key}", kind.override_prefix()))
+        .or_else(|| worker.get(&format!("{}{key}", kind.worker_prefix())))
+        .map(String::as_str)
 }
 
 /// Keys of the worker config that every client inherits (security and connection keys).
@@ -397,5 +417,24 @@ mod tests {
         let connector = props(&[("producer.override.enable.metrics.push", "false")]);
         let producer = client_config(ClientKind::Producer, &worker, &connector, &[]);
         assert_eq!(producer.get("enable.metrics.push"), Some("false"));
+    }
+
+    #[test]
+    fn max_poll_records_is_the_workers_and_the_connector_overrides_it() {
+        let worker = props(&[("consumer.max.poll.records", "7")]);
+        let none = Props::new();
+        let get = |w, c| java_setting(ClientKind::Consumer, w, c, "max.poll.records");
+        assert_eq!(get(&worker, &none), Some("7"));
+        let connector = props(&[("consumer.override.max.poll.records", "3")]);
+        assert_eq!(get(&worker, &connector), Some("3"));
+        assert_eq!(get(&none, &none), None);
+        assert_eq!(
+            java_setting(ClientKind::Producer, &worker, &none, "max.poll.records"),
+            None
+        );
+        // Applied by the worker, so neither passed to librdkafka nor reported as ignored.
+        let mut config = ClientConfig::new();
+        assert!(apply_java_settings(&mut config, &props(&[("max.poll.records", "7")])).is_empty());
+        assert_eq!(config.get("max.poll.records"), None);
     }
 }

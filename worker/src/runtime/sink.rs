@@ -61,8 +61,35 @@ use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
 use crate::model::ConnectorTaskId;
 
-/// Records handed to one `put` at most (Java's `max.poll.records` default).
-pub const MAX_BATCH: usize = 500;
+/// Takes the oldest `max` of `queue` (all of it when it holds no more), leaving the rest in
+/// order: a sink task's stash is put `max.poll.records` at a time.
+pub fn take_oldest<T>(queue: &mut Vec<T>, max: usize) -> Vec<T> {
+    let rest = if queue.len() > max {
+        queue.split_off(max)
+    } else {
+        Vec::new()
+    };
+    std::mem::replace(queue, rest)
+}
+
+/// Java's default `max.poll.records`: the most records handed to one `put`.
+pub const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+
+/// Reads the consumer's `max.poll.records` (`consumer.max.poll.records`, or the connector's
+/// `consumer.override.max.poll.records`; `None`: neither is set) as Java's consumer does: an
+/// INT of at least 1, with Java's message when it is not.
+pub fn max_poll_records(value: Option<&str>) -> Result<usize, String> {
+    let Some(raw) = value else {
+        return Ok(DEFAULT_MAX_POLL_RECORDS);
+    };
+    let raw = raw.trim();
+    let n: i32 = raw.parse().map_err(|_| {
+        format!("Invalid value {raw} for configuration max.poll.records: Not a number of type INT")
+    })?;
+    usize::try_from(n).ok().filter(|n| *n >= 1).ok_or_else(|| {
+        format!("Invalid value {n} for configuration max.poll.records: Value must be at least 1")
+    })
+}
 
 /// How long to back off before re-delivering a batch after a retriable `put` error.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -188,6 +215,8 @@ pub struct SinkTaskRun {
     pub transforms: Transforms,
     /// The consumer's librdkafka config.
     pub consumer_config: ClientConfig,
+    /// The consumer's `max.poll.records`: the most records one `put` gets.
+    pub max_poll_records: usize,
     /// Status table.
     pub status: Arc<StatusStore>,
     /// `offset.flush.interval.ms`.
@@ -316,6 +345,8 @@ struct SinkLoop {
     pending_offsets: Vec<(TopicPartition, i64)>,
     /// Records received while a batch was being retried, delivered after it.
     stash: Vec<Received>,
+    /// `max.poll.records`: the most records one `put` gets.
+    max_poll_records: usize,
     status: Arc<StatusStore>,
     commit_interval: Duration,
     commit_timeout: Duration,
@@ -430,6 +461,7 @@ impl SinkLoop {
             retry: None,
             pending_offsets: Vec::new(),
             stash: Vec::new(),
+            max_poll_records: run.max_poll_records.max(1),
             status: run.status,
             commit_interval: run.commit_interval.max(Duration::from_millis(1)),
             commit_timeout: run.commit_timeout,
@@ -485,7 +517,7 @@ impl SinkLoop {
                     continue;
                 }
                 if !self.stash.is_empty() {
-                    let stash = std::mem::take(&mut self.stash);
+                    let stash = take_oldest(&mut self.stash, self.max_poll_records);
                     self.deliver(stash).await?;
                     idle_put = Instant::now() + IDLE_PUT_INTERVAL;
                     continue;
@@ -505,7 +537,7 @@ impl SinkLoop {
                     let mut batch: Vec<Received> = self.received(msg)?.into_iter().collect();
                     // Drain what is already fetched without waiting; a rebalance event ends
                     // the batch (the loop applies it before anything is put).
-                    while !batch.is_empty() && batch.len() < MAX_BATCH {
+                    while !batch.is_empty() && batch.len() < self.max_poll_records {
                         match now_or_never(consumer.recv()) {
                             Some(msg) => batch.extend(self.received(msg)?),
                             None => break,

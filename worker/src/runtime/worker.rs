@@ -18,13 +18,15 @@ use super::errors::log_reporter::LogReporter;
 use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
 use super::panics::{self, Panicked};
 use super::producers::ProducerPool;
-use super::sink::{consumer_defaults, run_sink_task, SinkErrorHandling, SinkTaskRun};
+use super::sink::{
+    consumer_defaults, max_poll_records, run_sink_task, SinkErrorHandling, SinkTaskRun,
+};
 use super::source::{producer_defaults, run_source_task, SourceTaskRun, TaskTarget};
 use super::status::StatusStore;
 use super::transforms::Transforms;
 use super::{connect_trace, TaskError};
 use crate::config::connector::{ConnectorKind, TASKS_MAX, TOPICS, TOPICS_REGEX};
-use crate::config::kafka_clients::{client_config, ClientKind};
+use crate::config::kafka_clients::{client_config, java_setting, ClientKind};
 use crate::config::WorkerConfig;
 use crate::metrics::{ClientType, ConnectorInfo, Metrics, TaskKind};
 use crate::model::{ConnectorTaskId, State, TargetState};
@@ -606,6 +608,13 @@ impl Worker {
                         .get(TOPICS_REGEX)
                         .map(|s| s.trim().to_string())
                         .filter(|s| !s.is_empty());
+                    let max_poll_records = max_poll_records(java_setting(
+                        ClientKind::Consumer,
+                        &self.config.originals,
+                        connector_props,
+                        "max.poll.records",
+                    ))
+                    .map_err(TaskError::Kafka)?;
                     let run = SinkTaskRun {
                         id: id.clone(),
                         task,
@@ -620,6 +629,7 @@ impl Worker {
                             connector_props,
                             &consumer_defaults(id),
                         ),
+                        max_poll_records,
                         status: self.status.clone(),
                         commit_interval: self.config.offset_flush_interval,
                         commit_timeout: self.config.offset_flush_timeout,

@@ -1,7 +1,7 @@
 //! Sink loop tests on librdkafka's mock cluster: failed asynchronous commits are sent again,
 //! an idle task gets empty `put` calls (so background failures surface), and a long retry of
-//! `put` keeps the consumer in its group, and partitions a task pauses deliver nothing until it
-//! resumes them.
+//! `put` keeps the consumer in its group, partitions a task pauses deliver nothing until it
+//! resumes them, and `put` gets at most `max.poll.records` records.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +30,8 @@ struct Seen {
     empty_puts: usize,
     opens: usize,
     closes: usize,
+    /// The most records one `put` got.
+    largest_put: usize,
 }
 
 fn seen() -> &'static Mutex<HashMap<String, Seen>> {
@@ -112,6 +114,7 @@ impl SinkTask for ObservingTask {
             }
         }
         record(&self.connector, |s| {
+            s.largest_put = s.largest_put.max(records.len());
             s.offsets
                 .extend(records.iter().filter_map(|r| r.kafka_offset()))
         });
@@ -469,4 +472,97 @@ fn a_sink_consumer_reads_ahead_a_bounded_number_of_records() {
         n < 30_000,
         "the consumer read ahead {n} of 80,000 records: queued.min.messages is not applied"
     );
+}
+
+#[test]
+fn a_stash_is_put_max_poll_records_at_a_time_oldest_first() {
+    use crate::runtime::sink::take_oldest;
+    let mut stash: Vec<i32> = (0..12).collect();
+    assert_eq!(take_oldest(&mut stash, 5), vec![0, 1, 2, 3, 4]);
+    assert_eq!(take_oldest(&mut stash, 5), vec![5, 6, 7, 8, 9]);
+    assert_eq!(take_oldest(&mut stash, 5), vec![10, 11]);
+    assert!(stash.is_empty());
+}
+
+#[test]
+fn max_poll_records_is_an_int_of_at_least_one_as_in_java() {
+    use crate::runtime::sink::{max_poll_records, DEFAULT_MAX_POLL_RECORDS};
+    assert_eq!(max_poll_records(None), Ok(DEFAULT_MAX_POLL_RECORDS));
+    assert_eq!(max_poll_records(Some(" 2000 ")), Ok(2000));
+    assert_eq!(
+        max_poll_records(Some("lots")),
+        Err(
+            "Invalid value lots for configuration max.poll.records: Not a number of type INT"
+                .into()
+        )
+    );
+    assert_eq!(
+        max_poll_records(Some("3000000000")),
+        Err(
+            "Invalid value 3000000000 for configuration max.poll.records: Not a number of type INT"
+                .into()
+        )
+    );
+    assert_eq!(
+        max_poll_records(Some("0")),
+        Err("Invalid value 0 for configuration max.poll.records: Value must be at least 1".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn puts_get_at_most_max_poll_records_and_a_connector_override_wins() {
+    let mut settings = CONVERTERS.to_vec();
+    settings.push(("consumer.max.poll.records", "7"));
+    let (_mock, bootstrap, herder) = worker_on_mock("mpr", &settings);
+    produce(&bootstrap, "mpr", 100);
+    start_sink(&herder, "polls-of-7", "mpr").await;
+    for (name, max) in [("polls-of-3", "3"), ("polls-of-0", "0")] {
+        let config = props(&[
+            ("name", name),
+            ("connector.class", "test.ObservingSinkConnector"),
+            ("topics", "mpr"),
+            ("consumer.override.max.poll.records", max),
+        ]);
+        herder
+            .put_connector_config(name, config, false, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    wait_for("every record put", Duration::from_secs(20), || {
+        seen_by("polls-of-7").offsets.len() >= 100 && seen_by("polls-of-3").offsets.len() >= 100
+    })
+    .await;
+    for (name, max) in [("polls-of-7", 7), ("polls-of-3", 3)] {
+        let seen = seen_by(name);
+        assert_eq!(seen.offsets, (0..100).collect::<Vec<i64>>(), "{name}");
+        assert!(
+            (2..=max).contains(&seen.largest_put),
+            "{name}: the largest put had {} records",
+            seen.largest_put
+        );
+    }
+    // An invalid value fails the task, as Java's consumer refuses to be created with it.
+    let id = ConnectorTaskId {
+        connector: "polls-of-0".into(),
+        task: 0,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status = herder
+            .task_status(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        if status.state == State::Failed || Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.state, State::Failed, "{status:?}");
+    assert!(
+        status.trace.as_deref().is_some_and(|t| t.contains(
+            "Invalid value 0 for configuration max.poll.records: Value must be at least 1"
+        )),
+        "{status:?}"
+    );
+    herder.shutdown().await;
 }
