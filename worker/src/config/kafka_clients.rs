@@ -120,68 +120,84 @@ pub enum Mapped {
     Worker,
 }
 
+/// Java client keys that librdkafka has under the same name and with the same meaning.
+pub const SAME_NAME_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "client.id",
+    "acks",
+    "linger.ms",
+    "batch.size",
+    "enable.idempotence",
+    "max.in.flight.requests.per.connection",
+    "retries",
+    "retry.backoff.ms",
+    "retry.backoff.max.ms",
+    "request.timeout.ms",
+    "delivery.timeout.ms",
+    "transactional.id",
+    "transaction.timeout.ms",
+    "group.id",
+    "group.instance.id",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "fetch.min.bytes",
+    "fetch.max.bytes",
+    "max.partition.fetch.bytes",
+    "isolation.level",
+    "auto.offset.reset",
+    "auto.commit.interval.ms",
+    "enable.auto.commit",
+    "client.rack",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "metadata.max.age.ms",
+    "connections.max.idle.ms",
+    "socket.connection.setup.timeout.ms",
+    "client.dns.lookup",
+    "allow.auto.create.topics",
+    "check.crcs",
+    "enable.metrics.push",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.kerberos.service.name",
+    "sasl.kerberos.min.time.before.relogin",
+    "sasl.oauthbearer.token.endpoint.url",
+    "sasl.oauthbearer.scope",
+    "ssl.key.password",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.cipher.suites",
+];
+
 /// Maps one Java client key and value onto librdkafka.
 pub fn java_to_librdkafka(key: &str, value: &str) -> Mapped {
     let same = |k: &str| Mapped::Set(k.to_string(), value.to_string());
     match key {
-        // Identical names and meanings.
-        "bootstrap.servers"
-        | "client.id"
-        | "acks"
-        | "linger.ms"
-        | "batch.size"
-        | "enable.idempotence"
-        | "max.in.flight.requests.per.connection"
-        | "retries"
-        | "retry.backoff.ms"
-        | "retry.backoff.max.ms"
-        | "request.timeout.ms"
-        | "delivery.timeout.ms"
-        | "transactional.id"
-        | "transaction.timeout.ms"
-        | "group.id"
-        | "group.instance.id"
-        | "session.timeout.ms"
-        | "heartbeat.interval.ms"
-        | "max.poll.interval.ms"
-        | "fetch.min.bytes"
-        | "fetch.max.bytes"
-        | "max.partition.fetch.bytes"
-        | "fetch.max.wait.ms"
-        | "isolation.level"
-        | "auto.offset.reset"
-        | "auto.commit.interval.ms"
-        | "enable.auto.commit"
-        | "client.rack"
-        | "reconnect.backoff.ms"
-        | "reconnect.backoff.max.ms"
-        | "metadata.max.age.ms"
-        | "connections.max.idle.ms"
-        | "socket.connection.setup.timeout.ms"
-        | "socket.connection.setup.timeout.max.ms"
-        | "client.dns.lookup"
-        | "allow.auto.create.topics"
-        | "check.crcs"
-        | "enable.metrics.push"
-        | "security.protocol"
-        | "sasl.mechanism"
-        | "sasl.kerberos.service.name"
-        | "sasl.kerberos.min.time.before.relogin"
-        | "sasl.oauthbearer.token.endpoint.url"
-        | "sasl.oauthbearer.scope"
-        | "ssl.key.password"
-        | "ssl.keystore.location"
-        | "ssl.keystore.password"
-        | "ssl.endpoint.identification.algorithm"
-        | "ssl.cipher.suites"
-        | "ssl.keystore.key"
-        | "ssl.keystore.certificate.chain" => same(key),
+        k if SAME_NAME_KEYS.contains(&k) => same(key),
+        "fetch.max.wait.ms" => same("fetch.wait.max.ms"),
+        // PEM keystore given inline (`ssl.keystore.type=PEM`).
+        "ssl.keystore.key" => same("ssl.key.pem"),
+        "ssl.keystore.certificate.chain" => same("ssl.certificate.pem"),
+        // Java turns host name verification off with an empty value, librdkafka with `none`.
+        "ssl.endpoint.identification.algorithm" if value.trim().is_empty() => {
+            Mapped::Set(key.to_string(), "none".to_string())
+        }
+        "ssl.endpoint.identification.algorithm" => same(key),
+        // librdkafka's connection set-up timeout does not grow.
+        "socket.connection.setup.timeout.max.ms" => Mapped::Ignored,
         "compression.type" => match value {
             "gzip" | "snappy" | "lz4" | "zstd" | "none" => same("compression.type"),
             _ => Mapped::Ignored,
         },
-        "send.buffer.bytes" => same("socket.send.buffer.bytes"),
-        "receive.buffer.bytes" => same("socket.receive.buffer.bytes"),
+        // Java's -1 is the operating system's default size, librdkafka's 0.
+        "send.buffer.bytes" | "receive.buffer.bytes" => {
+            let name = format!("socket.{key}");
+            match value.trim() {
+                "-1" => Mapped::Set(name, "0".to_string()),
+                v => Mapped::Set(name, v.to_string()),
+            }
+        }
         "max.request.size" => same("message.max.bytes"),
         "buffer.memory" => match value.trim().parse::<u64>() {
             Ok(bytes) => Mapped::Set(
@@ -305,6 +321,11 @@ pub fn client_config(
         connector,
         kind.override_prefix(),
     ));
+    // Java's clients read the `ssl.*` keys only over TLS; librdkafka built without TLS would
+    // refuse them even where they are not used.
+    if !uses_tls(&settings) {
+        settings.retain(|k, _| !k.starts_with("ssl."));
+    }
     let ignored = apply_java_settings(&mut config, &settings);
     if !ignored.is_empty() {
         tracing::debug!(
@@ -314,6 +335,40 @@ pub fn client_config(
         );
     }
     config
+}
+
+/// Whether the `security.protocol` of `settings` is one over TLS (`SSL`, `SASL_SSL`).
+fn uses_tls(settings: &Props) -> bool {
+    settings.get("security.protocol").is_some_and(|p| {
+        let p = p.trim();
+        p.eq_ignore_ascii_case("SSL") || p.eq_ignore_ascii_case("SASL_SSL")
+    })
+}
+
+/// Checks that the worker's client settings (the inherited security and connection keys, then
+/// each of its `producer.`, `consumer.` and `admin.` prefixes) are ones this build's
+/// librdkafka takes, so that a worker that could create no Kafka client stops at start with
+/// librdkafka's reason instead of failing every task. Sluice's librdkafka is built with
+/// rdkafka's default features: without OpenSSL (no `SSL`/`SASL_SSL`, no SCRAM), Cyrus SASL
+/// (no GSSAPI), libcurl (no OIDC) and libzstd (no zstd).
+pub fn check_worker_clients(worker: &Props) -> Result<(), String> {
+    for kind in [
+        ClientKind::Producer,
+        ClientKind::Consumer,
+        ClientKind::Admin,
+    ] {
+        client_config(kind, worker, &Props::new(), &[])
+            .create_native_config()
+            .map_err(|e| {
+                format!(
+                    "The worker's Kafka {kind:?} client settings (the security keys and {}*) \
+                     cannot be used by this build's Kafka client (librdkafka built without \
+                     OpenSSL, Cyrus SASL, libcurl and libzstd): {e}",
+                    kind.worker_prefix()
+                )
+            })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -436,5 +491,138 @@ mod tests {
         let mut config = ClientConfig::new();
         assert!(apply_java_settings(&mut config, &props(&[("max.poll.records", "7")])).is_empty());
         assert_eq!(config.get("max.poll.records"), None);
+    }
+
+    /// A value of the right kind for a Java client key.
+    fn sample(key: &str) -> &'static str {
+        match key {
+            "acks" => "all",
+            "isolation.level" => "read_committed",
+            "auto.offset.reset" => "earliest",
+            "client.dns.lookup" => "use_all_dns_ips",
+            // SSL and SASL_SSL need librdkafka built with OpenSSL, which this build is not.
+            "security.protocol" => "SASL_PLAINTEXT",
+            "sasl.mechanism" => "PLAIN",
+            "ssl.endpoint.identification.algorithm" => "https",
+            "buffer.memory" => "33554432",
+            "enable.idempotence"
+            | "enable.auto.commit"
+            | "allow.auto.create.topics"
+            | "check.crcs"
+            | "enable.metrics.push" => "false",
+            k if k.ends_with(".ms")
+                || k.ends_with(".bytes")
+                || k.ends_with(".size")
+                || k.ends_with(".connection")
+                || k.ends_with(".relogin")
+                || k == "retries" =>
+            {
+                "1000"
+            }
+            _ => "some-value",
+        }
+    }
+
+    #[test]
+    fn every_key_passed_on_is_one_librdkafka_takes() {
+        // A property librdkafka does not know fails the client's creation ("No such
+        // configuration property"), and so does a value it does not take: a mapped key and
+        // value must be ones it has.
+        let mut keys: Vec<&str> = SAME_NAME_KEYS.to_vec();
+        keys.extend([
+            "fetch.max.wait.ms",
+            "ssl.keystore.key",
+            "ssl.keystore.certificate.chain",
+            "socket.connection.setup.timeout.max.ms",
+            "send.buffer.bytes",
+            "receive.buffer.bytes",
+            "max.request.size",
+            "buffer.memory",
+            "compression.type",
+            "ssl.truststore.location",
+            "ssl.truststore.certificates",
+        ]);
+        for key in keys {
+            let value = match key {
+                "compression.type" => "zstd",
+                _ => sample(key),
+            };
+            let mut config = ClientConfig::new();
+            apply_java_settings(&mut config, &props(&[(key, value)]));
+            match config.create_native_config() {
+                Ok(_) => {}
+                // TLS and OIDC settings in a librdkafka built without OpenSSL and libcurl
+                // (rdkafka's default features): known to librdkafka, refused by this build.
+                Err(e) if e.to_string().contains("at build time") => {}
+                Err(e) => panic!("{key}={value}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn java_names_librdkafka_spells_otherwise() {
+        let map = |k, v| java_to_librdkafka(k, v);
+        let set = |k: &str, v: &str| Mapped::Set(k.into(), v.into());
+        assert_eq!(
+            map("fetch.max.wait.ms", "100"),
+            set("fetch.wait.max.ms", "100")
+        );
+        assert_eq!(map("ssl.keystore.key", "PEM"), set("ssl.key.pem", "PEM"));
+        assert_eq!(
+            map("ssl.keystore.certificate.chain", "PEM"),
+            set("ssl.certificate.pem", "PEM")
+        );
+        // Java's empty value turns host name verification off.
+        assert_eq!(
+            map("ssl.endpoint.identification.algorithm", ""),
+            set("ssl.endpoint.identification.algorithm", "none")
+        );
+        assert_eq!(
+            map("ssl.endpoint.identification.algorithm", "https"),
+            set("ssl.endpoint.identification.algorithm", "https")
+        );
+        assert_eq!(
+            map("socket.connection.setup.timeout.max.ms", "30000"),
+            Mapped::Ignored
+        );
+        assert_eq!(
+            map("send.buffer.bytes", "-1"),
+            set("socket.send.buffer.bytes", "0")
+        );
+        assert_eq!(
+            map("receive.buffer.bytes", "65536"),
+            set("socket.receive.buffer.bytes", "65536")
+        );
+    }
+
+    #[test]
+    fn ssl_keys_reach_a_client_only_over_tls() {
+        let worker = props(&[
+            ("ssl.truststore.location", "/etc/kafka/truststore.pem"),
+            ("ssl.endpoint.identification.algorithm", ""),
+        ]);
+        let plain = client_config(ClientKind::Consumer, &worker, &Props::new(), &[]);
+        assert_eq!(plain.get("ssl.ca.location"), None);
+        assert_eq!(plain.get("ssl.endpoint.identification.algorithm"), None);
+        assert!(check_worker_clients(&worker).is_ok());
+        let mut tls = worker.clone();
+        tls.insert("security.protocol".into(), "sasl_ssl".into());
+        let c = client_config(ClientKind::Consumer, &tls, &Props::new(), &[]);
+        assert_eq!(c.get("ssl.ca.location"), Some("/etc/kafka/truststore.pem"));
+        assert_eq!(c.get("ssl.endpoint.identification.algorithm"), Some("none"));
+    }
+
+    #[test]
+    fn a_worker_whose_clients_this_build_cannot_make_is_refused_with_the_reason() {
+        assert!(check_worker_clients(&props(&[("bootstrap.servers", "b:9092")])).is_ok());
+        let err = check_worker_clients(&props(&[("security.protocol", "SSL")]))
+            .expect_err("no TLS in this build");
+        assert!(
+            err.contains("security.protocol") && err.contains("OpenSSL"),
+            "{err}"
+        );
+        let err = check_worker_clients(&props(&[("producer.compression.type", "zstd")]))
+            .expect_err("no zstd in this build");
+        assert!(err.contains("Producer") && err.contains("zstd"), "{err}");
     }
 }

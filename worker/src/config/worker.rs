@@ -428,6 +428,7 @@ impl WorkerConfig {
                 .collect::<Vec<_>>()
                 .join("\n"));
         }
+        super::kafka_clients::check_worker_clients(&props)?;
         let parsed = worker_config_def_for(mode).parse(&props).map_err(|e| {
             e.errors
                 .iter()

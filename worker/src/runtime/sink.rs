@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message};
 use rdkafka::TopicPartitionList;
 use sluice_api::{
@@ -60,6 +60,18 @@ use super::status::StatusStore;
 use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
 use crate::model::ConnectorTaskId;
+
+/// Consumer errors after which librdkafka goes on past records it could not read: a batch
+/// it cannot decompress (a codec this build lacks: zstd) or parse. The task fails, as Java's
+/// consumer throws from `poll`, so that no later offset is committed over them.
+pub fn skips_records(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::BadMessage
+            | RDKafkaErrorCode::BadCompression
+            | RDKafkaErrorCode::NotImplemented
+    )
+}
 
 /// Takes the oldest `max` of `queue` (all of it when it holds no more), leaving the rest in
 /// order: a sink task's stash is put `max.poll.records` at a time.
@@ -537,9 +549,18 @@ impl SinkLoop {
                     let mut batch: Vec<Received> = self.received(msg)?.into_iter().collect();
                     // Drain what is already fetched without waiting; a rebalance event ends
                     // the batch (the loop applies it before anything is put).
+                    let mut failed = None;
                     while !batch.is_empty() && batch.len() < self.max_poll_records {
                         match now_or_never(consumer.recv()) {
-                            Some(msg) => batch.extend(self.received(msg)?),
+                            Some(msg) => match self.received(msg) {
+                                Ok(record) => batch.extend(record),
+                                // The records before it are put first, as Java's consumer
+                                // returns them before it throws.
+                                Err(e) => {
+                                    failed = Some(e);
+                                    break;
+                                }
+                            },
                             None => break,
                         }
                     }
@@ -548,6 +569,9 @@ impl SinkLoop {
                         idle_put = Instant::now() + IDLE_PUT_INTERVAL;
                     } else {
                         self.stash.extend(batch);
+                    }
+                    if let Some(e) = failed {
+                        return Err(e);
                     }
                 }
             }
@@ -572,6 +596,16 @@ impl SinkLoop {
                 "consumer poll",
                 sluice_api::ConnectError::connect(e.to_string()),
             )),
+            Err(KafkaError::MessageConsumption(code)) if skips_records(code) => {
+                Err(TaskError::stage(
+                    Stage::KafkaConsume,
+                    "consumer poll",
+                    sluice_api::ConnectError::connect(format!(
+                        "The consumer could not read a batch of records ({code:?}: {code}); \
+                         the task stops rather than commit past them"
+                    )),
+                ))
+            }
             Err(e) => {
                 warn!(error = %e, "Consumer error; the consumer keeps trying.");
                 Ok(None)
