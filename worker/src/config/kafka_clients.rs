@@ -357,19 +357,46 @@ pub fn check_worker_clients(worker: &Props) -> Result<(), String> {
         ClientKind::Consumer,
         ClientKind::Admin,
     ] {
-        client_config(kind, worker, &Props::new(), &[])
-            .create_native_config()
-            .map_err(|e| {
-                format!(
-                    "The worker's Kafka {kind:?} client settings (the security keys and {}*) \
-                     cannot be used by this build's Kafka client (librdkafka built without \
-                     OpenSSL, Cyrus SASL, libcurl and libzstd): {e}",
-                    kind.worker_prefix()
-                )
-            })?;
+        let config = client_config(kind, worker, &Props::new(), &[]);
+        let native = config.create_native_config().map_err(|e| {
+            format!(
+                "The worker's Kafka {kind:?} client settings (the security keys and {}*) \
+                 cannot be used by this build's Kafka client (librdkafka built without \
+                 OpenSSL, Cyrus SASL, libcurl and libzstd): {e}",
+                kind.worker_prefix()
+            )
+        })?;
+        let sasl = config
+            .get("security.protocol")
+            .is_some_and(|p| p.trim().to_ascii_uppercase().starts_with("SASL_"));
+        if sasl {
+            // librdkafka takes any mechanism name and fails only when a client is made.
+            let mechanism = config.get("sasl.mechanism").unwrap_or("GSSAPI").trim();
+            let features = native.get("builtin.features").unwrap_or_default();
+            let needed = SASL_FEATURES
+                .iter()
+                .find(|(m, _)| m.eq_ignore_ascii_case(mechanism))
+                .map(|(_, feature)| *feature);
+            if !needed.is_some_and(|f| features.split(',').any(|have| have == f)) {
+                return Err(format!(
+                    "Invalid value {mechanism} for configuration sasl.mechanism: this build's \
+                     Kafka client (librdkafka, features {features}) cannot log in with it; \
+                     PLAIN is the mechanism it has"
+                ));
+            }
+        }
     }
     Ok(())
 }
+
+/// SASL mechanisms and the librdkafka `builtin.features` entry each needs.
+const SASL_FEATURES: &[(&str, &str)] = &[
+    ("PLAIN", "sasl_plain"),
+    ("SCRAM-SHA-256", "sasl_scram"),
+    ("SCRAM-SHA-512", "sasl_scram"),
+    ("GSSAPI", "sasl_gssapi"),
+    ("OAUTHBEARER", "sasl_oauthbearer"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -621,6 +648,24 @@ mod tests {
             err.contains("security.protocol") && err.contains("OpenSSL"),
             "{err}"
         );
+        let sasl = |mechanism: Option<&str>| {
+            let mut p = props(&[("security.protocol", "SASL_PLAINTEXT")]);
+            if let Some(m) = mechanism {
+                p.insert("sasl.mechanism".into(), m.into());
+            }
+            check_worker_clients(&p)
+        };
+        assert!(sasl(Some("PLAIN")).is_ok());
+        for refused in [Some("SCRAM-SHA-256"), Some("GSSAPI"), None] {
+            let err = sasl(refused).expect_err("not in this build");
+            assert!(
+                err.starts_with(&format!(
+                    "Invalid value {} for configuration sasl.mechanism",
+                    refused.unwrap_or("GSSAPI")
+                )),
+                "{err}"
+            );
+        }
         let err = check_worker_clients(&props(&[("producer.compression.type", "zstd")]))
             .expect_err("no zstd in this build");
         assert!(err.contains("Producer") && err.contains("zstd"), "{err}");
