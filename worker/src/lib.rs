@@ -24,3 +24,4 @@ pub mod runtime;
 pub mod storage;
 mod tls_files;
 pub mod tools;
+pub mod unreadable;

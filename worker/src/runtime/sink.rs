@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message};
 use rdkafka::TopicPartitionList;
 use sluice_api::{
@@ -60,18 +60,7 @@ use super::status::StatusStore;
 use super::transforms::Transforms;
 use super::{commit_ticker, report_target, Stage, TaskError};
 use crate::model::ConnectorTaskId;
-
-/// Consumer errors after which librdkafka goes on past records it could not read: a batch
-/// it cannot decompress (a codec this build lacks: zstd) or parse. The task fails, as Java's
-/// consumer throws from `poll`, so that no later offset is committed over them.
-pub fn skips_records(code: RDKafkaErrorCode) -> bool {
-    matches!(
-        code,
-        RDKafkaErrorCode::BadMessage
-            | RDKafkaErrorCode::BadCompression
-            | RDKafkaErrorCode::NotImplemented
-    )
-}
+use crate::unreadable::{describe, is_unreadable_batch};
 
 /// Takes the oldest `max` of `queue` (all of it when it holds no more), leaving the rest in
 /// order: a sink task's stash is put `max.poll.records` at a time.
@@ -596,13 +585,13 @@ impl SinkLoop {
                 "consumer poll",
                 sluice_api::ConnectError::connect(e.to_string()),
             )),
-            Err(KafkaError::MessageConsumption(code)) if skips_records(code) => {
+            Err(KafkaError::MessageConsumption(code)) if is_unreadable_batch(code) => {
                 Err(TaskError::stage(
                     Stage::KafkaConsume,
                     "consumer poll",
                     sluice_api::ConnectError::connect(format!(
-                        "The consumer could not read a batch of records ({code:?}: {code}); \
-                         the task stops rather than commit past them"
+                        "{}; the task stops here, as Java's consumer does",
+                        describe(code)
                     )),
                 ))
             }

@@ -1,6 +1,6 @@
 //! What the runtime's pipeline tests share: one-task connectors around an in-test task, a
-//! registry with the converters plus those connectors, and a standalone herder on a mock
-//! cluster.
+//! registry with the converters plus those connectors, a standalone herder on a mock
+//! cluster, and a batch no consumer of this build can read.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,4 +132,75 @@ pub fn read_topic<T>(
         }
     }
     out
+}
+
+/// Appends `count` records to partition 0 of `topic` as one batch whose attributes name zstd,
+/// a codec this build's librdkafka cannot decompress (the records are in fact uncompressed;
+/// librdkafka does not check the CRC by default), through a raw Produce request.
+pub(crate) async fn produce_unreadable_batch(bootstrap: &str, topic: &str, count: i64) {
+    use bytes::{Bytes, BytesMut};
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+
+    use crate::distributed::membership::config::SecurityConfig;
+    use crate::distributed::membership::connection::Connection;
+
+    let records: Vec<Record> = (0..count)
+        .map(|i| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i,
+            sequence: -1,
+            timestamp: 0,
+            key: None,
+            value: Some(Bytes::from(format!("z{i}"))),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut batch = BytesMut::new();
+    let options = RecordEncodeOptions {
+        version: 2,
+        compression: Compression::None,
+    };
+    RecordBatchEncoder::encode(&mut batch, &records, &options).unwrap_or_else(|e| panic!("{e}"));
+    // Attributes (big-endian i16 after base offset 8, length 4, leader epoch 4, magic 1, CRC
+    // 4 bytes): codec bits 4 = zstd.
+    batch[22] |= 4;
+    let security =
+        SecurityConfig::from_props(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
+    let addr = bootstrap.split(',').next().unwrap_or(bootstrap);
+    let mut conn =
+        Connection::connect(addr, "unreadable-batch", &security, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let version = conn
+        .preferred_version(ApiKey::Produce, 7)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(10_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(batch.freeze()))])]);
+    let response: ProduceResponse = conn
+        .send(ApiKey::Produce, version, &request, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let code = response
+        .responses
+        .first()
+        .and_then(|t| t.partition_responses.first())
+        .map(|p| p.error_code);
+    assert_eq!(code, Some(0), "the broker took the batch");
 }

@@ -35,6 +35,8 @@ use rdkafka::util::Timeout;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 
+use crate::unreadable::{describe, is_unreadable_batch};
+
 /// How long metadata and end-offset requests may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the reader waits for records before looking at its commands again.
@@ -97,6 +99,14 @@ pub enum LogError {
         /// The client error.
         #[source]
         source: KafkaError,
+    },
+    /// The reader met records it cannot read and stopped there (see [`crate::unreadable`]).
+    #[error("Could not read topic '{topic}': {reason}; the log stops there")]
+    Unreadable {
+        /// The topic.
+        topic: String,
+        /// What the consumer reported.
+        reason: String,
     },
     /// The log is stopped (or its reader thread ended).
     #[error("The log of topic '{topic}' is stopped")]
@@ -218,6 +228,7 @@ impl KafkaBasedLog {
             probes: HashMap::new(),
             proven: HashMap::new(),
             idle_polls: 0,
+            unreadable: None,
             callback,
             commands: receiver,
             stopping: stopping.clone(),
@@ -403,6 +414,9 @@ struct Reader {
     proven: HashMap<i32, u64>,
     /// Polls in a row that returned nothing.
     idle_polls: u32,
+    /// Set once the consumer reported records it could not read: nothing is read after them,
+    /// and every read-to-end request fails with this reason.
+    unreadable: Option<String>,
     callback: ConsumeCallback,
     commands: mpsc::Receiver<Command>,
     stopping: Arc<AtomicBool>,
@@ -425,6 +439,16 @@ impl Reader {
                     // Every handle is gone: nobody can ask for anything any more.
                     Err(mpsc::TryRecvError::Disconnected) => return,
                 }
+            }
+            if let Some(reason) = &self.unreadable {
+                for request in std::mem::take(&mut self.pending) {
+                    let _ = request.reply.send(Err(LogError::Unreadable {
+                        topic: self.topic.clone(),
+                        reason: reason.clone(),
+                    }));
+                }
+                std::thread::sleep(POLL_INTERVAL);
+                continue;
             }
             self.complete_pending();
             if self.poll_batch() {
@@ -549,6 +573,13 @@ impl Reader {
                     if let Some(request) = self.probes.remove(&p) {
                         self.proven.insert(p, request);
                     }
+                }
+                Err(KafkaError::MessageConsumption(code)) if is_unreadable_batch(code) => {
+                    let reason = describe(code);
+                    tracing::error!(topic = %self.topic, %reason,
+                        "KafkaBasedLog stops reading at records it cannot read.");
+                    self.unreadable = Some(reason);
+                    return any;
                 }
                 Err(e) => {
                     tracing::warn!(topic = %self.topic, error = %e, "Error reading KafkaBasedLog");
@@ -684,6 +715,7 @@ mod tests {
             probes: HashMap::new(),
             proven: HashMap::new(),
             idle_polls: 0,
+            unreadable: None,
             callback,
             commands: receiver,
             stopping: stopping.clone(),
@@ -696,5 +728,39 @@ mod tests {
         // The seek to the reader's own position neither lost nor repeated a record.
         let keys: Vec<_> = seen.lock().unwrap().iter().map(|r| r.key.clone()).collect();
         assert_eq!(keys, [Some(b"a".to_vec()), Some(b"b".to_vec())]);
+    }
+
+    /// A batch librdkafka cannot read (it reports it and fetches it again, for ever) stops
+    /// the log there: reading to the end fails, naming the topic, instead of waiting for
+    /// ever, and nothing after the batch reaches the callback.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_the_consumer_cannot_read_stops_the_log_there() {
+        let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+        mock.create_topic("log-unreadable", 1, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bootstrap = mock.bootstrap_servers();
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", &bootstrap);
+        let (seen, callback) = collector();
+        let log = KafkaBasedLog::start("log-unreadable", &base, callback)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        log.send(b"before", Some(b"v"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        crate::runtime::test_harness::produce_unreadable_batch(&bootstrap, "log-unreadable", 2)
+            .await;
+        log.send(b"after", Some(b"v"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = tokio::time::timeout(Duration::from_secs(20), log.read_to_end())
+            .await
+            .expect("an answer, not a wait for ever")
+            .expect_err("the log cannot read past the batch");
+        assert!(matches!(err, LogError::Unreadable { .. }), "{err}");
+        assert!(err.to_string().contains("log-unreadable"), "{err}");
+        let keys: Vec<_> = seen.lock().unwrap().iter().map(|r| r.key.clone()).collect();
+        assert_eq!(keys, [Some(b"before".to_vec())]);
+        log.stop().await;
     }
 }
