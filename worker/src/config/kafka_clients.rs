@@ -9,6 +9,10 @@
 //! * Each Java key is mapped to the librdkafka property of the same meaning (see
 //!   [`java_to_librdkafka`]); keys librdkafka has no equivalent for (serializers,
 //!   `max.block.ms`, JKS trust stores, …) are ignored with a log line.
+//! * `ssl.*` keys reach a client only when its `security.protocol` is `SSL` or `SASL_SSL`
+//!   (Java reads them only then); `max.poll.records` is applied by the sink loop
+//!   ([`java_setting`]); [`check_worker_clients`] stops a worker at start whose settings this
+//!   librdkafka build cannot serve.
 //! * Settings that make librdkafka run a command or load code ([`REFUSED_CLIENT_KEYS`]) are
 //!   refused under every prefix: the worker config and connector configs are checked with
 //!   [`refused_client_key`], and they are never passed to librdkafka.

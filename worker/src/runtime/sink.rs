@@ -64,7 +64,7 @@ use crate::unreadable::{describe, is_unreadable_batch};
 
 /// Takes the oldest `max` of `queue` (all of it when it holds no more), leaving the rest in
 /// order: a sink task's stash is put `max.poll.records` at a time.
-pub fn take_oldest<T>(queue: &mut Vec<T>, max: usize) -> Vec<T> {
+fn take_oldest<T>(queue: &mut Vec<T>, max: usize) -> Vec<T> {
     let rest = if queue.len() > max {
         queue.split_off(max)
     } else {
