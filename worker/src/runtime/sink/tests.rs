@@ -228,6 +228,27 @@ fn worker_on_mock(
     (mock, bootstrap, herder)
 }
 
+/// The status of task 0 of `connector` once it is FAILED; panics if it is not within `within`.
+async fn failed_task(
+    herder: &crate::herder::standalone::StandaloneHerder,
+    connector: &str,
+    within: Duration,
+) -> crate::model::TaskState {
+    let id = ConnectorTaskId {
+        connector: connector.into(),
+        task: 0,
+    };
+    let deadline = Instant::now() + within;
+    loop {
+        match herder.task_status(&id).await {
+            Ok(status) if status.state == State::Failed => return status,
+            Ok(status) if Instant::now() > deadline => panic!("not FAILED: {status:?}"),
+            Err(e) if Instant::now() > deadline => panic!("{e}"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Waits until `connector`'s task opened its partition.
 async fn wait_for_open(connector: &str) {
     wait_for(
@@ -284,24 +305,7 @@ async fn an_idle_task_gets_empty_puts_and_fails_when_its_background_work_failed(
     })
     .await;
     FAIL_WHEN_IDLE.store(true, Ordering::SeqCst);
-    let id = ConnectorTaskId {
-        connector: "fail-when-idle".into(),
-        task: 0,
-    };
-    let failed_at = Instant::now();
-    let mut state = None;
-    while failed_at.elapsed() < Duration::from_secs(5) {
-        let s = herder
-            .task_status(&id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        if s.state == State::Failed {
-            state = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let state = state.unwrap_or_else(|| panic!("the task did not fail within 5 s"));
+    let state = failed_task(&herder, "fail-when-idle", Duration::from_secs(5)).await;
     assert!(
         state
             .trace
@@ -542,22 +546,7 @@ async fn puts_get_at_most_max_poll_records_and_a_connector_override_wins() {
         );
     }
     // An invalid value fails the task, as Java's consumer refuses to be created with it.
-    let id = ConnectorTaskId {
-        connector: "polls-of-0".into(),
-        task: 0,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        let status = herder.task_status(&id).await;
-        match status {
-            Ok(status) if status.state == State::Failed || Instant::now() > deadline => {
-                break status
-            }
-            Err(e) if Instant::now() > deadline => panic!("{e}"),
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    };
-    assert_eq!(status.state, State::Failed, "{status:?}");
+    let status = failed_task(&herder, "polls-of-0", Duration::from_secs(10)).await;
     assert!(
         status.trace.as_deref().is_some_and(|t| t.contains(
             "Invalid value 0 for configuration max.poll.records: Value must be at least 1"
@@ -577,22 +566,7 @@ async fn a_batch_the_consumer_cannot_read_fails_the_task_after_the_records_befor
     crate::runtime::test_harness::produce_unreadable_batch(&bootstrap, "unreadable", 3).await;
     produce(&bootstrap, "unreadable", 5);
     start_sink(&herder, "unreadable", "unreadable").await;
-    let id = ConnectorTaskId {
-        connector: "unreadable".into(),
-        task: 0,
-    };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        let status = herder.task_status(&id).await;
-        match status {
-            Ok(status) if status.state == State::Failed || Instant::now() > deadline => {
-                break status
-            }
-            Err(e) if Instant::now() > deadline => panic!("{e}"),
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    };
-    assert_eq!(status.state, State::Failed, "{status:?}");
+    let status = failed_task(&herder, "unreadable", Duration::from_secs(15)).await;
     assert!(
         status
             .trace
