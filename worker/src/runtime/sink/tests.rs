@@ -194,11 +194,22 @@ async fn start_sink(
     name: &str,
     topic: &str,
 ) {
-    let config = props(&[
+    start_sink_with(herder, name, topic, &[]).await;
+}
+
+/// Starts the observing sink `name` on `topic` with `extra` connector settings.
+async fn start_sink_with(
+    herder: &Arc<crate::herder::standalone::StandaloneHerder>,
+    name: &str,
+    topic: &str,
+    extra: &[(&str, &str)],
+) {
+    let mut config = props(&[
         ("name", name),
         ("connector.class", "test.ObservingSinkConnector"),
         ("topics", topic),
     ]);
+    config.extend(props(extra));
     herder
         .put_connector_config(name, config, false, None)
         .await
@@ -521,16 +532,8 @@ async fn puts_get_at_most_max_poll_records_and_a_connector_override_wins() {
     produce(&bootstrap, "mpr", 100);
     start_sink(&herder, "polls-of-7", "mpr").await;
     for (name, max) in [("polls-of-3", "3"), ("polls-of-0", "0")] {
-        let config = props(&[
-            ("name", name),
-            ("connector.class", "test.ObservingSinkConnector"),
-            ("topics", "mpr"),
-            ("consumer.override.max.poll.records", max),
-        ]);
-        herder
-            .put_connector_config(name, config, false, None)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let extra = [("consumer.override.max.poll.records", max)];
+        start_sink_with(&herder, name, "mpr", &extra).await;
     }
     wait_for("every record put", Duration::from_secs(20), || {
         seen_by("polls-of-7").offsets.len() >= 100 && seen_by("polls-of-3").offsets.len() >= 100
