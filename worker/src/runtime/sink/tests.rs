@@ -239,12 +239,14 @@ fn worker_on_mock(
     (mock, bootstrap, herder)
 }
 
-/// The status of task 0 of `connector` once it is FAILED; panics if it is not within `within`.
-async fn failed_task(
+/// Waits until task 0 of `connector` is FAILED with a trace that contains `trace`; panics if
+/// it is not within `within`.
+async fn expect_failed(
     herder: &crate::herder::standalone::StandaloneHerder,
     connector: &str,
     within: Duration,
-) -> crate::model::TaskState {
+    trace: &str,
+) {
     let id = ConnectorTaskId {
         connector: connector.into(),
         task: 0,
@@ -252,7 +254,13 @@ async fn failed_task(
     let deadline = Instant::now() + within;
     loop {
         match herder.task_status(&id).await {
-            Ok(status) if status.state == State::Failed => return status,
+            Ok(status) if status.state == State::Failed => {
+                assert!(
+                    status.trace.as_deref().is_some_and(|t| t.contains(trace)),
+                    "{status:?}"
+                );
+                return;
+            }
             Ok(status) if Instant::now() > deadline => panic!("not FAILED: {status:?}"),
             Err(e) if Instant::now() > deadline => panic!("{e}"),
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -316,14 +324,13 @@ async fn an_idle_task_gets_empty_puts_and_fails_when_its_background_work_failed(
     })
     .await;
     FAIL_WHEN_IDLE.store(true, Ordering::SeqCst);
-    let state = failed_task(&herder, "fail-when-idle", Duration::from_secs(5)).await;
-    assert!(
-        state
-            .trace
-            .as_deref()
-            .is_some_and(|t| t.contains("bulk request failed in the background")),
-        "{state:?}"
-    );
+    expect_failed(
+        &herder,
+        "fail-when-idle",
+        Duration::from_secs(5),
+        "bulk request failed in the background",
+    )
+    .await;
     herder.shutdown().await;
 }
 
@@ -549,13 +556,13 @@ async fn puts_get_at_most_max_poll_records_and_a_connector_override_wins() {
         );
     }
     // An invalid value fails the task, as Java's consumer refuses to be created with it.
-    let status = failed_task(&herder, "polls-of-0", Duration::from_secs(10)).await;
-    assert!(
-        status.trace.as_deref().is_some_and(|t| t.contains(
-            "Invalid value 0 for configuration max.poll.records: Value must be at least 1"
-        )),
-        "{status:?}"
-    );
+    expect_failed(
+        &herder,
+        "polls-of-0",
+        Duration::from_secs(10),
+        "Invalid value 0 for configuration max.poll.records: Value must be at least 1",
+    )
+    .await;
     herder.shutdown().await;
 }
 
@@ -569,14 +576,13 @@ async fn a_batch_the_consumer_cannot_read_fails_the_task_after_the_records_befor
     crate::runtime::test_harness::produce_unreadable_batch(&bootstrap, "unreadable", 3).await;
     produce(&bootstrap, "unreadable", 5);
     start_sink(&herder, "unreadable", "unreadable").await;
-    let status = failed_task(&herder, "unreadable", Duration::from_secs(15)).await;
-    assert!(
-        status
-            .trace
-            .as_deref()
-            .is_some_and(|t| t.contains("could not read a batch of records")),
-        "{status:?}"
-    );
+    expect_failed(
+        &herder,
+        "unreadable",
+        Duration::from_secs(15),
+        "could not read a batch of records",
+    )
+    .await;
     // The records before the batch were put; none after it, and no offset past it committed.
     assert_eq!(seen_by("unreadable").offsets, (0..5).collect::<Vec<i64>>());
     let committed = committed(&bootstrap, "connect-unreadable", "unreadable");
