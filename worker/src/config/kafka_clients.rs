@@ -20,6 +20,8 @@
 use rdkafka::ClientConfig;
 use sluice_api::Props;
 
+use crate::distributed::membership::config::SecurityProtocol;
+
 /// librdkafka settings that run an external command or load code into the worker, refused
 /// whatever their prefix (see [`refused_client_key`]):
 ///
@@ -343,10 +345,10 @@ pub fn client_config(
 
 /// Whether the `security.protocol` of `settings` is one over TLS (`SSL`, `SASL_SSL`).
 fn uses_tls(settings: &Props) -> bool {
-    settings.get("security.protocol").is_some_and(|p| {
-        let p = p.trim();
-        p.eq_ignore_ascii_case("SSL") || p.eq_ignore_ascii_case("SASL_SSL")
-    })
+    settings
+        .get("security.protocol")
+        .and_then(|p| SecurityProtocol::parse(p))
+        .is_some_and(SecurityProtocol::uses_tls)
 }
 
 /// Checks that the worker's client settings (the inherited security and connection keys, then
@@ -372,7 +374,8 @@ pub fn check_worker_clients(worker: &Props) -> Result<(), String> {
         })?;
         let sasl = config
             .get("security.protocol")
-            .is_some_and(|p| p.trim().to_ascii_uppercase().starts_with("SASL_"));
+            .and_then(SecurityProtocol::parse)
+            .is_some_and(SecurityProtocol::uses_sasl);
         if sasl {
             // librdkafka takes any mechanism name and fails only when a client is made.
             let mechanism = config.get("sasl.mechanism").unwrap_or("GSSAPI").trim();

@@ -59,6 +59,17 @@ pub enum SecurityProtocol {
 }
 
 impl SecurityProtocol {
+    /// Java's name of a protocol, in any case and with spaces around it (`sasl_ssl`); `None`
+    /// for any other value.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Some(SecurityProtocol::Plaintext),
+            "SSL" => Some(SecurityProtocol::Ssl),
+            "SASL_PLAINTEXT" => Some(SecurityProtocol::SaslPlaintext),
+            "SASL_SSL" => Some(SecurityProtocol::SaslSsl),
+            _ => None,
+        }
+    }
     /// Whether connections use TLS.
     pub fn uses_tls(self) -> bool {
         matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
@@ -150,20 +161,14 @@ impl SecurityConfig {
     /// protocols).
     pub fn from_props(props: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
         let raw = get(props, "security.protocol").unwrap_or("PLAINTEXT");
-        let protocol = match raw.to_ascii_uppercase().as_str() {
-            "PLAINTEXT" => SecurityProtocol::Plaintext,
-            "SSL" => SecurityProtocol::Ssl,
-            "SASL_PLAINTEXT" => SecurityProtocol::SaslPlaintext,
-            "SASL_SSL" => SecurityProtocol::SaslSsl,
-            _ => {
-                return Err(ConfigError::invalid(
-                    "security.protocol",
-                    raw,
-                    "the group membership client supports PLAINTEXT, SSL, SASL_PLAINTEXT and \
-                     SASL_SSL",
-                ))
-            }
-        };
+        let protocol = SecurityProtocol::parse(raw).ok_or_else(|| {
+            ConfigError::invalid(
+                "security.protocol",
+                raw,
+                "the group membership client supports PLAINTEXT, SSL, SASL_PLAINTEXT and \
+                 SASL_SSL",
+            )
+        })?;
         let sasl = if protocol.uses_sasl() {
             Some(sasl_credentials(props)?)
         } else {
