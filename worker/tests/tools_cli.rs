@@ -383,6 +383,56 @@ fn validate_resolves_references_with_the_worker_s_providers() {
 }
 
 #[test]
+fn validate_judges_client_overrides_by_the_worker_s_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = dir.path().join("c.properties");
+    std::fs::write(
+        &conn,
+        "name=s\nconnector.class=FileStreamSink\ntopics=t\nfile=/tmp/out.txt\n\
+         consumer.override.max.poll.records=5\n",
+    )
+    .expect("write");
+    let validate = |worker: Option<&str>| {
+        let mut args = vec!["validate".to_string()];
+        if let Some(content) = worker {
+            let path = dir.path().join("worker.properties");
+            std::fs::write(&path, content).expect("write");
+            args.extend(["--worker".to_string(), path.to_string_lossy().into_owned()]);
+        }
+        args.push(conn.to_string_lossy().into_owned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sluice(&args, b"")
+    };
+    // Without a worker file, Java's default policy (All).
+    let out = validate(None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("consumer.override.max.poll.records"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = validate(Some("connector.client.config.override.policy=None\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(
+            "The 'None' policy does not allow 'max.poll.records' to be overridden in the \
+             connector configuration."
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = validate(Some("connector.client.config.override.policy=Strict\n"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            "Invalid value Strict for configuration connector.client.config.override.policy"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn the_jdbc_example_configs_validate_against_the_real_postgresql() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/jdbc");
     for file in ["orders-source.properties", "orders-sink.properties"] {

@@ -7,6 +7,7 @@ pub mod distributed;
 pub mod env;
 pub mod jaas;
 pub mod kafka_clients;
+pub mod override_policy;
 pub mod props_file;
 pub mod providers;
 pub mod worker;

@@ -326,6 +326,27 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                super::override_policy::CONNECTOR_CLIENT_POLICY,
+                ConfigType::String,
+                Importance::Medium,
+                "Class name or alias of the ConnectorClientConfigOverridePolicy: which Kafka \
+                 client settings connector configs may override with producer.override.*, \
+                 consumer.override.* and admin.override.*. All (the default) allows every \
+                 setting, None none, and Principal only the client's principal: \
+                 sasl.jaas.config, sasl.mechanism and security.protocol. A connector config \
+                 with an override the policy refuses is invalid, and the tasks of a stored one \
+                 fail to start.",
+            )
+            .default("All")
+            .validator(Validator::custom(|_, value| match value {
+                sluice_api::ConfigValue::String(s) => {
+                    super::override_policy::OverridePolicy::parse(s).map(|_| ())
+                }
+                _ => Ok(()),
+            })),
+        )
+        .define(
+            ConfigKey::new(
                 CLIENT_ID,
                 ConfigType::String,
                 Importance::Low,
@@ -393,6 +414,8 @@ pub struct WorkerConfig {
     pub rest_advertised_listener: Option<String>,
     /// `client.id` (empty when unset).
     pub client_id: String,
+    /// `connector.client.config.override.policy`.
+    pub client_override_policy: super::override_policy::OverridePolicy,
     /// Every key as given (after environment overrides), with config-provider references
     /// resolved, for converter and client settings.
     pub originals: Props,
@@ -491,6 +514,11 @@ impl WorkerConfig {
                 .get_string(REST_ADVERTISED_LISTENER)
                 .map(str::to_string),
             client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
+            client_override_policy: super::override_policy::OverridePolicy::parse(
+                parsed
+                    .get_string(super::override_policy::CONNECTOR_CLIENT_POLICY)
+                    .unwrap_or("All"),
+            )?,
             metrics: crate::metrics::MetricsConfig::from_parsed(&parsed)?,
             memory_trim_interval: crate::memory::trim_interval(&parsed)?,
             originals: props,
@@ -568,6 +596,7 @@ fn local_host_name() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::override_policy::{OverridePolicy, CONNECTOR_CLIENT_POLICY};
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> Props {
@@ -620,6 +649,42 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(e.contains("config.providers.vault.class"), "{e}");
+    }
+
+    #[test]
+    fn client_override_policy_defaults_to_all_and_names_an_unknown_one() {
+        let base = [
+            ("key.converter", "JsonConverter"),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+        ];
+        let c = WorkerConfig::parse(props(&base)).unwrap();
+        assert_eq!(c.client_override_policy, OverridePolicy::All);
+        let with = |policy: &str| {
+            let mut p = props(&base);
+            p.insert(CONNECTOR_CLIENT_POLICY.into(), policy.into());
+            WorkerConfig::parse(p)
+        };
+        assert_eq!(
+            with(
+                "org.apache.kafka.connect.connector.policy.NoneConnectorClientConfigOverridePolicy"
+            )
+            .unwrap()
+            .client_override_policy,
+            OverridePolicy::None
+        );
+        assert_eq!(
+            with("Principal").unwrap().client_override_policy,
+            OverridePolicy::Principal
+        );
+        let err = with("Strict").unwrap_err();
+        assert_eq!(
+            err,
+            "Invalid value Strict for configuration connector.client.config.override.policy: \
+             Failed to find any class that implements interface \
+             org.apache.kafka.connect.connector.policy.ConnectorClientConfigOverridePolicy and \
+             which name matches Strict"
+        );
     }
 
     #[test]

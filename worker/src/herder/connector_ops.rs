@@ -17,6 +17,7 @@ use super::{
 };
 use crate::config::connector::{self, config_def_for, sink_topic_errors, ConnectorKind};
 use crate::config::kafka_clients::refused_client_keys;
+use crate::config::override_policy::{ClientUse, OverridePolicy};
 use crate::config::providers::ConfigProviders;
 use crate::plugins::PluginRegistry;
 use crate::runtime::connect_trace;
@@ -139,6 +140,7 @@ impl ConnectorOps {
         validate_connector_config(
             self.worker.registry(),
             &self.worker.config().config_providers,
+            self.worker.config().client_override_policy,
             config,
         )
         .await
@@ -270,12 +272,14 @@ impl ConnectorOps {
 }
 
 /// Java's `AbstractHerder.validateConnectorConfig` over a plugin registry: the connector's
-/// own `validate`, the framework keys, the transform chain, converters and refused client
-/// keys, with `${provider:…}` references resolved first. Used by the validate endpoint of
-/// both herders and by `sluice validate`.
+/// own `validate`, the framework keys, the transform chain, converters, the client overrides
+/// under the worker's override `policy` and refused client keys, with `${provider:…}`
+/// references resolved first. Used by the validate endpoint of both herders and by
+/// `sluice validate`.
 pub async fn validate_connector_config(
     registry: &PluginRegistry,
     providers: &ConfigProviders,
+    policy: OverridePolicy,
     config: &Props,
 ) -> HerderResult<(ConfigInfos, ConnectorKind)> {
     // As Java's herder, the connector validates its config with provider references
@@ -402,6 +406,27 @@ pub async fn validate_connector_config(
     };
     add(&base_def, base_results, &mut configs);
     add(&connector_def, connector_results, &mut configs);
+    // Each client override of the clients the connector has, with the policy's verdict
+    // (Java's `validateClientOverrides`; shown without the client key's definition).
+    for client in ClientUse::validated(kind, config).kinds() {
+        for checked in policy.check(client, config) {
+            let name = format!("{}{}", client.override_prefix(), checked.key);
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            error_count += usize::from(checked.error.is_some());
+            configs.push(ConfigInfo {
+                definition: None,
+                value: Some(ConfigValueInfo {
+                    name,
+                    value: Some(checked.value),
+                    recommended_values: Vec::new(),
+                    errors: checked.error.into_iter().collect(),
+                    visible: true,
+                }),
+            });
+        }
+    }
     // Kafka client settings that run a command or load code, under any client prefix.
     for (key, message) in refused_client_keys(config) {
         error_count += 1;

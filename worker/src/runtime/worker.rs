@@ -27,6 +27,7 @@ use super::transforms::Transforms;
 use super::{connect_trace, TaskError};
 use crate::config::connector::{ConnectorKind, TASKS_MAX, TOPICS, TOPICS_REGEX};
 use crate::config::kafka_clients::{client_config, java_setting, ClientKind};
+use crate::config::override_policy::ClientUse;
 use crate::config::WorkerConfig;
 use crate::metrics::{ClientType, ConnectorInfo, Metrics, TaskKind};
 use crate::model::{ConnectorTaskId, State, TargetState};
@@ -506,6 +507,18 @@ impl Worker {
             _ => TaskTarget::Running,
         };
         let task = self.create_task(id, connector_props)?;
+        let kind = match &task {
+            NewTask::Source(_) => ConnectorKind::Source,
+            NewTask::Sink(_) => ConnectorKind::Sink,
+        };
+        // A connector stored before the worker's override policy was tightened.
+        self.config
+            .client_override_policy
+            .check_task(ClientUse::task(kind, connector_props), connector_props)
+            .map_err(|message| TaskError::Task {
+                call: "client configuration",
+                error: ConnectError::connect(message),
+            })?;
         let mut sink_errors = if matches!(task, NewTask::Sink(_)) {
             let config = error_config(ConnectorKind::Sink)?;
             let reporter_converters = if config.has_reporters() {

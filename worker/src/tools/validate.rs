@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::config::override_policy::{OverridePolicy, CONNECTOR_CLIENT_POLICY};
 use crate::config::providers::ConfigProviders;
 use crate::herder::connector_ops::validate_connector_config;
 use crate::herder::ConfigInfos;
@@ -31,7 +32,8 @@ pub struct ValidateArgs {
     #[arg(value_name = "CONNECTOR.(properties|json)")]
     pub config: PathBuf,
     /// A worker properties file whose `config.providers` resolve `${…}` references in the
-    /// connector config, as the worker would.
+    /// connector config, and whose `connector.client.config.override.policy` judges its
+    /// client overrides, as the worker would.
     #[arg(long, value_name = "WORKER.properties")]
     pub worker: Option<PathBuf>,
     /// Print the validate endpoint's JSON instead of a table.
@@ -55,9 +57,9 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
             return EXIT_UNREADABLE;
         }
     };
-    let providers = match &args.worker {
-        None => ConfigProviders::default(),
-        Some(path) => match providers_of(path) {
+    let (providers, policy) = match &args.worker {
+        None => (ConfigProviders::default(), OverridePolicy::default()),
+        Some(path) => match worker_settings(path) {
             Ok(p) => p,
             Err(e) => {
                 let _ = writeln!(err, "{e}");
@@ -66,7 +68,7 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
         },
     };
     let registry = PluginRegistry::builtin();
-    let infos = match validate_connector_config(&registry, &providers, &config).await {
+    let infos = match validate_connector_config(&registry, &providers, policy, &config).await {
         Ok((infos, _)) => infos,
         Err(e) => {
             let _ = writeln!(err, "{}: {e}", args.config.display());
@@ -91,11 +93,22 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
     }
 }
 
-fn providers_of(worker: &Path) -> Result<ConfigProviders, String> {
+/// The worker file's config providers and client override policy.
+fn worker_settings(worker: &Path) -> Result<(ConfigProviders, OverridePolicy), String> {
     let props =
         crate::config::props_file::read_properties_file(worker).map_err(|e| e.to_string())?;
-    ConfigProviders::from_worker_props(&props)
-        .map_err(|e| format!("{}: {}", worker.display(), e.message))
+    let providers = ConfigProviders::from_worker_props(&props)
+        .map_err(|e| format!("{}: {}", worker.display(), e.message))?;
+    let policy = match props.get(CONNECTOR_CLIENT_POLICY) {
+        Some(name) => OverridePolicy::parse(name).map_err(|e| {
+            format!(
+                "{}: Invalid value {name} for configuration {CONNECTOR_CLIENT_POLICY}: {e}",
+                worker.display()
+            )
+        })?,
+        None => OverridePolicy::default(),
+    };
+    Ok((providers, policy))
 }
 
 /// One line per key (`KEY  VALUE`), its errors indented below it, then a summary line.

@@ -130,6 +130,11 @@ fn registry() -> PluginRegistry {
 }
 
 fn herder() -> Arc<StandaloneHerder> {
+    herder_with(&[])
+}
+
+/// A herder whose worker config has `extra` keys too.
+fn herder_with(extra: &[(&str, &str)]) -> Arc<StandaloneHerder> {
     let props: Props = [
         // Nothing is produced: the address is never used.
         ("bootstrap.servers", "127.0.0.1:9"),
@@ -145,6 +150,7 @@ fn herder() -> Arc<StandaloneHerder> {
         ("task.shutdown.graceful.timeout.ms", "10000"),
     ]
     .into_iter()
+    .chain(extra.iter().copied())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let config = WorkerConfig::parse(props).unwrap_or_else(|e| panic!("{e}"));
@@ -436,6 +442,115 @@ async fn a_stored_connector_that_cannot_start_is_restored_failed_and_restarts() 
     wait_until("the restarted connector and its task to run", async || {
         let (_, s) = call(&state, "GET", "/connectors/down/status", None).await;
         s["connector"]["state"] == "RUNNING" && s["tasks"][0]["state"] == "RUNNING"
+    })
+    .await;
+    herder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_override_policy_refuses_configs_and_fails_tasks_of_stored_ones() {
+    let herder = herder_with(&[("connector.client.config.override.policy", "Principal")]);
+    let state = app(&herder);
+    let overrides = [
+        ("producer.override.linger.ms", "10"),
+        ("producer.override.sasl.jaas.config", "secret-jaas"),
+        // A source has no consumer: not checked.
+        ("consumer.override.max.poll.records", "5"),
+    ];
+    let refusal = "The 'Principal' policy does not allow 'linger.ms' to be overridden in the \
+                   connector configuration.";
+
+    // Validation shows each producer override with the policy's verdict.
+    let (status, v) = call(
+        &state,
+        "PUT",
+        &format!("/connector-plugins/{CLASS}/config/validate"),
+        Some(config("tight", &overrides)),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["error_count"], 1, "{v}");
+    let entry = |name: &str| {
+        v["configs"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["value"]["name"] == name))
+            .cloned()
+    };
+    let linger = entry("producer.override.linger.ms").expect("linger.ms override shown");
+    assert_eq!(linger["value"]["errors"], json!([refusal]), "{v}");
+    assert_eq!(linger["value"]["value"], "10");
+    assert_eq!(linger["definition"], Value::Null);
+    let jaas = entry("producer.override.sasl.jaas.config").expect("jaas override shown");
+    assert_eq!(jaas["value"]["errors"], json!([]), "{v}");
+    assert_eq!(jaas["value"]["value"], "[hidden]", "{v}");
+    assert!(entry("consumer.override.max.poll.records").is_none(), "{v}");
+
+    // Creating it is a 400 naming the key.
+    let (status, body) = call(
+        &state,
+        "PUT",
+        "/connectors/tight/config",
+        Some(config("tight", &overrides)),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        format!(
+            "Connector configuration is invalid and contains the following 1 error(s):\n\
+             {refusal}\nYou can also find the above list of errors at the endpoint \
+             `/connector-plugins/{{connectorType}}/config/validate`"
+        )
+    );
+    let (status, body) = call(
+        &state,
+        "PUT",
+        "/connectors/identity/config",
+        Some(config("identity", &overrides[1..])),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // A config stored before the policy was tightened starts, but its task fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = ConfigDir::open(tmp.path()).unwrap();
+    let mut stored: BTreeMap<String, String> = [
+        ("connector.class", CLASS),
+        ("name", "stored"),
+        ("tasks.max", "1"),
+    ]
+    .into_iter()
+    .chain(overrides)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    stored.insert("admin.override.request.timeout.ms".into(), "1000".into());
+    dir.save(&StoredConnector {
+        name: "stored".into(),
+        config: stored,
+        initial_state: None,
+    })
+    .unwrap();
+    assert_eq!(restore(&*herder, &dir, &[]).await.unwrap(), 1);
+    wait_until("the stored connector's task to fail", async || {
+        let (_, s) = call(&state, "GET", "/connectors/stored/status", None).await;
+        s["tasks"][0]["state"] == "FAILED"
+    })
+    .await;
+    let (_, s) = call(&state, "GET", "/connectors/stored/status", None).await;
+    assert_eq!(s["connector"]["state"], "RUNNING", "{s}");
+    let trace = s["tasks"][0]["trace"].as_str().unwrap_or("");
+    assert!(
+        trace.contains(&format!(
+            "Client Config Overrides not allowed [[linger.ms,10,[],[{refusal}],true], \
+             [request.timeout.ms,1000,[],[The 'Principal' policy does not allow \
+             'request.timeout.ms' to be overridden in the connector configuration.],true]]"
+        )),
+        "{trace}"
+    );
+    assert!(!trace.contains("secret-jaas"), "{trace}");
+    wait_until("the allowed connector's task to run", async || {
+        let (_, s) = call(&state, "GET", "/connectors/identity/status", None).await;
+        s["tasks"][0]["state"] == "RUNNING"
     })
     .await;
     herder.shutdown().await;
