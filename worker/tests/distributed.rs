@@ -494,6 +494,35 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         missing(&bootstrap, &out, &expected("a", 0..40)).is_empty()
     });
 
+    // Active topics (KIP-558), from the status topic on every worker; an unknown connector
+    // has none, as in Java.
+    let topics_of_a = |node: &Node| get(&node.url("/connectors/a/topics")).1["a"]["topics"].clone();
+    cluster.wait("a's topic among its active topics on both workers", || {
+        nodes.iter().all(|n| topics_of_a(n) == json!([&out]))
+    });
+    let (code, body) = get(&nodes[1].url("/connectors/nope/topics"));
+    assert_eq!((code, body), (200, json!({"nope": {"topics": []}})));
+    // A reset through either worker (one runs a's task, the other does not) clears them on
+    // both; the task records the topic again with its next record.
+    for (i, node) in nodes.iter().enumerate() {
+        let (code, body) = send("PUT", &node.url("/connectors/a/topics/reset"), None);
+        assert_eq!(code, 202, "{}: {body}", node.tag);
+        cluster.wait("a's active topics reset on both workers", || {
+            nodes.iter().all(|n| topics_of_a(n) == json!([]))
+        });
+        let more = 40 + i * 5..45 + i * 5;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file_a)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, lines("a", more.clone()).as_bytes())
+            })
+            .expect("append");
+        cluster.wait("a's topic active again on both workers", || {
+            nodes.iter().all(|n| topics_of_a(n) == json!([&out]))
+        });
+    }
+
     // Restarts reach the worker that runs the connector, whichever worker gets them.
     for node in nodes {
         let (code, body) = send(
@@ -537,10 +566,18 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         Some(file_source("c", &file_b, &out)),
     );
     assert_eq!(code, 201);
+    let topics_of_c = |node: &Node| get(&node.url("/connectors/c/topics")).1["c"]["topics"].clone();
+    cluster.wait("c's topic among its active topics", || {
+        nodes.iter().all(|n| topics_of_c(n) == json!([&out]))
+    });
     let (code, body) = send("DELETE", &nodes[1].url("/connectors/c"), None);
     assert_eq!(code, 204, "{body}");
     cluster.wait("c gone everywhere", || {
         nodes.iter().all(|n| get(&n.url("/connectors/c")).0 == 404)
+    });
+    // As in Java, the deleted connector's active topics are reset once its task stopped.
+    cluster.wait("c's active topics reset", || {
+        nodes.iter().all(|n| topics_of_c(n) == json!([]))
     });
 
     // Every worker stops; the cluster restarts from the topics alone.
@@ -569,7 +606,7 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
     std::fs::OpenOptions::new()
         .append(true)
         .open(&file_a)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, lines("a", 40..60).as_bytes()))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines("a", 50..60).as_bytes()))
         .expect("append");
     cluster.wait("a's new lines in the topic", || {
         missing(&bootstrap, &out, &expected("a", 0..60)).is_empty()

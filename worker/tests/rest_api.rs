@@ -196,6 +196,35 @@ fn connector_lifecycle_over_http() {
 }
 
 #[test]
+fn topic_tracking_switches_over_http() {
+    let dir = TestDir::new();
+    let w = RestWorker::start(
+        &dir,
+        "no-reset",
+        &[("topic.tracking.allow.reset", "false")],
+        &[],
+    );
+    let r = w.call("GET", "/connectors/any/topics", None);
+    assert_eq!(
+        (r.status, r.json.clone()),
+        (200, json!({"any": {"topics": []}}))
+    );
+    w.call("PUT", "/connectors/any/topics/reset", None)
+        .assert_error(403, "Topic tracking reset is disabled.");
+    drop(w);
+    let w = RestWorker::start(
+        &dir,
+        "untracked",
+        &[("topic.tracking.enable", "false")],
+        &[],
+    );
+    w.call("GET", "/connectors/any/topics", None)
+        .assert_error(403, "Topic tracking is disabled.");
+    w.call("PUT", "/connectors/any/topics/reset", None)
+        .assert_error(403, "Topic tracking is disabled.");
+}
+
+#[test]
 fn error_paths_over_http() {
     let dir = TestDir::new();
     let w = RestWorker::start(&dir, "worker", &[], &[]);

@@ -89,6 +89,7 @@ pub async fn run_distributed(
         log,
         &readiness,
         metrics.clone(),
+        config.topic_tracking,
     );
     // A failed start returns at once: the process exits, REST with it.
     let herder = start_herder(
@@ -186,7 +187,14 @@ async fn start_herder(
     let configs = Arc::new(configs);
 
     let generation = Arc::new(AtomicI32::new(-1));
-    let status = Arc::new(StatusStore::new(worker_id.clone()));
+    let status = Arc::new(
+        StatusStore::new(worker_id.clone()).tracking_topics(config.topic_tracking.enabled),
+    );
+    {
+        // A topic reset through any worker reaches this worker's table as it is read back.
+        let status = status.clone();
+        statuses.on_topic_removed(move |connector, topic| status.forget_topic(connector, topic));
+    }
     status.set_listener(Arc::new(TopicStatusWriter::new(
         statuses.clone(),
         worker_id.clone(),

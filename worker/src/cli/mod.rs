@@ -255,7 +255,8 @@ pub async fn run_standalone(
     })?;
     let worker_id = server.worker_id();
     info!(worker_id = %worker_id, url = %server.advertised_url(), "Starting standalone worker.");
-    let status = Arc::new(StatusStore::new(worker_id));
+    let status =
+        Arc::new(StatusStore::new(worker_id).tracking_topics(config.topic_tracking.enabled));
     crate::memory::spawn_trimmer(config.memory_trim_interval);
     let config = Arc::new(config);
     let (worker, events) = Worker::new(config.clone(), registry.clone(), offsets, status);
@@ -270,7 +271,15 @@ pub async fn run_standalone(
         Some(dir) => Arc::new(PersistingHerder::new(herder.clone(), dir.clone())),
         None => herder.clone(),
     };
-    let rest = ServingRest::start(server, api_herder, &registry, log, &readiness, metrics);
+    let rest = ServingRest::start(
+        server,
+        api_herder,
+        &registry,
+        log,
+        &readiness,
+        metrics,
+        config.topic_tracking,
+    );
 
     let file_names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     for file in files {
@@ -336,7 +345,7 @@ struct ServingRest {
 
 impl ServingRest {
     /// Serves `herder` on `server`, with the base connector configs, the log levels, the
-    /// readiness of `/health` and the metrics of `/metrics`.
+    /// readiness of `/health`, the metrics of `/metrics` and the topic endpoints' switches.
     fn start(
         server: RestServer,
         herder: Arc<dyn Herder>,
@@ -344,6 +353,7 @@ impl ServingRest {
         log: logging::LogHandle,
         readiness: &Readiness,
         metrics: Arc<crate::metrics::Metrics>,
+        topic_tracking: crate::config::worker::TopicTracking,
     ) -> Self {
         let state = AppState::new(herder, registry.clone())
             .with_base_configs(ConnectorBaseConfigs {
@@ -355,7 +365,8 @@ impl ServingRest {
                 log.reload,
             )))
             .with_readiness(readiness.clone())
-            .with_metrics(metrics);
+            .with_metrics(metrics)
+            .with_topic_tracking(topic_tracking);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.serve(state, async move {
             let _ = stopped.await;

@@ -40,6 +40,10 @@ pub const REST_ADVERTISED_PORT: &str = "rest.advertised.port";
 pub const REST_ADVERTISED_LISTENER: &str = "rest.advertised.listener";
 /// `client.id`.
 pub const CLIENT_ID: &str = "client.id";
+/// `topic.tracking.enable`.
+pub const TOPIC_TRACKING_ENABLE: &str = "topic.tracking.enable";
+/// `topic.tracking.allow.reset`.
+pub const TOPIC_TRACKING_ALLOW_RESET: &str = "topic.tracking.allow.reset";
 /// `admin.listeners`.
 pub const ADMIN_LISTENERS: &str = "admin.listeners";
 /// `access.control.allow.origin`: origins allowed cross-origin access to the REST API.
@@ -347,6 +351,27 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                TOPIC_TRACKING_ENABLE,
+                ConfigType::Boolean,
+                Importance::Low,
+                "Enable tracking the set of active topics per connector during runtime (KIP-558: \
+                 GET /connectors/{name}/topics). When false, no topic is recorded and both \
+                 topic endpoints answer 403.",
+            )
+            .default("true"),
+        )
+        .define(
+            ConfigKey::new(
+                TOPIC_TRACKING_ALLOW_RESET,
+                ConfigType::Boolean,
+                Importance::Low,
+                "If set to true, it allows user requests to reset the set of active topics per \
+                 connector (PUT /connectors/{name}/topics/reset; 403 when false).",
+            )
+            .default("true"),
+        )
+        .define(
+            ConfigKey::new(
                 CLIENT_ID,
                 ConfigType::String,
                 Importance::Low,
@@ -377,6 +402,24 @@ pub fn worker_config_def_for(mode: WorkerMode) -> ConfigDef {
         ));
     }
     crate::memory::define(crate::metrics::config::define(def))
+}
+
+/// KIP-558 topic tracking: whether connectors' active topics are recorded and may be reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicTracking {
+    /// `topic.tracking.enable`: record the topics each connector uses.
+    pub enabled: bool,
+    /// `topic.tracking.allow.reset`: `PUT /connectors/{c}/topics/reset` is allowed.
+    pub allow_reset: bool,
+}
+
+impl Default for TopicTracking {
+    fn default() -> Self {
+        TopicTracking {
+            enabled: true,
+            allow_reset: true,
+        }
+    }
 }
 
 /// The worker's typed configuration.
@@ -416,6 +459,8 @@ pub struct WorkerConfig {
     pub client_id: String,
     /// `connector.client.config.override.policy`.
     pub client_override_policy: super::override_policy::OverridePolicy,
+    /// `topic.tracking.enable` and `topic.tracking.allow.reset`.
+    pub topic_tracking: TopicTracking,
     /// Every key as given (after environment overrides), with config-provider references
     /// resolved, for converter and client settings.
     pub originals: Props,
@@ -514,6 +559,14 @@ impl WorkerConfig {
                 .get_string(REST_ADVERTISED_LISTENER)
                 .map(str::to_string),
             client_id: parsed.get_string(CLIENT_ID).unwrap_or("").to_string(),
+            topic_tracking: TopicTracking {
+                enabled: parsed
+                    .get_bool(TOPIC_TRACKING_ENABLE)
+                    .map_err(|e| e.message)?,
+                allow_reset: parsed
+                    .get_bool(TOPIC_TRACKING_ALLOW_RESET)
+                    .map_err(|e| e.message)?,
+            },
             client_override_policy: super::override_policy::OverridePolicy::parse(
                 parsed
                     .get_string(super::override_policy::CONNECTOR_CLIENT_POLICY)
@@ -685,6 +738,32 @@ mod tests {
              org.apache.kafka.connect.connector.policy.ConnectorClientConfigOverridePolicy and \
              which name matches Strict"
         );
+    }
+
+    #[test]
+    fn topic_tracking_is_on_by_default_and_each_switch_parses() {
+        let base = [
+            ("key.converter", "JsonConverter"),
+            ("value.converter", "JsonConverter"),
+            ("offset.storage.file.filename", "/tmp/o"),
+        ];
+        let c = WorkerConfig::parse(props(&base)).unwrap();
+        assert_eq!(c.topic_tracking, TopicTracking::default());
+        assert!(c.topic_tracking.enabled && c.topic_tracking.allow_reset);
+        let mut p = props(&base);
+        p.insert(TOPIC_TRACKING_ENABLE.into(), "false".into());
+        p.insert(TOPIC_TRACKING_ALLOW_RESET.into(), "FALSE".into());
+        let c = WorkerConfig::parse(p.clone()).unwrap();
+        assert_eq!(
+            c.topic_tracking,
+            TopicTracking {
+                enabled: false,
+                allow_reset: false
+            }
+        );
+        p.insert(TOPIC_TRACKING_ENABLE.into(), "no".into());
+        let err = WorkerConfig::parse(p).unwrap_err();
+        assert!(err.contains("topic.tracking.enable"), "{err}");
     }
 
     #[test]

@@ -711,6 +711,19 @@ pub async fn connector_stop(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Java's 403s of the topic endpoints: `topic.tracking.enable=false` (both), and
+/// `topic.tracking.allow.reset=false` (the reset).
+fn check_topic_tracking(state: &AppState, reset: bool) -> RestResult<()> {
+    let forbidden = |message: &str| Err(HerderError::Forbidden(message.into()).into());
+    if !state.topic_tracking.enabled {
+        return forbidden("Topic tracking is disabled.");
+    }
+    if reset && !state.topic_tracking.allow_reset {
+        return forbidden("Topic tracking reset is disabled.");
+    }
+    Ok(())
+}
+
 /// Topics the connector used since the last reset (KIP-558). An unknown connector has
 /// none.
 #[utoipa::path(get, path = "/connectors/{connector}/topics", tag = "connectors",
@@ -723,6 +736,7 @@ pub async fn connector_topics(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<Json<BTreeMap<String, ActiveTopics>>> {
+    check_topic_tracking(&state, false)?;
     let topics = timed(state.herder.active_topics(&connector)).await?;
     Ok(Json(BTreeMap::from([(connector, ActiveTopics { topics })])))
 }
@@ -739,6 +753,7 @@ pub async fn connector_topics_reset(
     State(state): State<AppState>,
     Path(connector): Path<String>,
 ) -> RestResult<StatusCode> {
+    check_topic_tracking(&state, true)?;
     detached(&state, move |h| async move {
         h.reset_active_topics(&connector).await
     })

@@ -134,6 +134,8 @@ pub struct AppState {
     pub rest_client: forward::RestClient,
     /// The worker's metrics, for `/metrics` (none: 404).
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// `topic.tracking.enable` / `topic.tracking.allow.reset`, for the topic endpoints.
+    pub topic_tracking: crate::config::worker::TopicTracking,
 }
 
 impl AppState {
@@ -149,6 +151,7 @@ impl AppState {
             cluster_id: Arc::new(tokio::sync::OnceCell::new()),
             rest_client: forward::RestClient::new(),
             metrics: None,
+            topic_tracking: Default::default(),
         }
     }
 
@@ -182,6 +185,11 @@ impl AppState {
     /// Sets the metrics registry `/metrics` renders.
     pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+    /// Sets the topic endpoints' switches.
+    pub fn with_topic_tracking(mut self, tracking: crate::config::worker::TopicTracking) -> Self {
+        self.topic_tracking = tracking;
         self
     }
     /// Sets the readiness handle.

@@ -41,6 +41,8 @@ pub struct StatusStore {
     listener: OnceLock<Arc<dyn StatusListener>>,
     /// Counts topic resets, so a task can remember which topics it already added.
     topic_resets: AtomicU64,
+    /// `topic.tracking.enable`: whether [`Self::add_topic`] records anything.
+    track_topics: bool,
 }
 
 impl std::fmt::Debug for StatusStore {
@@ -60,7 +62,15 @@ impl StatusStore {
             inner: RwLock::new(Inner::default()),
             listener: OnceLock::new(),
             topic_resets: AtomicU64::new(0),
+            track_topics: true,
         }
+    }
+
+    /// The table with topic tracking on or off (`topic.tracking.enable`; on by default): off,
+    /// no topic is recorded or handed to the listener.
+    pub fn tracking_topics(mut self, enabled: bool) -> Self {
+        self.track_topics = enabled;
+        self
     }
 
     /// Sets the listener of every later change (once; a second call is ignored).
@@ -191,8 +201,11 @@ impl StatusStore {
         inner.tasks.retain(|id, _| id.connector != name);
     }
 
-    /// Records that the connector used `topic`.
+    /// Records that the connector used `topic` (unless topic tracking is off).
     pub fn add_topic(&self, connector: &str, topic: &str) {
+        if !self.track_topics {
+            return;
+        }
         let known = self
             .read()
             .topics
@@ -226,6 +239,25 @@ impl StatusStore {
     pub fn reset_topics(&self, connector: &str) {
         self.write().topics.remove(connector);
         self.topic_resets.fetch_add(1, Ordering::Release);
+    }
+
+    /// Forgets one topic of the connector (a reset read from the status topic): the
+    /// connector's tasks record it again with their next record to it.
+    pub fn forget_topic(&self, connector: &str, topic: &str) {
+        let removed = {
+            let mut inner = self.write();
+            let removed = inner
+                .topics
+                .get_mut(connector)
+                .is_some_and(|t| t.remove(topic));
+            if inner.topics.get(connector).is_some_and(BTreeSet::is_empty) {
+                inner.topics.remove(connector);
+            }
+            removed
+        };
+        if removed {
+            self.topic_resets.fetch_add(1, Ordering::Release);
+        }
     }
 
     /// How many topic resets there were: a caller that saw the same count before its
@@ -262,6 +294,45 @@ mod tests {
                 .expect("lock")
                 .push(format!("topic {connector} {topic}"));
         }
+    }
+
+    #[test]
+    fn topics_are_recorded_once_and_not_at_all_without_tracking() {
+        let recorder = Arc::new(Recorder::default());
+        let s = StatusStore::new("h:8083");
+        s.set_listener(recorder.clone());
+        s.add_topic("c", "t");
+        s.add_topic("c", "t");
+        s.add_topic("c", "u");
+        assert_eq!(s.topics("c"), ["t", "u"]);
+        assert_eq!(
+            *recorder.0.lock().expect("lock"),
+            ["topic c t", "topic c u"]
+        );
+
+        // A reset read back from the status topic forgets one topic and tells the tasks.
+        let resets = s.topic_resets();
+        s.forget_topic("c", "t");
+        assert_eq!(s.topics("c"), ["u"]);
+        assert_eq!(s.topic_resets(), resets + 1);
+        s.forget_topic("c", "t");
+        assert_eq!(
+            s.topic_resets(),
+            resets + 1,
+            "nothing forgotten, nothing to tell"
+        );
+        s.add_topic("c", "t");
+        assert_eq!(
+            *recorder.0.lock().expect("lock"),
+            ["topic c t", "topic c u", "topic c t"]
+        );
+
+        let recorder = Arc::new(Recorder::default());
+        let s = StatusStore::new("h:8083").tracking_topics(false);
+        s.set_listener(recorder.clone());
+        s.add_topic("c", "t");
+        assert!(s.topics("c").is_empty());
+        assert!(recorder.0.lock().expect("lock").is_empty());
     }
 
     #[test]

@@ -245,6 +245,15 @@ impl KafkaStatusBackingStore {
         self.spawn_write(record, None);
     }
 
+    /// Calls `removed(connector, topic)` for each topic status a tombstone removes as it is
+    /// read from the topic, whichever worker reset it (the worker's own status table forgets
+    /// it, so that the connector's tasks record the topic again with their next record, as
+    /// Java's tasks look the topic up in this store). Called with the store's cache locked:
+    /// `removed` must not call back into this store.
+    pub fn on_topic_removed(&self, removed: impl Fn(&str, &str) + Send + Sync + 'static) {
+        lock(&self.shared.cache).on_topic_removed = Some(Arc::new(removed));
+    }
+
     /// Forgets a topic of the connector (a topic reset): a tombstone.
     pub fn delete_topic(&self, connector: &str, topic: &str) {
         let record = StatusRecord::Topic {

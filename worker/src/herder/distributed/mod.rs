@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use sluice_api::Props;
 use tokio::sync::{mpsc, Mutex};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::connector_ops::ConnectorOps;
 use super::locks::ConnectorLocks;
@@ -432,6 +432,28 @@ impl DistributedHerder {
         }
     }
 
+    /// Forgets the connector's active topics: a tombstone for each in the status topic, and
+    /// this worker's table.
+    fn clear_active_topics(&self, name: &str) {
+        for t in self.statuses.get_all_topics(name) {
+            self.statuses.delete_topic(name, &t.topic);
+        }
+        self.worker.status().reset_topics(name);
+    }
+
+    /// Java's `resetActiveTopics` after a rebalance stopped work: the active topics of
+    /// connectors whose config was deleted are reset once their tasks stopped (so that no
+    /// task records them again), when topic tracking is on.
+    fn reset_topics_of_deleted(&self, snapshot: &ClusterConfigState, stopped: BTreeSet<String>) {
+        if !self.worker.config().topic_tracking.enabled {
+            return;
+        }
+        for name in stopped.iter().filter(|n| !snapshot.contains(n)) {
+            debug!(connector = %name, "Resetting the active topics of a deleted connector.");
+            self.clear_active_topics(name);
+        }
+    }
+
     fn worker_id_str(&self) -> String {
         self.worker.status().worker_id().to_string()
     }
@@ -441,10 +463,16 @@ impl DistributedHerder {
         self.worker.stop_tasks(&ids).await;
         running.tasks.clear();
         let names: Vec<String> = running.connectors.keys().cloned().collect();
-        for name in names {
-            self.ops.stop_instance(&name).await;
-            running.connectors.remove(&name);
+        for name in &names {
+            self.ops.stop_instance(name).await;
+            running.connectors.remove(name);
         }
+        let stopped = ids
+            .into_iter()
+            .map(|id| id.connector)
+            .chain(names)
+            .collect();
+        self.reset_topics_of_deleted(&self.snapshot(), stopped);
     }
 
     /// Brings what this worker runs in line with its assignment and the config topic: stops
@@ -504,6 +532,12 @@ impl DistributedHerder {
             self.ops.stop_instance(name).await;
             running.connectors.remove(name);
         }
+        let stopped: BTreeSet<String> = stop
+            .iter()
+            .map(|id| id.connector.clone())
+            .chain(stop_connectors)
+            .collect();
+        self.reset_topics_of_deleted(&snapshot, stopped);
         // Start connectors.
         let mut publish = Vec::new();
         for (name, (config, target)) in &want_connectors {

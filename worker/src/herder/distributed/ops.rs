@@ -313,10 +313,9 @@ impl Herder for DistributedHerder {
         self.read_back().await
     }
 
+    // As Java's `AbstractHerder`, neither topic call checks that the connector exists: an
+    // unknown one has no topics, and resetting them does nothing.
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if !self.snapshot().contains(name) {
-            return Err(HerderError::connector_not_found(name));
-        }
         let mut topics: Vec<String> = self
             .statuses
             .get_all_topics(name)
@@ -329,13 +328,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
-        if !self.snapshot().contains(name) {
-            return Err(HerderError::connector_not_found(name));
-        }
-        for t in self.statuses.get_all_topics(name) {
-            self.statuses.delete_topic(name, &t.topic);
-        }
-        self.worker.status().reset_topics(name);
+        self.clear_active_topics(name);
         Ok(())
     }
 

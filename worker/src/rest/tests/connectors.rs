@@ -364,7 +364,7 @@ async fn pause_resume_stop_delete() {
 
 #[tokio::test]
 async fn topics_and_reset() {
-    let app = TestApp::new();
+    let mut app = TestApp::new();
     app.create("c").await;
     let r = app.call("GET", "/connectors/c/topics", None).await;
     assert_eq!(r.json, json!({"c": {"topics": ["t"]}}));
@@ -375,12 +375,26 @@ async fn topics_and_reset() {
     // No existence check, as in Java.
     let r = app.call("GET", "/connectors/nope/topics", None).await;
     assert_eq!(r.json, json!({"nope": {"topics": []}}));
-    app.herder
-        .tracking_disabled
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    app.call("GET", "/connectors/c/topics", None)
+
+    // `topic.tracking.allow.reset=false`: the list still answers, the reset is refused.
+    app.state.topic_tracking.allow_reset = false;
+    let r = app.call("GET", "/connectors/c/topics", None).await;
+    assert_eq!(r.json, json!({"c": {"topics": []}}));
+    app.call("PUT", "/connectors/c/topics/reset", None)
         .await
-        .assert_error(403, "Topic tracking is disabled.");
+        .assert_error(403, "Topic tracking reset is disabled.");
+    // `topic.tracking.enable=false`: both are refused, whatever allow.reset says.
+    app.state.topic_tracking.enabled = false;
+    app.state.topic_tracking.allow_reset = true;
+    for (method, path) in [
+        ("GET", "/connectors/c/topics"),
+        ("PUT", "/connectors/c/topics/reset"),
+        ("GET", "/connectors/nope/topics"),
+    ] {
+        app.call(method, path, None)
+            .await
+            .assert_error(403, "Topic tracking is disabled.");
+    }
 }
 
 #[tokio::test]

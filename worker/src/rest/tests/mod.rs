@@ -55,8 +55,6 @@ pub struct MemHerder {
     pub no_status: Mutex<Vec<String>>,
     /// `connectors()` panics (to test the panic layer).
     pub panic_on_list: AtomicBool,
-    /// `active_topics` is refused as with `topic.tracking.enable=false`.
-    pub tracking_disabled: AtomicBool,
     /// How often `kafka_cluster_id` was called.
     pub cluster_id_calls: std::sync::atomic::AtomicUsize,
 }
@@ -421,11 +419,6 @@ impl Herder for MemHerder {
         self.set_target(name, TargetState::Stopped)
     }
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        if self.tracking_disabled.load(Ordering::SeqCst) {
-            return Err(HerderError::Forbidden(
-                "Topic tracking is disabled.".to_string(),
-            ));
-        }
         Ok(self
             .lock()
             .get(name)

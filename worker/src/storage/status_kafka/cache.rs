@@ -3,6 +3,7 @@
 //! written, the `putSafe` rule). Pure: no Kafka I/O.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::herder::ConnectorTaskId;
 use crate::storage::kafka_log::LogRecord;
@@ -46,8 +47,11 @@ pub(crate) struct Ticket {
     pub(crate) safe: bool,
 }
 
+/// Told of each topic status removed by a tombstone read from the topic: (connector, topic).
+pub(crate) type TopicRemoved = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// The statuses read from the topic.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct StatusCache {
     connectors: BTreeMap<String, Entry>,
     tasks: BTreeMap<String, BTreeMap<u32, Entry>>,
@@ -55,6 +59,19 @@ pub(crate) struct StatusCache {
     /// The generation of the last status written through this store (Java's `generation`).
     generation: i32,
     next_id: u64,
+    /// Called, under the cache's lock, for each topic tombstone read.
+    pub(crate) on_topic_removed: Option<TopicRemoved>,
+}
+
+impl std::fmt::Debug for StatusCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusCache")
+            .field("connectors", &self.connectors)
+            .field("tasks", &self.tasks)
+            .field("topics", &self.topics)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StatusCache {
@@ -205,6 +222,9 @@ impl StatusCache {
             } => {
                 if let Some(active) = self.topics.get_mut(&connector) {
                     active.remove(&topic);
+                }
+                if let Some(removed) = &self.on_topic_removed {
+                    removed(&connector, &topic);
                 }
             }
             StatusRecord::Topic {

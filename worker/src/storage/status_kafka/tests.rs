@@ -274,6 +274,11 @@ fn attempts(sink: &ScriptedSink) -> Vec<Attempt> {
 #[tokio::test]
 async fn writes_are_javas_bytes_and_tombstones() {
     let (store, sink) = scripted(|_, _| None);
+    let removed = Arc::new(Mutex::new(Vec::new()));
+    {
+        let removed = removed.clone();
+        store.on_topic_removed(move |c, t| removed.lock().unwrap().push(format!("{c}/{t}")));
+    }
     store.put_connector("c", status(StatusState::Running, "w:8083", 2));
     store.put_task(
         &id("c", 1),
@@ -319,6 +324,7 @@ async fn writes_are_javas_bytes_and_tombstones() {
     // Read back: the task and the topic are gone again, the connector stays.
     assert_eq!(store.get_task(&id("c", 1)), None);
     assert!(store.get_all_topics("c").is_empty());
+    assert_eq!(*removed.lock().unwrap(), ["c/orders"]);
     assert_eq!(
         store.get_connector("c").map(|s| s.state),
         Some(StatusState::Running)
