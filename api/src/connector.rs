@@ -42,10 +42,43 @@ pub trait Connector: Send {
     fn stop(&mut self) -> ConnectResult<()>;
 }
 
+/// Whether a source connector can deliver exactly once with a config (Java's
+/// `ExactlyOnceSupport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExactlyOnceSupport {
+    /// It can.
+    Supported,
+    /// It cannot.
+    Unsupported,
+}
+
+/// Whether a source connector can define its own transaction boundaries with a config (Java's
+/// `ConnectorTransactionBoundaries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorTransactionBoundaries {
+    /// It can.
+    Supported,
+    /// It cannot.
+    Unsupported,
+}
+
 /// A source connector: creates [`SourceTask`]s.
 pub trait SourceConnector: Connector {
     /// A new, unstarted task instance.
     fn create_task(&self) -> Box<dyn SourceTask>;
+
+    /// Java's `SourceConnector.exactlyOnceSupport`, asked by a distributed worker validating a
+    /// config with `exactly.once.support=required`. `None` (the default, as Java's `null`):
+    /// the connector does not say.
+    fn exactly_once_support(&self, _props: &Props) -> Option<ExactlyOnceSupport> {
+        None
+    }
+
+    /// Java's `SourceConnector.canDefineTransactionBoundaries`, asked by a distributed worker
+    /// validating a config with `transaction.boundary=connector`; unsupported by default.
+    fn can_define_transaction_boundaries(&self, _props: &Props) -> ConnectorTransactionBoundaries {
+        ConnectorTransactionBoundaries::Unsupported
+    }
 }
 
 /// A sink connector: creates [`SinkTask`]s.

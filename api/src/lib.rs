@@ -26,8 +26,9 @@ pub use config::{
     ValidatedKey, Validator,
 };
 pub use connector::{
-    Connector, ConnectorContext, ErrantRecordReporter, OffsetStorageReader, RecordMetadata,
-    SinkConnector, SinkTask, SinkTaskContext, SourceConnector, SourceTask, SourceTaskContext,
+    Connector, ConnectorContext, ConnectorTransactionBoundaries, ErrantRecordReporter,
+    ExactlyOnceSupport, OffsetStorageReader, RecordMetadata, SinkConnector, SinkTask,
+    SinkTaskContext, SourceConnector, SourceTask, SourceTaskContext,
 };
 pub use converter::{Converter, HeaderConverter};
 pub use error::{ConfigError, ConnectError, ConnectResult};

@@ -480,6 +480,27 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         Some(file_source("b", &file_b, &out)),
     );
     assert_eq!(code, 201, "{body}");
+    // A distributed worker has no exactly-once source support and says so, as Java's does
+    // when it is disabled (tools read this answer to learn what the cluster can do).
+    let mut eos = file_source("eos", &file_a, &out);
+    eos["config"]["exactly.once.support"] = json!("required");
+    eos["config"]["name"] = json!("eos");
+    let (code, body) = send(
+        "PUT",
+        &nodes[0].url("/connector-plugins/FileStreamSource/config/validate"),
+        Some(eos["config"].clone()),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["error_count"], 1, "{body}");
+    let (code, body) = send("POST", &nodes[1].url("/connectors"), Some(eos));
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("This worker does not have exactly-once source support enabled."),
+        "{body}"
+    );
     // A duplicate is refused cluster-wide.
     let (code, _) = send(
         "POST",

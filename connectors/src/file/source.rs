@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use sluice_api::{
     schemas, ConfigDef, ConfigKey, ConfigType, ConnectRecord, ConnectResult, Connector,
-    ConnectorContext, Importance, OffsetMap, Props, SourceConnector, SourceOffset, SourceRecord,
-    SourceTask, SourceTaskContext, Validator, Value, SLUICE_VERSION,
+    ConnectorContext, ExactlyOnceSupport, Importance, OffsetMap, Props, SourceConnector,
+    SourceOffset, SourceRecord, SourceTask, SourceTaskContext, Validator, Value, SLUICE_VERSION,
 };
 use tokio::io::AsyncReadExt;
 
@@ -150,6 +150,17 @@ impl Connector for FileStreamSourceConnector {
 impl SourceConnector for FileStreamSourceConnector {
     fn create_task(&self) -> Box<dyn SourceTask> {
         Box::new(FileStreamSourceTask::default())
+    }
+
+    /// As Java's: exactly once when reading a file (appended to only), not standard input,
+    /// whose position cannot be kept.
+    fn exactly_once_support(&self, props: &Props) -> Option<ExactlyOnceSupport> {
+        let file = props.get(FILE_CONFIG).map(|f| f.trim()).unwrap_or("");
+        Some(if file.is_empty() {
+            ExactlyOnceSupport::Unsupported
+        } else {
+            ExactlyOnceSupport::Supported
+        })
     }
 }
 

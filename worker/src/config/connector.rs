@@ -568,6 +568,28 @@ pub fn source_config_def() -> ConfigDef {
         )
         .define(
             ConfigKey::new(
+                "transaction.boundary.interval.ms",
+                ConfigType::Long,
+                Importance::Low,
+                "If 'transaction.boundary' is set to 'interval', determines the interval for \
+                 producer transaction commits by connector tasks. If unset, defaults to the \
+                 value of the worker-level 'offset.flush.interval.ms' property. It has no effect \
+                 if a different transaction.boundary is specified.",
+            )
+            .default_null()
+            .validator(Validator::custom(|_, value| match value {
+                sluice_api::ConfigValue::Long(v) if *v < 0 => Err("Must be positive".into()),
+                _ => Ok(()),
+            }))
+            .display(
+                "Exactly Once Support",
+                3,
+                Width::Short,
+                "Transaction boundary interval",
+            ),
+        )
+        .define(
+            ConfigKey::new(
                 "offsets.storage.topic",
                 ConfigType::String,
                 Importance::Low,

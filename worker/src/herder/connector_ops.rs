@@ -11,6 +11,7 @@ use sluice_api::{ConfigDef, ConnectError, PluginType, Props, ValidatedKey};
 use tracing::warn;
 
 use super::blocking::{call_connector, ConnectorCallError};
+use super::distributed_validation::{self as eos, sink_group_errors};
 use super::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorTaskId, ConnectorType,
     HerderError, HerderResult, State, TargetState,
@@ -28,6 +29,21 @@ use crate::runtime::worker::Worker;
 #[derive(Clone)]
 pub struct ConnectorOps {
     worker: Arc<Worker>,
+    /// The worker group's `group.id` on a distributed worker.
+    worker_group: Option<String>,
+}
+
+/// What validating a connector config depends on besides the plugins and the config: the
+/// worker's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidationContext<'a> {
+    /// Resolve `${provider:…}` references.
+    pub providers: &'a ConfigProviders,
+    /// `connector.client.config.override.policy`.
+    pub policy: OverridePolicy,
+    /// The worker group's `group.id` when a distributed worker validates: its own checks
+    /// (a sink's consumer group, exactly-once source support, transaction boundaries) apply.
+    pub worker_group: Option<&'a str>,
 }
 
 /// Java's `Map.toString` of a config, as in its error messages.
@@ -41,9 +57,20 @@ fn call_error(e: ConnectorCallError) -> HerderError {
 }
 
 impl ConnectorOps {
-    /// Operations over `worker`.
+    /// Operations over `worker` (standalone).
     pub fn new(worker: Arc<Worker>) -> Self {
-        ConnectorOps { worker }
+        ConnectorOps {
+            worker,
+            worker_group: None,
+        }
+    }
+
+    /// Operations over `worker`, a member of the worker group `group_id` (distributed).
+    pub fn in_group(worker: Arc<Worker>, group_id: &str) -> Self {
+        ConnectorOps {
+            worker,
+            worker_group: Some(group_id.to_string()),
+        }
     }
 
     /// The worker.
@@ -137,13 +164,12 @@ impl ConnectorOps {
     /// Validates a config; also gives the connector kind when the class was found. The
     /// connector's own `validate` runs on the blocking pool under the call cap.
     pub async fn validate(&self, config: &Props) -> HerderResult<(ConfigInfos, ConnectorKind)> {
-        validate_connector_config(
-            self.worker.registry(),
-            &self.worker.config().config_providers,
-            self.worker.config().client_override_policy,
-            config,
-        )
-        .await
+        let context = ValidationContext {
+            providers: &self.worker.config().config_providers,
+            policy: self.worker.config().client_override_policy,
+            worker_group: self.worker_group.as_deref(),
+        };
+        validate_connector_config(self.worker.registry(), context, config).await
     }
 
     /// Java's check that the config's `name` matches the URL's (and sets it when absent).
@@ -273,15 +299,19 @@ impl ConnectorOps {
 
 /// Java's `AbstractHerder.validateConnectorConfig` over a plugin registry: the connector's
 /// own `validate`, the framework keys, the transform chain, converters, the client overrides
-/// under the worker's override `policy` and refused client keys, with `${provider:…}`
-/// references resolved first. Used by the validate endpoint of both herders and by
-/// `sluice validate`.
+/// under the worker's override policy, a distributed worker's own checks and refused client
+/// keys, with `${provider:…}` references resolved first. Used by the validate endpoint of both
+/// herders and by `sluice validate`.
 pub async fn validate_connector_config(
     registry: &PluginRegistry,
-    providers: &ConfigProviders,
-    policy: OverridePolicy,
+    context: ValidationContext<'_>,
     config: &Props,
 ) -> HerderResult<(ConfigInfos, ConnectorKind)> {
+    let ValidationContext {
+        providers,
+        policy,
+        worker_group,
+    } = context;
     // As Java's herder, the connector validates its config with provider references
     // resolved (password-type keys are shown as [hidden] in the result).
     let resolved = providers
@@ -316,14 +346,20 @@ pub async fn validate_connector_config(
     })?;
     let call = format!("{}.validate", ConnectorOps::class_name(config));
     let props = config.clone();
+    // A distributed worker asks a source connector about exactly-once delivery and its own
+    // transaction boundaries when the config asks for them.
+    let ask = worker_group.map(|_| eos::Questions::of(config));
+    let mut eos_answers = None;
     let (kind, connector_def, connector_results) = match plugin.factory {
         sluice_api::PluginFactory::Source(make) => {
-            let (def, results) = call_connector(call, move || {
+            let (def, results, answers) = call_connector(call, move || {
                 let c = make();
-                (c.config_def(), c.validate(&props))
+                let answers = ask.map(|q| q.ask(&*c, &props));
+                (c.config_def(), c.validate(&props), answers)
             })
             .await
             .map_err(call_error)?;
+            eos_answers = answers;
             (ConnectorKind::Source, def, results)
         }
         sluice_api::PluginFactory::Sink(make) => {
@@ -347,9 +383,15 @@ pub async fn validate_connector_config(
         base_def = base_def.extend(&crate::runtime::topic_creation::config_def(config));
     }
     let mut base_results = base_def.validate(config);
+    if let Some(answers) = &eos_answers {
+        eos::add_errors(&mut base_results, answers);
+    }
     let mut extra: Vec<(String, String)> = Vec::new();
     if kind == ConnectorKind::Sink {
         extra.extend(sink_topic_errors(config));
+        if let Some(group) = worker_group {
+            extra.extend(sink_group_errors(config, group));
+        }
     }
     for key in ["key.converter", "value.converter"] {
         if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty()) {
@@ -375,10 +417,20 @@ pub async fn validate_connector_config(
         }
     }
     for (key, msg) in extra {
-        if let Some(r) = base_results.iter_mut().find(|r| r.name == key) {
-            if !r.errors.contains(&msg) {
-                r.errors.push(msg);
+        match base_results.iter_mut().find(|r| r.name == key) {
+            Some(r) => {
+                if !r.errors.contains(&msg) {
+                    r.errors.push(msg);
+                }
             }
+            // A key no definition has (`consumer.override.group.id`) gets an entry of its own.
+            None => base_results.push(ValidatedKey {
+                value: config.get(&key).cloned(),
+                name: key,
+                recommended_values: Vec::new(),
+                errors: vec![msg],
+                visible: true,
+            }),
         }
     }
     let mut groups: Vec<String> = Vec::new();
@@ -457,4 +509,84 @@ pub async fn validate_connector_config(
         },
         kind,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::herder::distributed_validation::WORKER_WITHOUT_EOS;
+
+    async fn validate(config: &[(&str, &str)], worker_group: Option<&str>) -> ConfigInfos {
+        let providers = ConfigProviders::default();
+        let context = ValidationContext {
+            providers: &providers,
+            policy: OverridePolicy::All,
+            worker_group,
+        };
+        let config = sluice_api::config::props_of(config);
+        validate_connector_config(&PluginRegistry::builtin(), context, &config)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .0
+    }
+
+    fn errors_of(infos: &ConfigInfos, key: &str) -> Vec<String> {
+        infos
+            .configs
+            .iter()
+            .filter_map(|c| c.value.as_ref())
+            .find(|v| v.name == key)
+            .map(|v| v.errors.clone())
+            .unwrap_or_else(|| panic!("{key} is not in the result"))
+    }
+
+    #[tokio::test]
+    async fn a_distributed_worker_refuses_required_exactly_once_and_its_own_group() {
+        let source = [
+            ("name", "s"),
+            ("connector.class", "FileStreamSource"),
+            ("topic", "t"),
+            ("file", "/tmp/in.txt"),
+            ("exactly.once.support", "required"),
+            ("transaction.boundary", "connector"),
+            ("transaction.boundary.interval.ms", "-1"),
+        ];
+        let infos = validate(&source, Some("connect-cluster")).await;
+        // The file source could deliver exactly once; the worker cannot, and the file
+        // source cannot define transaction boundaries.
+        assert_eq!(
+            errors_of(&infos, "exactly.once.support"),
+            [WORKER_WITHOUT_EOS]
+        );
+        assert_eq!(errors_of(&infos, "transaction.boundary").len(), 1);
+        assert_eq!(
+            errors_of(&infos, "transaction.boundary.interval.ms"),
+            ["Invalid value -1 for configuration transaction.boundary.interval.ms: Must be positive"]
+        );
+        assert_eq!(infos.error_count, 3);
+        // A standalone worker has no such checks.
+        let infos = validate(&source, None).await;
+        assert!(errors_of(&infos, "exactly.once.support").is_empty());
+        assert!(errors_of(&infos, "transaction.boundary").is_empty());
+        assert_eq!(infos.error_count, 1);
+
+        let sink = [
+            ("name", "cluster"),
+            ("connector.class", "FileStreamSink"),
+            ("topics", "t"),
+            ("file", "/tmp/out.txt"),
+            ("consumer.override.group.id", "connect-cluster"),
+        ];
+        let infos = validate(&sink, Some("connect-cluster")).await;
+        assert_eq!(
+            errors_of(&infos, "name"),
+            ["Consumer group for sink connector named cluster conflicts with Connect worker group connect-cluster"]
+        );
+        assert_eq!(
+            errors_of(&infos, "consumer.override.group.id"),
+            ["Consumer group connect-cluster conflicts with Connect worker group connect-cluster"]
+        );
+        assert_eq!(infos.error_count, 2);
+        assert_eq!(validate(&sink, None).await.error_count, 0);
+    }
 }

@@ -6,6 +6,7 @@
 pub mod blocking;
 pub mod connector_ops;
 pub mod distributed;
+pub mod distributed_validation;
 pub mod locks;
 pub mod sink_offsets;
 pub mod standalone;

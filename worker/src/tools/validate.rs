@@ -14,7 +14,7 @@ use clap::Args;
 
 use crate::config::override_policy::{OverridePolicy, CONNECTOR_CLIENT_POLICY};
 use crate::config::providers::ConfigProviders;
-use crate::herder::connector_ops::validate_connector_config;
+use crate::herder::connector_ops::{validate_connector_config, ValidationContext};
 use crate::herder::ConfigInfos;
 use crate::plugins::PluginRegistry;
 
@@ -33,7 +33,8 @@ pub struct ValidateArgs {
     pub config: PathBuf,
     /// A worker properties file whose `config.providers` resolve `${…}` references in the
     /// connector config, and whose `connector.client.config.override.policy` judges its
-    /// client overrides, as the worker would.
+    /// client overrides, as the worker would; with a `group.id` (a distributed worker's
+    /// file), the distributed worker's own checks apply too.
     #[arg(long, value_name = "WORKER.properties")]
     pub worker: Option<PathBuf>,
     /// Print the validate endpoint's JSON instead of a table.
@@ -57,8 +58,8 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
             return EXIT_UNREADABLE;
         }
     };
-    let (providers, policy) = match &args.worker {
-        None => (ConfigProviders::default(), OverridePolicy::default()),
+    let (providers, policy, group) = match &args.worker {
+        None => (ConfigProviders::default(), OverridePolicy::default(), None),
         Some(path) => match worker_settings(path) {
             Ok(p) => p,
             Err(e) => {
@@ -68,7 +69,17 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
         },
     };
     let registry = PluginRegistry::builtin();
-    let infos = match validate_connector_config(&registry, &providers, policy, &config).await {
+    let infos = match validate_connector_config(
+        &registry,
+        ValidationContext {
+            providers: &providers,
+            policy,
+            worker_group: group.as_deref(),
+        },
+        &config,
+    )
+    .await
+    {
         Ok((infos, _)) => infos,
         Err(e) => {
             let _ = writeln!(err, "{}: {e}", args.config.display());
@@ -93,8 +104,10 @@ pub async fn run_with(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Wr
     }
 }
 
-/// The worker file's config providers and client override policy.
-fn worker_settings(worker: &Path) -> Result<(ConfigProviders, OverridePolicy), String> {
+/// The worker file's config providers, client override policy and `group.id`.
+fn worker_settings(
+    worker: &Path,
+) -> Result<(ConfigProviders, OverridePolicy, Option<String>), String> {
     let props =
         crate::config::props_file::read_properties_file(worker).map_err(|e| e.to_string())?;
     let providers = ConfigProviders::from_worker_props(&props)
@@ -108,7 +121,8 @@ fn worker_settings(worker: &Path) -> Result<(ConfigProviders, OverridePolicy), S
         })?,
         None => OverridePolicy::default(),
     };
-    Ok((providers, policy))
+    let group = props.get("group.id").map(|g| g.trim().to_string());
+    Ok((providers, policy, group))
 }
 
 /// One line per key (`KEY  VALUE`), its errors indented below it, then a summary line.

@@ -502,3 +502,21 @@ fn max_line_bytes_is_a_sluice_key_with_an_8_mib_default() {
     ]))
     .is_err());
 }
+
+#[test]
+fn exactly_once_only_from_a_file() {
+    let c = FileStreamSourceConnector::default();
+    assert_eq!(
+        c.exactly_once_support(&props(&[("file", "/var/log/in.txt"), ("topic", "t")])),
+        Some(ExactlyOnceSupport::Supported)
+    );
+    for stdin in [
+        props(&[("topic", "t")]),
+        props(&[("file", " "), ("topic", "t")]),
+    ] {
+        assert_eq!(
+            c.exactly_once_support(&stdin),
+            Some(ExactlyOnceSupport::Unsupported)
+        );
+    }
+}

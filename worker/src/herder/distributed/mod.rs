@@ -164,7 +164,7 @@ impl DistributedHerder {
         let herder = Arc::new_cyclic(|me| DistributedHerder {
             me: me.clone(),
             readiness: parts.readiness.clone(),
-            ops: ConnectorOps::new(parts.worker.clone()),
+            ops: ConnectorOps::in_group(parts.worker.clone(), &parts.dist.group_id),
             worker: parts.worker,
             dist: parts.dist,
             protocol,
