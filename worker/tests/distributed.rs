@@ -282,7 +282,13 @@ fn on_mock_cluster(
     let bootstrap = mock.bootstrap_servers();
     let cluster = Cluster::new(&bootstrap, prefix, n, extra);
     let group = cluster.group_topics();
-    for (t, p) in [("configs", 1), ("offsets", 3), ("status", 2), ("out", 1)] {
+    for (t, p) in [
+        ("configs", 1),
+        ("offsets", 3),
+        ("status", 2),
+        ("out", 1),
+        ("own-offsets", 3),
+    ] {
         mock.create_topic(&format!("{group}-{t}"), p, 1)
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -480,6 +486,28 @@ fn cluster_operations_and_a_full_restart_keep_everything_in_the_topics() {
         Some(file_source("b", &file_b, &out)),
     );
     assert_eq!(code, 201, "{body}");
+    // A source with its own offsets topic (KIP-618): its offsets are written there and copied
+    // to the worker's topic, and the offsets endpoint reads them.
+    let group = cluster.group_topics();
+    let file_o = cluster.dir.write("o.txt", &lines("o", 0..3));
+    let mut own = file_source("own", &file_o, &out);
+    own["config"]["offsets.storage.topic"] = json!(format!("{group}-own-offsets"));
+    let (code, body) = send("POST", &nodes[0].url("/connectors"), Some(own));
+    assert_eq!(code, 201, "{body}");
+    let key = format!(
+        "[\"own\",{{\"filename\":{}}}]",
+        serde_json::to_string(&file_o.to_string_lossy()).expect("json")
+    );
+    cluster.wait("own's offset in its own topic and the worker's", || {
+        read_all_keys_at(&bootstrap, &format!("{group}-own-offsets")).contains(&key)
+            && read_all_keys_at(&bootstrap, &format!("{group}-offsets")).contains(&key)
+    });
+    cluster.wait("own's offset through the offsets endpoint", || {
+        let (_, body) = get(&nodes[1].url("/connectors/own/offsets"));
+        body["offsets"][0]["offset"]["position"] == json!(lines("o", 0..3).len())
+    });
+    let (code, body) = send("DELETE", &nodes[1].url("/connectors/own"), None);
+    assert_eq!(code, 204, "{body}");
     // A distributed worker has no exactly-once source support and says so, as Java's does
     // when it is disabled (tools read this answer to learn what the cluster can do).
     let mut eos = file_source("eos", &file_a, &out);

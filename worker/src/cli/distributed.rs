@@ -29,6 +29,7 @@ use crate::rest::{Readiness, RestConfig, RestServeError, RestServer};
 use crate::runtime::status::StatusStore;
 use crate::runtime::worker::Worker;
 use crate::storage::config_kafka::KafkaConfigBackingStore;
+use crate::storage::connector_offsets::OffsetTopics;
 use crate::storage::internal_topics::{ensure_topic, InternalTopic};
 use crate::storage::status_kafka::KafkaStatusBackingStore;
 use crate::storage::{KafkaOffsetBackingStore, OffsetBackingStore};
@@ -201,7 +202,14 @@ async fn start_herder(
         generation.clone(),
     )));
     let (worker, worker_events) =
-        Worker::with_metrics(config.clone(), registry, offsets, status, metrics);
+        Worker::with_metrics(config.clone(), registry, offsets.clone(), status, metrics);
+    // Source connectors with `offsets.storage.topic` keep their offsets in that topic too.
+    worker.set_offset_topics(Arc::new(OffsetTopics::new(
+        admin,
+        base,
+        offsets_topic,
+        offsets,
+    )));
     let mut membership =
         MembershipConfig::from_worker_props(&props).map_err(|e| invalid(&worker_file, e))?;
     if config.client_id.is_empty() {

@@ -226,8 +226,8 @@ impl ConnectorOps {
             }
             _ => Ok(super::ConnectorOffsets {
                 offsets: self
-                    .worker
-                    .offsets()
+                    .source_offsets(config)
+                    .await?
                     .connector_offsets(name)
                     .into_iter()
                     .map(|(partition, offset)| super::ConnectorOffset {
@@ -237,6 +237,17 @@ impl ConnectorOps {
                     .collect(),
             }),
         }
+    }
+
+    /// The offset store of a source connector (its own offsets topic's, if it has one).
+    async fn source_offsets(
+        &self,
+        config: &Props,
+    ) -> HerderResult<Arc<dyn crate::storage::OffsetBackingStore>> {
+        self.worker
+            .offsets_for(config)
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))
     }
 
     /// `PATCH /connectors/{c}/offsets`.
@@ -266,9 +277,13 @@ impl ConnectorOps {
                     }
                     batch.push((o.partition, o.offset));
                 }
-                crate::storage::put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?;
+                crate::storage::put_offsets(
+                    self.source_offsets(config).await?,
+                    name.to_string(),
+                    batch,
+                )
+                .await
+                .map_err(|e| HerderError::Internal(e.to_string()))?;
             }
         }
         Ok(offsets_message("altered"))
@@ -281,14 +296,13 @@ impl ConnectorOps {
                 super::sink_offsets::reset(self.worker.config(), name).await?;
             }
             _ => {
-                let batch = self
-                    .worker
-                    .offsets()
+                let store = self.source_offsets(config).await?;
+                let batch = store
                     .connector_offsets(name)
                     .into_iter()
                     .map(|(p, _)| (p, None))
                     .collect();
-                crate::storage::put_offsets(self.worker.offsets().clone(), name.to_string(), batch)
+                crate::storage::put_offsets(store, name.to_string(), batch)
                     .await
                     .map_err(|e| HerderError::Internal(e.to_string()))?;
             }

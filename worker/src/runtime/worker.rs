@@ -32,6 +32,7 @@ use crate::config::WorkerConfig;
 use crate::metrics::{ClientType, ConnectorInfo, Metrics, TaskKind};
 use crate::model::{ConnectorTaskId, State, TargetState};
 use crate::plugins::PluginRegistry;
+use crate::storage::connector_offsets::OffsetTopics;
 use crate::storage::OffsetBackingStore;
 
 /// How long a task abandoned after `task.shutdown.graceful.timeout.ms` is given to finish
@@ -100,6 +101,8 @@ pub struct Worker {
     tasks: tokio::sync::Mutex<BTreeMap<ConnectorTaskId, TaskHandle>>,
     metrics: Arc<Metrics>,
     producers: Arc<ProducerPool>,
+    /// Connectors' own offsets topics (`offsets.storage.topic`; distributed workers only).
+    offset_topics: std::sync::OnceLock<Arc<OffsetTopics>>,
 }
 
 /// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
@@ -166,6 +169,7 @@ impl Worker {
                 events,
                 connectors: Mutex::new(HashMap::new()),
                 tasks: tokio::sync::Mutex::new(BTreeMap::new()),
+                offset_topics: std::sync::OnceLock::new(),
             }),
             rx,
         )
@@ -182,6 +186,23 @@ impl Worker {
     /// The offset store.
     pub fn offsets(&self) -> &Arc<dyn OffsetBackingStore> {
         &self.offsets
+    }
+    /// Lets source connectors keep their offsets in their own topics
+    /// (`offsets.storage.topic`, KIP-618; a distributed worker sets it once at start, a
+    /// standalone worker ignores the key, as Java's).
+    pub fn set_offset_topics(&self, topics: Arc<OffsetTopics>) {
+        let _ = self.offset_topics.set(topics);
+    }
+    /// The offset store of the source connector with `connector_props`: its own topic's,
+    /// backed by the worker's, or the worker's.
+    pub async fn offsets_for(
+        &self,
+        connector_props: &Props,
+    ) -> Result<Arc<dyn OffsetBackingStore>, crate::storage::OffsetStoreError> {
+        match self.offset_topics.get() {
+            Some(topics) => topics.store_for(connector_props).await,
+            None => Ok(self.offsets.clone()),
+        }
     }
     /// The status table.
     pub fn status(&self) -> &Arc<StatusStore> {
@@ -595,7 +616,7 @@ impl Worker {
                         producer_client_id,
                         producers: self.producers.clone(),
                         producer_stats,
-                        offsets: self.offsets.clone(),
+                        offsets: self.offsets_for(connector_props).await?,
                         status: self.status.clone(),
                         flush_interval: self.config.offset_flush_interval,
                         flush_timeout: self.config.offset_flush_timeout,

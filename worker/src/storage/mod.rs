@@ -19,6 +19,7 @@
 
 pub mod config_kafka;
 pub mod config_records;
+pub mod connector_offsets;
 pub mod internal_topics;
 pub mod java_serialization;
 pub mod kafka_log;
