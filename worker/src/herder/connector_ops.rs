@@ -474,7 +474,17 @@ pub async fn validate_connector_config(
     add(&connector_def, connector_results, &mut configs);
     // Each client override of the clients the connector has, with the policy's verdict
     // (Java's `validateClientOverrides`; shown without the client key's definition).
-    for client in ClientUse::validated(kind, config).kinds() {
+    let mut uses = ClientUse::validated(kind, config);
+    // A distributed worker's source with its own offsets topic reads it with a consumer and
+    // creates it with an admin client (Java's `connectorUsesSeparateOffsetsTopicClients`).
+    if worker_group.is_some()
+        && kind == ConnectorKind::Source
+        && crate::storage::connector_offsets::connector_offsets_topic(config).is_some()
+    {
+        uses.consumer = true;
+        uses.admin = true;
+    }
+    for client in uses.kinds() {
         for checked in policy.check(client, config) {
             let name = format!("{}{}", client.override_prefix(), checked.key);
             if !seen.insert(name.clone()) {
@@ -602,5 +612,35 @@ mod tests {
         );
         assert_eq!(infos.error_count, 2);
         assert_eq!(validate(&sink, None).await.error_count, 0);
+    }
+
+    #[tokio::test]
+    async fn a_distributed_source_with_its_own_offsets_topic_shows_consumer_and_admin_overrides() {
+        let source = [
+            ("name", "s"),
+            ("connector.class", "FileStreamSource"),
+            ("topic", "t"),
+            ("file", "/tmp/in.txt"),
+            ("offsets.storage.topic", "s-offsets"),
+            ("consumer.override.fetch.min.bytes", "1"),
+            ("admin.override.request.timeout.ms", "1000"),
+        ];
+        let names = |infos: &ConfigInfos| -> Vec<String> {
+            infos
+                .configs
+                .iter()
+                .filter_map(|c| c.value.as_ref())
+                .map(|v| v.name.clone())
+                .filter(|n| n.contains(".override."))
+                .collect()
+        };
+        assert_eq!(
+            names(&validate(&source, Some("cluster")).await),
+            [
+                "consumer.override.fetch.min.bytes",
+                "admin.override.request.timeout.ms"
+            ]
+        );
+        assert!(names(&validate(&source, None).await).is_empty());
     }
 }
