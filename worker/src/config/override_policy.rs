@@ -180,14 +180,17 @@ pub struct ClientUse {
 impl ClientUse {
     /// The clients whose overrides the validation of a `kind` connector config checks (Java's
     /// `connectorUsesProducer/Consumer/Admin`): an admin client for a source only when its
-    /// config uses topic creation.
-    pub fn validated(kind: ConnectorKind, connector: &Props) -> Self {
+    /// config uses topic creation; on a `distributed` worker, a source with its own offsets
+    /// topic also has a consumer and an admin client for it.
+    pub fn validated(kind: ConnectorKind, connector: &Props, distributed: bool) -> Self {
         let dlq = has_dlq(connector);
+        let own_offsets = distributed
+            && crate::storage::connector_offsets::connector_offsets_topic(connector).is_some();
         match kind {
             ConnectorKind::Source => ClientUse {
                 producer: true,
-                consumer: false,
-                admin: crate::runtime::topic_creation::used_by(connector),
+                consumer: own_offsets,
+                admin: own_offsets || crate::runtime::topic_creation::used_by(connector),
             },
             ConnectorKind::Sink => ClientUse {
                 producer: dlq,
@@ -200,7 +203,7 @@ impl ClientUse {
     /// The clients whose overrides a starting task's check covers (Java's
     /// `Worker.buildWorkerTask`): a source task always configures an admin client.
     pub fn task(kind: ConnectorKind, connector: &Props) -> Self {
-        let mut uses = Self::validated(kind, connector);
+        let mut uses = Self::validated(kind, connector, false);
         if kind == ConnectorKind::Source {
             uses.admin = true;
         }
@@ -369,23 +372,37 @@ mod tests {
         let kinds = |u: ClientUse| u.kinds();
         use ClientKind::*;
         assert_eq!(
-            kinds(ClientUse::validated(ConnectorKind::Source, &plain)),
+            kinds(ClientUse::validated(ConnectorKind::Source, &plain, false)),
             [Producer]
         );
         assert_eq!(
-            kinds(ClientUse::validated(ConnectorKind::Source, &creating)),
+            kinds(ClientUse::validated(
+                ConnectorKind::Source,
+                &creating,
+                false
+            )),
             [Producer, Admin]
         );
         assert_eq!(
             kinds(ClientUse::task(ConnectorKind::Source, &plain)),
             [Producer, Admin]
         );
+        // Its own offsets topic: read and created on a distributed worker only.
+        let own = props(&[("offsets.storage.topic", "own-offsets")]);
         assert_eq!(
-            kinds(ClientUse::validated(ConnectorKind::Sink, &plain)),
+            kinds(ClientUse::validated(ConnectorKind::Source, &own, true)),
+            [Producer, Consumer, Admin]
+        );
+        assert_eq!(
+            kinds(ClientUse::validated(ConnectorKind::Source, &own, false)),
+            [Producer]
+        );
+        assert_eq!(
+            kinds(ClientUse::validated(ConnectorKind::Sink, &plain, false)),
             [Consumer]
         );
         assert_eq!(
-            kinds(ClientUse::validated(ConnectorKind::Sink, &empty_dlq)),
+            kinds(ClientUse::validated(ConnectorKind::Sink, &empty_dlq, false)),
             [Consumer]
         );
         assert_eq!(

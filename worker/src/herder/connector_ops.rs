@@ -474,16 +474,7 @@ pub async fn validate_connector_config(
     add(&connector_def, connector_results, &mut configs);
     // Each client override of the clients the connector has, with the policy's verdict
     // (Java's `validateClientOverrides`; shown without the client key's definition).
-    let mut uses = ClientUse::validated(kind, config);
-    // A distributed worker's source with its own offsets topic reads it with a consumer and
-    // creates it with an admin client (Java's `connectorUsesSeparateOffsetsTopicClients`).
-    if worker_group.is_some()
-        && kind == ConnectorKind::Source
-        && crate::storage::connector_offsets::connector_offsets_topic(config).is_some()
-    {
-        uses.consumer = true;
-        uses.admin = true;
-    }
+    let uses = ClientUse::validated(kind, config, worker_group.is_some());
     for client in uses.kinds() {
         for checked in policy.check(client, config) {
             let name = format!("{}{}", client.override_prefix(), checked.key);
@@ -491,16 +482,8 @@ pub async fn validate_connector_config(
                 continue;
             }
             error_count += usize::from(checked.error.is_some());
-            configs.push(ConfigInfo {
-                definition: None,
-                value: Some(ConfigValueInfo {
-                    name,
-                    value: Some(checked.value),
-                    recommended_values: Vec::new(),
-                    errors: checked.error.into_iter().collect(),
-                    visible: true,
-                }),
-            });
+            let errors = checked.error.into_iter().collect();
+            configs.push(undefined_key(name, Some(checked.value), errors));
         }
     }
     // Kafka client settings that run a command or load code, under any client prefix.
@@ -512,16 +495,11 @@ pub async fn validate_connector_config(
             .find(|v| v.name == key)
         {
             Some(v) => v.errors.push(message),
-            None => configs.push(ConfigInfo {
-                definition: None,
-                value: Some(ConfigValueInfo {
-                    name: key.clone(),
-                    value: config.get(&key).cloned(),
-                    recommended_values: Vec::new(),
-                    errors: vec![message],
-                    visible: true,
-                }),
-            }),
+            None => configs.push(undefined_key(
+                key.clone(),
+                config.get(&key).cloned(),
+                vec![message],
+            )),
         }
     }
     Ok((
@@ -533,6 +511,20 @@ pub async fn validate_connector_config(
         },
         kind,
     ))
+}
+
+/// A result for a key no definition describes (a client override, a refused client key).
+fn undefined_key(name: String, value: Option<String>, errors: Vec<String>) -> ConfigInfo {
+    ConfigInfo {
+        definition: None,
+        value: Some(ConfigValueInfo {
+            name,
+            value,
+            recommended_values: Vec::new(),
+            errors,
+            visible: true,
+        }),
+    }
 }
 
 #[cfg(test)]
