@@ -180,6 +180,10 @@ pub const SAME_NAME_KEYS: &[&str] = &[
 pub fn java_to_librdkafka(key: &str, value: &str) -> Mapped {
     let same = |k: &str| Mapped::Set(k.to_string(), value.to_string());
     match key {
+        // Java's `none` (no committed offset is an error) is librdkafka's `error`.
+        "auto.offset.reset" if value.trim().eq_ignore_ascii_case("none") => {
+            Mapped::Set(key.to_string(), "error".to_string())
+        }
         k if SAME_NAME_KEYS.contains(&k) => same(key),
         "fetch.max.wait.ms" => same("fetch.wait.max.ms"),
         // PEM keystore given inline (`ssl.keystore.type=PEM`).
@@ -627,6 +631,18 @@ mod tests {
             map("receive.buffer.bytes", "65536"),
             set("socket.receive.buffer.bytes", "65536")
         );
+        assert_eq!(
+            map("auto.offset.reset", "none"),
+            set("auto.offset.reset", "error")
+        );
+        // Each of Java's values is one librdkafka takes.
+        for value in ["earliest", "latest", "none", "NONE"] {
+            let mut config = ClientConfig::new();
+            apply_java_settings(&mut config, &props(&[("auto.offset.reset", value)]));
+            if let Err(e) = config.create_native_config() {
+                panic!("auto.offset.reset={value}: {e}");
+            }
+        }
     }
 
     #[test]

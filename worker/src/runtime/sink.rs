@@ -33,6 +33,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Message};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
 use sluice_api::{
     ConnectRecord, ErrantRecordReporter, Origin, Props, SinkRecord, SinkTask, SinkTaskContext,
@@ -585,6 +586,18 @@ impl SinkLoop {
                 "consumer poll",
                 sluice_api::ConnectError::connect(e.to_string()),
             )),
+            // `auto.offset.reset=none` and a partition without a committed offset: Java's
+            // consumer throws `NoOffsetForPartitionException` and the task fails.
+            Err(KafkaError::MessageConsumption(RDKafkaErrorCode::AutoOffsetReset)) => {
+                Err(TaskError::stage(
+                    Stage::KafkaConsume,
+                    "consumer poll",
+                    sluice_api::ConnectError::connect(
+                        "Undefined offset with no reset policy for a partition of the task \
+                         (auto.offset.reset=none and no committed offset)",
+                    ),
+                ))
+            }
             Err(KafkaError::MessageConsumption(code)) if is_unreadable_batch(code) => {
                 Err(TaskError::stage(
                     Stage::KafkaConsume,

@@ -589,3 +589,26 @@ async fn a_batch_the_consumer_cannot_read_fails_the_task_after_the_records_befor
     assert!(committed.is_none_or(|o| o <= 5), "committed {committed:?}");
     herder.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_offset_reset_none_without_a_committed_offset_fails_the_task() {
+    let (_mock, bootstrap, herder) = worker_on_mock("aor", &CONVERTERS);
+    produce(&bootstrap, "aor", 3);
+    let none = [("consumer.override.auto.offset.reset", "none")];
+    start_sink_with(&herder, "no-reset", "aor", &none).await;
+    expect_failed(
+        &herder,
+        "no-reset",
+        Duration::from_secs(20),
+        "Undefined offset with no reset policy",
+    )
+    .await;
+    assert!(seen_by("no-reset").offsets.is_empty());
+    // Java's `earliest` (the worker's default) reads from the start.
+    let earliest = [("consumer.override.auto.offset.reset", "earliest")];
+    start_sink_with(&herder, "from-start", "aor", &earliest).await;
+    wait_for("3 records put", Duration::from_secs(15), || {
+        seen_by("from-start").offsets.len() >= 3
+    })
+    .await;
+}
