@@ -137,6 +137,8 @@ pub fn consumer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
         ("group.id", format!("connect-{}", id.connector)),
         ("enable.auto.commit", "false".to_string()),
         ("auto.offset.reset", "earliest".to_string()),
+        // Java's consumer default; librdkafka's is read_committed.
+        ("isolation.level", "read_uncommitted".to_string()),
         (
             "client.id",
             format!("connector-consumer-{}-{}", id.connector, id.task),

@@ -612,3 +612,38 @@ async fn auto_offset_reset_none_without_a_committed_offset_fails_the_task() {
     })
     .await;
 }
+
+/// Java's sink consumers read uncommitted records (its consumer's default), librdkafka's
+/// default is read_committed. Neither the mock cluster nor tansu isolates transactions, so
+/// what is checked is the config a sink task's consumer gets.
+#[test]
+fn sink_consumers_read_uncommitted_unless_configured() {
+    use crate::config::kafka_clients::{client_config, ClientKind};
+    let id = ConnectorTaskId {
+        connector: "s".into(),
+        task: 0,
+    };
+    let isolation = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
+        client_config(
+            ClientKind::Consumer,
+            &props(worker),
+            &props(connector),
+            &crate::runtime::sink::consumer_defaults(&id),
+        )
+        .get("isolation.level")
+        .map(str::to_string)
+    };
+    assert_eq!(isolation(&[], &[]).as_deref(), Some("read_uncommitted"));
+    assert_eq!(
+        isolation(&[("consumer.isolation.level", "read_committed")], &[]).as_deref(),
+        Some("read_committed")
+    );
+    assert_eq!(
+        isolation(
+            &[],
+            &[("consumer.override.isolation.level", "read_committed")]
+        )
+        .as_deref(),
+        Some("read_committed")
+    );
+}
