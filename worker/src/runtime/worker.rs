@@ -540,7 +540,7 @@ impl Worker {
                 call: "client configuration",
                 error: ConnectError::connect(message),
             })?;
-        let mut sink_errors = if matches!(task, NewTask::Sink(_)) {
+        let mut sink_errors = if kind == ConnectorKind::Sink {
             let config = error_config(ConnectorKind::Sink)?;
             let reporter_converters = if config.has_reporters() {
                 Some(
