@@ -611,6 +611,8 @@ async fn auto_offset_reset_none_without_a_committed_offset_fails_the_task() {
         seen_by("from-start").offsets.len() >= 3
     })
     .await;
+    // Tasks stop (and commit) before the mock cluster goes away.
+    herder.shutdown().await;
 }
 
 /// Java's sink consumers read uncommitted records (its consumer's default), librdkafka's
