@@ -87,6 +87,12 @@ struct CreateRequest {
     initial_state: Option<String>,
 }
 
+/// A sink connector's consumer group unless `consumer.override.group.id` says otherwise:
+/// `connect-<name>` (Java's `SinkUtils.consumerGroupId`).
+pub fn sink_group_id(name: &str) -> String {
+    format!("connect-{name}")
+}
+
 /// Parses `initial_state` (case-insensitive `RUNNING`/`PAUSED`/`STOPPED`).
 pub fn parse_initial_state(s: &str) -> Option<TargetState> {
     match s.to_ascii_uppercase().as_str() {

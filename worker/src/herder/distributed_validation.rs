@@ -14,7 +14,7 @@
 
 use sluice_api::{ConnectorTransactionBoundaries, ExactlyOnceSupport, Props, SourceConnector};
 
-use crate::config::connector::NAME;
+use crate::config::connector::{sink_group_id, NAME};
 
 /// `exactly.once.support`.
 pub const EXACTLY_ONCE_SUPPORT: &str = "exactly.once.support";
@@ -124,7 +124,7 @@ pub fn add_errors(results: &mut [sluice_api::ValidatedKey], answers: &Answers) {
 pub fn sink_group_errors(config: &Props, worker_group: &str) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     if let Some(name) = config.get(NAME) {
-        if format!("connect-{name}") == worker_group {
+        if sink_group_id(name) == worker_group {
             errors.push((
                 NAME.to_string(),
                 format!(

@@ -21,7 +21,7 @@ pub fn group_id(name: &str, connector: &Props) -> String {
     connector
         .get("consumer.override.group.id")
         .cloned()
-        .unwrap_or_else(|| format!("connect-{name}"))
+        .unwrap_or_else(|| crate::config::connector::sink_group_id(name))
 }
 
 fn consumer(worker: &WorkerConfig, name: &str, connector: &Props) -> HerderResult<BaseConsumer> {
@@ -211,7 +211,7 @@ pub async fn reset(worker: &std::sync::Arc<WorkerConfig>, name: &str) -> HerderR
         client_config(ClientKind::Admin, &worker.originals, &Props::new(), &[])
             .create()
             .map_err(|e| HerderError::Internal(format!("Failed to create admin client: {e}")))?;
-    let group = format!("connect-{name}");
+    let group = crate::config::connector::sink_group_id(name);
     let results = admin
         .delete_groups(
             &[group.as_str()],

@@ -134,7 +134,10 @@ pub fn apply_librdkafka_consumer_settings(config: &mut rdkafka::ClientConfig) {
 /// `consumer.override.*`.
 pub fn consumer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
     vec![
-        ("group.id", format!("connect-{}", id.connector)),
+        (
+            "group.id",
+            crate::config::connector::sink_group_id(&id.connector),
+        ),
         ("enable.auto.commit", "false".to_string()),
         ("auto.offset.reset", "earliest".to_string()),
         // Java's consumer default; librdkafka's is read_committed.

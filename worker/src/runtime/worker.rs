@@ -183,10 +183,6 @@ impl Worker {
     pub fn registry(&self) -> &Arc<PluginRegistry> {
         &self.registry
     }
-    /// The offset store.
-    pub fn offsets(&self) -> &Arc<dyn OffsetBackingStore> {
-        &self.offsets
-    }
     /// Lets source connectors keep their offsets in their own topics
     /// (`offsets.storage.topic`, KIP-618; a distributed worker sets it once at start, a
     /// standalone worker ignores the key, as Java's).
