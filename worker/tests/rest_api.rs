@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::wait::wait_for;
-use common::{create_topic, unique_name, unique_topic, TestDir};
+use common::wait::{wait_for, wait_until_explained};
+use common::{create_topic, produce_values, unique_name, unique_topic, TestDir};
 use rest_util::{connector_state, task_states, RestWorker};
 
 const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
@@ -193,6 +193,110 @@ fn connector_lifecycle_over_http() {
             .assert_error(404, &format!("Connector {c} not found"));
     }
     assert_eq!(w.call("GET", "/connectors", None).json, json!([]));
+}
+
+/// A sink's offsets endpoints read, alter and reset the group its tasks consume in: the
+/// worker's `consumer.group.id` for one sink, `consumer.override.group.id` for the other.
+#[test]
+fn sink_offsets_follow_the_tasks_consumer_group() {
+    let dir = TestDir::new();
+    let topic = unique_topic("rest-sink-offsets", 1);
+    create_topic(&topic, 1);
+    produce_values(&topic, &["a", "b", "c"]);
+    let worker_group = unique_name("worker-consumer-group");
+    let w = RestWorker::start(&dir, "worker", &[("consumer.group.id", &worker_group)], &[]);
+    let plain = unique_name("plain-sink");
+    let overridden = unique_name("override-sink");
+    let own_group = unique_name("own-group");
+    for (name, extra) in [
+        (&plain, json!({})),
+        (
+            &overridden,
+            json!({"consumer.override.group.id": own_group}),
+        ),
+    ] {
+        let mut config = json!({"connector.class": "FileStreamSink", "topics": topic,
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "file": dir.file(&format!("{name}.txt")).to_string_lossy()});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let body = json!({"name": name, "config": config});
+        let r = w.call("POST", "/connectors", Some(&body.to_string()));
+        assert_eq!(r.status, 201, "{:?}", r.json);
+    }
+    let offsets_of = |name: &str| {
+        let r = w.call("GET", &format!("/connectors/{name}/offsets"), None);
+        assert_eq!(r.status, 200, "{:?}", r.json);
+        r.json
+    };
+    let at = |offset: i64| {
+        json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
+            "offset": {"kafka_offset": offset}}]})
+    };
+    for name in [&plain, &overridden] {
+        wait_until_explained(
+            &format!("{name} to write the three records"),
+            Duration::from_secs(60),
+            || dir.lines(&format!("{name}.txt")).len() == 3,
+            || w.sluice.logs(),
+        );
+        let r = w.call("PUT", &format!("/connectors/{name}/stop"), None);
+        assert_eq!(r.status, 204, "{:?}", r.json);
+        w.wait_status(name, "STOPPED", |s| connector_state(s) == "STOPPED");
+        assert_eq!(offsets_of(name), at(3), "{name}");
+    }
+
+    // Alter one, reset the other: each answer is about its own group.
+    let r = w.call(
+        "PATCH",
+        &format!("/connectors/{plain}/offsets"),
+        Some(&at(1).to_string()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(offsets_of(&plain), at(1));
+    // A null offset deletes the partition's committed offset (OffsetDelete), which a broker
+    // without that request (tansu) refuses: Java's error, and the offset stays.
+    let remove = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
+        "offset": null}]});
+    let r = w.call(
+        "PATCH",
+        &format!("/connectors/{plain}/offsets"),
+        Some(&remove.to_string()),
+    );
+    if r.status == 200 {
+        assert_eq!(offsets_of(&plain), json!({"offsets": []}));
+        let r = w.call(
+            "PATCH",
+            &format!("/connectors/{plain}/offsets"),
+            Some(&at(1).to_string()),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.json);
+    } else {
+        r.assert_error(
+            500,
+            &format!("Failed to alter consumer group offsets for connector {plain}"),
+        );
+        assert_eq!(offsets_of(&plain), at(1));
+    }
+    let r = w.call("DELETE", &format!("/connectors/{overridden}/offsets"), None);
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(offsets_of(&overridden), json!({"offsets": []}));
+    assert_eq!(offsets_of(&plain), at(1));
+
+    // Resumed, each task starts where its group now points.
+    for name in [&plain, &overridden] {
+        let r = w.call("PUT", &format!("/connectors/{name}/resume"), None);
+        assert_eq!(r.status, 202, "{:?}", r.json);
+    }
+    for (name, lines) in [(&plain, 5), (&overridden, 6)] {
+        wait_for(
+            &format!("{name} to write {lines} lines in all"),
+            Duration::from_secs(60),
+            || (dir.lines(&format!("{name}.txt")).len() == lines).then_some(()),
+        );
+    }
 }
 
 #[test]

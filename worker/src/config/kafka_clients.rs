@@ -309,16 +309,15 @@ fn inherited(worker: &Props) -> Props {
         .collect()
 }
 
-/// Builds a client config: inherited worker keys, then Java's task-client defaults
-/// (`defaults`), then the worker's `<kind>.` keys, then the connector's
-/// `<kind>.override.` keys. Ignored keys are logged once here.
-pub fn client_config(
+/// A client's Java settings: inherited worker keys, then Java's task-client defaults
+/// (`defaults`), then the worker's `<kind>.` keys, then the connector's `<kind>.override.`
+/// keys.
+pub fn java_settings(
     kind: ClientKind,
     worker: &Props,
     connector: &Props,
     defaults: &[(&str, String)],
-) -> ClientConfig {
-    let mut config = ClientConfig::new();
+) -> Props {
     let mut settings = inherited(worker);
     for (k, v) in defaults {
         settings.insert((*k).to_string(), v.clone());
@@ -331,6 +330,19 @@ pub fn client_config(
         connector,
         kind.override_prefix(),
     ));
+    settings
+}
+
+/// Builds a librdkafka client config from the client's [`java_settings`]. Ignored keys are
+/// logged once here.
+pub fn client_config(
+    kind: ClientKind,
+    worker: &Props,
+    connector: &Props,
+    defaults: &[(&str, String)],
+) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    let mut settings = java_settings(kind, worker, connector, defaults);
     // Java's clients read the `ssl.*` keys only over TLS; librdkafka built without TLS would
     // refuse them even where they are not used.
     if !uses_tls(&settings) {

@@ -293,7 +293,7 @@ impl ConnectorOps {
     pub async fn reset_offsets(&self, name: &str, config: &Props) -> HerderResult<super::Message> {
         match self.kind_of(config) {
             Some(ConnectorKind::Sink) => {
-                super::sink_offsets::reset(self.worker.config(), name).await?;
+                super::sink_offsets::reset(self.worker.config(), name, config).await?;
             }
             _ => {
                 let store = self.source_offsets(config).await?;

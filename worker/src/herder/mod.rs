@@ -9,6 +9,8 @@ pub mod distributed;
 pub mod distributed_validation;
 pub mod locks;
 pub mod sink_offsets;
+#[cfg(test)]
+mod sink_offsets_tests;
 pub mod standalone;
 pub mod starting;
 pub mod types;

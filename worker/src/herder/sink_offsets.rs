@@ -1,8 +1,11 @@
-//! Sink connector offsets: the committed offsets of the consumer group `connect-<name>` (or
-//! `consumer.override.group.id`), read, altered and deleted through short-lived clients.
+//! Sink connector offsets: the committed offsets of the consumer group the connector's tasks
+//! use (`connect-<name>` unless the worker's `consumer.group.id` or the connector's
+//! `consumer.override.group.id` says otherwise), read, altered and deleted through
+//! short-lived clients.
 
 use std::time::Duration;
 
+use kafka_protocol::error::ResponseError;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -10,18 +13,25 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use sluice_api::Props;
 
-use crate::config::kafka_clients::{client_config, ClientKind};
+use crate::config::kafka_clients::{client_config, java_settings, ClientKind};
 use crate::config::WorkerConfig;
+use crate::distributed::membership::{offset_delete, MembershipConfig};
 use crate::herder::{ConnectorOffset, ConnectorOffsets, HerderError, HerderResult};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The consumer group of a sink connector.
-pub fn group_id(name: &str, connector: &Props) -> String {
-    connector
-        .get("consumer.override.group.id")
-        .cloned()
-        .unwrap_or_else(|| crate::config::connector::sink_group_id(name))
+/// The consumer group of a sink connector's tasks: `connect-<name>`, then the worker's
+/// `consumer.group.id`, then the connector's `consumer.override.group.id`, in the order the
+/// task's own consumer settings apply (Java reads it from the same consumer settings).
+fn group_id(worker: &WorkerConfig, name: &str, connector: &Props) -> String {
+    java_settings(
+        ClientKind::Consumer,
+        &worker.originals,
+        connector,
+        &[("group.id", crate::config::connector::sink_group_id(name))],
+    )
+    .remove("group.id")
+    .unwrap_or_else(|| crate::config::connector::sink_group_id(name))
 }
 
 fn consumer(worker: &WorkerConfig, name: &str, connector: &Props) -> HerderResult<BaseConsumer> {
@@ -29,9 +39,9 @@ fn consumer(worker: &WorkerConfig, name: &str, connector: &Props) -> HerderResul
         ClientKind::Consumer,
         &worker.originals,
         connector,
-        &[("enable.auto.commit", "false".to_string())],
+        &[("group.id", crate::config::connector::sink_group_id(name))],
     );
-    config.set("group.id", group_id(name, connector));
+    config.set("enable.auto.commit", "false");
     config
         .create()
         .map_err(|e| HerderError::Internal(format!("Failed to create consumer: {e}")))
@@ -156,14 +166,17 @@ fn int_field(
     })
 }
 
-/// `PATCH /connectors/{c}/offsets` for a sink.
+/// `PATCH /connectors/{c}/offsets` for a sink: commits the given offsets for the group and
+/// deletes the committed offsets of the partitions given a `null` offset (OffsetDelete), as
+/// Java's `alterConsumerGroupOffsets` and `deleteConsumerGroupOffsets` do.
 pub async fn alter(
     worker: &std::sync::Arc<WorkerConfig>,
     name: &str,
     connector: &Props,
     offsets: ConnectorOffsets,
 ) -> HerderResult<()> {
-    let mut tpl = TopicPartitionList::new();
+    let mut commits = TopicPartitionList::new();
+    let mut deletions: Vec<(String, i32)> = Vec::new();
     for o in &offsets.offsets {
         let topic = o
             .partition
@@ -182,53 +195,126 @@ pub async fn alter(
         match &o.offset {
             Some(off) => {
                 let offset = int_field(off, "kafka_offset", "offset")?;
-                tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+                commits
+                    .add_partition_offset(topic, partition, Offset::Offset(offset))
                     .map_err(|e| HerderError::BadRequest(e.to_string()))?;
             }
-            None => {
-                return Err(HerderError::BadRequest(
-                    "Removing the committed offset of a single sink partition is not supported by Sluice yet; reset all offsets with DELETE /connectors/{c}/offsets instead".replace("{c}", name),
-                ))
-            }
+            None => deletions.push((topic.to_string(), partition)),
         }
     }
-    let worker = worker.clone();
-    let name = name.to_string();
-    let connector = connector.clone();
-    blocking(move || {
-        let consumer = consumer(&worker, &name, &connector)?;
-        consumer.commit(&tpl, CommitMode::Sync).map_err(|e| {
-            HerderError::Internal(format!("Failed to alter consumer group offsets: {e}"))
+    if commits.count() > 0 {
+        let worker = worker.clone();
+        let owned_name = name.to_string();
+        let connector = connector.clone();
+        blocking(move || {
+            let consumer = consumer(&worker, &owned_name, &connector)?;
+            consumer
+                .commit(&commits, CommitMode::Sync)
+                .map_err(|e| match e.rdkafka_error_code() {
+                    Some(RDKafkaErrorCode::UnknownMemberId) => {
+                        tasks_still_running("alter", &owned_name, &e)
+                    }
+                    _ => alter_failed(&owned_name, &e),
+                })
         })
-    })
-    .await
+        .await?;
+    }
+    if !deletions.is_empty() {
+        let group = group_client(worker, name, connector)?;
+        offset_delete::delete_offsets(&group, &deletions)
+            .await
+            .map_err(|e| match e.response_error() {
+                Some(ResponseError::GroupSubscribedToTopic | ResponseError::UnknownMemberId) => {
+                    tasks_still_running("alter", name, &e)
+                }
+                _ => alter_failed(name, &e),
+            })?;
+    }
+    Ok(())
 }
 
-/// `DELETE /connectors/{c}/offsets` for a sink: deletes the consumer group ("not found" is
-/// success).
-pub async fn reset(worker: &std::sync::Arc<WorkerConfig>, name: &str) -> HerderResult<()> {
+/// Java's answer when the admin request failed.
+fn alter_failed(name: &str, cause: &dyn std::fmt::Display) -> HerderError {
+    tracing::error!(connector = %name, error = %cause,
+        "Failed to alter consumer group offsets.");
+    HerderError::Internal(format!(
+        "Failed to alter consumer group offsets for connector {name}"
+    ))
+}
+
+/// Java's answer when the group still has members (`what`: `alter` or `reset`).
+fn tasks_still_running(what: &str, name: &str, cause: &dyn std::fmt::Display) -> HerderError {
+    tracing::error!(connector = %name, error = %cause,
+        "The connector's consumer group still has members.");
+    HerderError::Internal(format!(
+        "Failed to {what} consumer group offsets for connector {name} either because its tasks \
+         haven't stopped completely yet or the connector was resumed before the request to \
+         {what} its offsets could be successfully completed. If the connector is in a stopped \
+         state, this operation can be safely retried. If it doesn't eventually succeed, the \
+         Connect cluster may need to be restarted to get rid of the zombie sink tasks."
+    ))
+}
+
+/// A client of the sink's group coordinator with the connector's admin settings (the worker's
+/// connection and security keys, `admin.*`, `admin.override.*`), for OffsetDelete.
+fn group_client(
+    worker: &WorkerConfig,
+    name: &str,
+    connector: &Props,
+) -> HerderResult<MembershipConfig> {
+    let mut settings = java_settings(
+        ClientKind::Admin,
+        &worker.originals,
+        connector,
+        &[("client.id", format!("connector-worker-adminclient-{name}"))],
+    );
+    settings.insert("group.id".to_string(), group_id(worker, name, connector));
+    MembershipConfig::from_worker_props(&settings).map_err(|e| {
+        tracing::error!(connector = %name, error = %e, "Cannot reach the consumer group.");
+        alter_failed(name, &e)
+    })
+}
+
+/// `DELETE /connectors/{c}/offsets` for a sink: deletes the consumer group its tasks use
+/// ("not found" is success).
+pub async fn reset(
+    worker: &std::sync::Arc<WorkerConfig>,
+    name: &str,
+    connector: &Props,
+) -> HerderResult<()> {
     let admin: AdminClient<DefaultClientContext> =
-        client_config(ClientKind::Admin, &worker.originals, &Props::new(), &[])
+        client_config(ClientKind::Admin, &worker.originals, connector, &[])
             .create()
-            .map_err(|e| HerderError::Internal(format!("Failed to create admin client: {e}")))?;
-    let group = crate::config::connector::sink_group_id(name);
+            .map_err(|e| reset_failed(name, &e))?;
+    let group = group_id(worker, name, connector);
     let results = admin
         .delete_groups(
             &[group.as_str()],
             &AdminOptions::new().request_timeout(Some(TIMEOUT)),
         )
         .await
-        .map_err(|e| HerderError::Internal(format!("Failed to delete consumer group: {e}")))?;
+        .map_err(|e| reset_failed(name, &e))?;
     for r in results {
         match r {
-            Ok(_) => {}
-            Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
-            Err((g, code)) => {
-                return Err(HerderError::Internal(format!(
-                    "Failed to delete consumer group {g}: {code}"
-                )))
+            Ok(_) | Err((_, RDKafkaErrorCode::GroupIdNotFound)) => {}
+            Err((_, RDKafkaErrorCode::NonEmptyGroup)) => {
+                return Err(tasks_still_running(
+                    "reset",
+                    name,
+                    &RDKafkaErrorCode::NonEmptyGroup,
+                ))
             }
+            Err((_, code)) => return Err(reset_failed(name, &code)),
         }
     }
     Ok(())
+}
+
+/// Java's answer when deleting the group failed.
+fn reset_failed(name: &str, cause: &dyn std::fmt::Display) -> HerderError {
+    tracing::error!(connector = %name, error = %cause,
+        "Failed to reset consumer group offsets for sink connector.");
+    HerderError::Internal(format!(
+        "Failed to reset consumer group offsets for sink connector {name}"
+    ))
 }

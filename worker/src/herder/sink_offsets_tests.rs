@@ -1,0 +1,280 @@
+//! `PATCH /connectors/{c}/offsets` for a sink with `null` offsets against a scripted group
+//! coordinator (neither librdkafka's mock cluster nor tansu answers OffsetDelete): the
+//! request's exact bytes, the group it names, the retry on a moved coordinator and Java's
+//! messages for a group that still has members and for other errors.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use sluice_api::Props;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::sink_offsets::alter;
+use super::{ConnectorOffset, ConnectorOffsets, HerderError};
+use crate::config::WorkerConfig;
+
+const OFFSET_DELETE: i16 = 47;
+
+fn string(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as i16).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+async fn read(socket: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut size = [0u8; 4];
+    socket.read_exact(&mut size).await.ok()?;
+    let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];
+    socket.read_exact(&mut frame).await.ok()?;
+    Some(frame)
+}
+
+/// A coordinator on every connection: ApiVersions (v0-2; v3 answered UNSUPPORTED_VERSION
+/// as brokers do), FindCoordinator v0-2 naming itself, and OffsetDelete v0 answering the
+/// next `(group error, partition error)` of `answers`. Returns its address and the
+/// OffsetDelete request bodies (after the request header).
+async fn coordinator(answers: Vec<(i16, i16)>) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let answers = Arc::new(Mutex::new(VecDeque::from(answers)));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                while let Some(frame) = read(&mut socket).await {
+                    let api = i16::from_be_bytes([frame[0], frame[1]]);
+                    let version = i16::from_be_bytes([frame[2], frame[3]]);
+                    let mut out = frame[4..8].to_vec(); // correlation id
+                    let client_len = i16::from_be_bytes([frame[8], frame[9]]).max(0) as usize;
+                    let body = &frame[10 + client_len..];
+                    match api {
+                        18 => {
+                            let error: i16 = if version > 2 { 35 } else { 0 };
+                            out.extend_from_slice(&error.to_be_bytes());
+                            let apis: &[(i16, i16, i16)] =
+                                &[(18, 0, 2), (10, 0, 2), (OFFSET_DELETE, 0, 0)];
+                            out.extend_from_slice(&(apis.len() as i32).to_be_bytes());
+                            for (k, min, max) in apis {
+                                for v in [k, min, max] {
+                                    out.extend_from_slice(&v.to_be_bytes());
+                                }
+                            }
+                            if error == 0 && version >= 1 {
+                                out.extend_from_slice(&0i32.to_be_bytes());
+                            }
+                        }
+                        10 => {
+                            // FindCoordinator v1-2: throttle, error, message, node, host, port.
+                            out.extend_from_slice(&0i32.to_be_bytes());
+                            out.extend_from_slice(&0i16.to_be_bytes());
+                            out.extend_from_slice(&(-1i16).to_be_bytes());
+                            out.extend_from_slice(&1i32.to_be_bytes());
+                            string(&mut out, &addr.ip().to_string());
+                            out.extend_from_slice(&i32::from(addr.port()).to_be_bytes());
+                        }
+                        OFFSET_DELETE => {
+                            seen.lock().expect("lock").push(body.to_vec());
+                            let (group_error, partition_error) =
+                                answers.lock().expect("lock").pop_front().unwrap_or((0, 0));
+                            // v0: error, throttle, [name, [partition, error]] (one partition).
+                            out.extend_from_slice(&group_error.to_be_bytes());
+                            out.extend_from_slice(&0i32.to_be_bytes());
+                            out.extend_from_slice(&1i32.to_be_bytes());
+                            string(&mut out, "t");
+                            out.extend_from_slice(&1i32.to_be_bytes());
+                            out.extend_from_slice(&0i32.to_be_bytes());
+                            out.extend_from_slice(&partition_error.to_be_bytes());
+                        }
+                        _ => return,
+                    }
+                    let mut reply = (out.len() as i32).to_be_bytes().to_vec();
+                    reply.extend_from_slice(&out);
+                    if socket.write_all(&reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr.to_string(), requests)
+}
+
+fn worker(bootstrap: &str, extra: &[(&str, &str)]) -> Arc<WorkerConfig> {
+    let props: Props = [
+        ("bootstrap.servers", bootstrap),
+        ("offset.storage.file.filename", "/unused"),
+        (
+            "key.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+        (
+            "value.converter",
+            "org.apache.kafka.connect.json.JsonConverter",
+        ),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Arc::new(WorkerConfig::parse(props).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// `null` offsets for `(topic, partition)` pairs.
+fn removals(partitions: &[(&str, i32)]) -> ConnectorOffsets {
+    ConnectorOffsets {
+        offsets: partitions
+            .iter()
+            .map(|(topic, partition)| ConnectorOffset {
+                partition: json!({"kafka_topic": topic, "kafka_partition": partition})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                offset: None,
+            })
+            .collect(),
+    }
+}
+
+/// An OffsetDelete v0 body: group, then each topic with its partitions.
+fn expected_body(group: &str, topics: &[(&str, &[i32])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    string(&mut out, group);
+    out.extend_from_slice(&(topics.len() as i32).to_be_bytes());
+    for (topic, partitions) in topics {
+        string(&mut out, topic);
+        out.extend_from_slice(&(partitions.len() as i32).to_be_bytes());
+        for p in *partitions {
+            out.extend_from_slice(&p.to_be_bytes());
+        }
+    }
+    out
+}
+
+fn message(e: HerderError) -> String {
+    match e {
+        HerderError::Internal(m) => m,
+        other => panic!("expected an internal error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn null_offsets_delete_the_partitions_offsets_of_the_tasks_group() {
+    let (addr, requests) = coordinator(vec![]).await;
+    let connector: Props = [(
+        "consumer.override.group.id".to_string(),
+        "own-group".to_string(),
+    )]
+    .into();
+    alter(
+        &worker(&addr, &[]),
+        "s",
+        &connector,
+        removals(&[("b", 2), ("a", 1), ("a", 0)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        *requests.lock().expect("lock"),
+        vec![expected_body("own-group", &[("a", &[1, 0]), ("b", &[2])])]
+    );
+
+    // Without an override: the worker's consumer.group.id, else connect-<name>.
+    let (addr, requests) = coordinator(vec![]).await;
+    alter(
+        &worker(&addr, &[("consumer.group.id", "shared")]),
+        "s",
+        &Props::new(),
+        removals(&[("a", 0)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (addr2, requests2) = coordinator(vec![]).await;
+    alter(
+        &worker(&addr2, &[]),
+        "s",
+        &Props::new(),
+        removals(&[("a", 0)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        requests.lock().expect("lock")[0],
+        expected_body("shared", &[("a", &[0])])
+    );
+    assert_eq!(
+        requests2.lock().expect("lock")[0],
+        expected_body("connect-s", &[("a", &[0])])
+    );
+}
+
+#[tokio::test]
+async fn a_moved_coordinator_is_asked_again() {
+    // NOT_COORDINATOR (16), then COORDINATOR_LOAD_IN_PROGRESS (14), then success.
+    let (addr, requests) = coordinator(vec![(16, 0), (14, 0), (0, 0)]).await;
+    alter(
+        &worker(&addr, &[]),
+        "s",
+        &Props::new(),
+        removals(&[("t", 0)]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(requests.lock().expect("lock").len(), 3);
+}
+
+#[tokio::test]
+async fn errors_answer_with_javas_messages() {
+    // GROUP_SUBSCRIBED_TO_TOPIC (86) on the partition: the tasks still consume.
+    let (addr, _) = coordinator(vec![(0, 86)]).await;
+    let e = alter(
+        &worker(&addr, &[]),
+        "s",
+        &Props::new(),
+        removals(&[("t", 0)]),
+    )
+    .await
+    .expect_err("the group is subscribed");
+    assert_eq!(
+        message(e),
+        "Failed to alter consumer group offsets for connector s either because its tasks \
+         haven't stopped completely yet or the connector was resumed before the request to \
+         alter its offsets could be successfully completed. If the connector is in a stopped \
+         state, this operation can be safely retried. If it doesn't eventually succeed, the \
+         Connect cluster may need to be restarted to get rid of the zombie sink tasks."
+    );
+
+    // GROUP_ID_NOT_FOUND (69) for the group.
+    let (addr, _) = coordinator(vec![(69, 0)]).await;
+    let e = alter(
+        &worker(&addr, &[]),
+        "s",
+        &Props::new(),
+        removals(&[("t", 0)]),
+    )
+    .await
+    .expect_err("no such group");
+    assert_eq!(
+        message(e),
+        "Failed to alter consumer group offsets for connector s"
+    );
+
+    // Still NOT_COORDINATOR after every attempt.
+    let (addr, requests) = coordinator(vec![(16, 0); 5]).await;
+    let e = alter(
+        &worker(&addr, &[]),
+        "s",
+        &Props::new(),
+        removals(&[("t", 0)]),
+    )
+    .await
+    .expect_err("the coordinator keeps moving");
+    assert_eq!(
+        message(e),
+        "Failed to alter consumer group offsets for connector s"
+    );
+    assert_eq!(requests.lock().expect("lock").len(), 3);
+}
