@@ -142,6 +142,12 @@ pub fn consumer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)> {
         ("auto.offset.reset", "earliest".to_string()),
         // Java's consumer default; librdkafka's is read_committed.
         ("isolation.level", "read_uncommitted".to_string()),
+        // Java's consumer default (a subscription to a missing topic lets a broker with
+        // `auto.create.topics.enable` create it); librdkafka's is false.
+        ("allow.auto.create.topics", "true".to_string()),
+        // Java's consumer default: a batch whose CRC does not match fails the task instead of
+        // being delivered (librdkafka's default is false).
+        ("check.crcs", "true".to_string()),
         (
             "client.id",
             format!("connector-consumer-{}-{}", id.connector, id.task),
@@ -414,12 +420,40 @@ fn consumed_from_message<M: Message<Headers = BorrowedHeaders>>(m: &M) -> Consum
     }
 }
 
+/// How long the metadata request of [`request_auto_creation`] waits for the broker.
+const AUTO_CREATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Java's consumer (`allow.auto.create.topics`, true by default) lets a broker with
+/// `auto.create.topics.enable` create a subscribed topic that does not exist. librdkafka sets
+/// that flag only in metadata requests for topics the client holds a handle of, never for a
+/// bare subscription, so one metadata request per named topic (which takes a handle) before
+/// subscribing asks the broker what Java's consumer asks. A failed request only delays the
+/// task's partitions until the topic exists, as without it.
+async fn request_auto_creation(
+    consumer: StreamConsumer<SinkConsumerContext>,
+    topics: Vec<String>,
+) -> Result<StreamConsumer<SinkConsumerContext>, TaskError> {
+    let asked = tokio::task::spawn_blocking(move || {
+        for topic in &topics {
+            if let Err(e) = consumer.fetch_metadata(Some(topic), AUTO_CREATION_TIMEOUT) {
+                tracing::debug!(topic = %topic, error = %e,
+                    "Metadata request for the subscribed topic failed.");
+            }
+        }
+        consumer
+    });
+    asked
+        .await
+        .map_err(|e| TaskError::Kafka(format!("The subscribed topics' metadata request: {e}")))
+}
+
 impl SinkLoop {
     async fn start(
         run: SinkTaskRun,
         control: watch::Receiver<TaskTarget>,
     ) -> Result<(), TaskError> {
         let mut consumer_config = run.consumer_config;
+        let auto_create = consumer_config.get("allow.auto.create.topics") == Some("true");
         let stats = run
             .metrics
             .client(crate::metrics::ClientType::Consumer, &mut consumer_config);
@@ -446,6 +480,11 @@ impl SinkLoop {
         let subscription: Vec<String> = match &run.topics_regex {
             Some(regex) => vec![format!("^{}", regex.trim_start_matches('^'))],
             None => run.topics.clone(),
+        };
+        let consumer = if auto_create && run.topics_regex.is_none() {
+            request_auto_creation(consumer, run.topics.clone()).await?
+        } else {
+            consumer
         };
         let refs: Vec<&str> = subscription.iter().map(String::as_str).collect();
         consumer.subscribe(&refs).map_err(|e| {

@@ -134,10 +134,52 @@ pub fn read_topic<T>(
     out
 }
 
-/// Appends `count` records to partition 0 of `topic` as one batch whose attributes name zstd,
-/// a codec this build's librdkafka cannot decompress (the records are in fact uncompressed;
-/// librdkafka does not check the CRC by default), through a raw Produce request.
-pub(crate) async fn produce_unreadable_batch(bootstrap: &str, topic: &str, count: i64) {
+/// A record batch a consumer must not deliver.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BadBatch {
+    /// Attributes that name zstd, a codec this build's librdkafka cannot decompress (the
+    /// records are in fact uncompressed; the CRC covers the changed attributes).
+    Zstd,
+    /// The first value altered after the CRC was computed, as a corrupted disk or network
+    /// would (caught only by consumers that check CRCs: Java's `check.crcs`).
+    Corrupted,
+}
+
+/// Appends `count` records (values `c0`, `c1`, …) to partition 0 of `topic` as one batch
+/// spoiled as `kind` says, through a raw Produce request.
+pub(crate) async fn produce_bad_batch(bootstrap: &str, topic: &str, count: i64, kind: BadBatch) {
+    produce_raw_batch(bootstrap, topic, count, |batch| match kind {
+        BadBatch::Zstd => {
+            // Attributes (big-endian i16 after base offset 8, length 4, leader epoch 4,
+            // magic 1, CRC 4 bytes): codec bits 4 = zstd.
+            batch[22] |= 4;
+            set_batch_crc(batch);
+        }
+        BadBatch::Corrupted => {
+            let at = batch
+                .windows(2)
+                .position(|w| w == b"c0")
+                .unwrap_or_else(|| panic!("the first value in the batch"));
+            batch[at] = b'x';
+        }
+    })
+    .await;
+}
+
+/// Recomputes a v2 record batch's CRC32C (over everything from the attributes on).
+fn set_batch_crc(batch: &mut [u8]) {
+    let crc = crc32c::crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Encodes `count` uncompressed records (values `c<i>`), lets `tamper` change the batch's
+/// bytes, and appends it to partition 0 of `topic` with a raw Produce request.
+async fn produce_raw_batch(
+    bootstrap: &str,
+    topic: &str,
+    count: i64,
+    tamper: impl FnOnce(&mut bytes::BytesMut),
+) {
     use bytes::{Bytes, BytesMut};
     use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
     use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, TopicName};
@@ -162,7 +204,7 @@ pub(crate) async fn produce_unreadable_batch(bootstrap: &str, topic: &str, count
             sequence: -1,
             timestamp: 0,
             key: None,
-            value: Some(Bytes::from(format!("z{i}"))),
+            value: Some(Bytes::from(format!("c{i}"))),
             headers: Default::default(),
         })
         .collect();
@@ -172,9 +214,7 @@ pub(crate) async fn produce_unreadable_batch(bootstrap: &str, topic: &str, count
         compression: Compression::None,
     };
     RecordBatchEncoder::encode(&mut batch, &records, &options).unwrap_or_else(|e| panic!("{e}"));
-    // Attributes (big-endian i16 after base offset 8, length 4, leader epoch 4, magic 1, CRC
-    // 4 bytes): codec bits 4 = zstd.
-    batch[22] |= 4;
+    tamper(&mut batch);
     let security =
         SecurityConfig::from_props(&Default::default()).unwrap_or_else(|e| panic!("{e}"));
     let addr = bootstrap.split(',').next().unwrap_or(bootstrap);

@@ -167,6 +167,11 @@ fn consumer_config(base: &ClientConfig) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest");
+    // Java's consumer checks CRCs (librdkafka does not by default): a corrupted batch stops
+    // the log instead of being read as state.
+    if config.get("check.crcs").is_none() {
+        config.set("check.crcs", "true");
+    }
     // rdkafka refuses to create a consumer without a group.id, even one that only assigns
     // partitions; this one never joins the group and commits nothing.
     if config.get("group.id").is_none() {
@@ -732,35 +737,45 @@ mod tests {
 
     /// A batch librdkafka cannot read (it reports it and fetches it again, for ever) stops
     /// the log there: reading to the end fails, naming the topic, instead of waiting for
-    /// ever, and nothing after the batch reaches the callback.
+    /// ever, and nothing after the batch reaches the callback. So does a batch whose CRC does
+    /// not match (the log checks CRCs as Java's consumer does; librdkafka's default would
+    /// deliver the altered records).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_the_consumer_cannot_read_stops_the_log_there() {
-        let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
-        mock.create_topic("log-unreadable", 1, 1)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let bootstrap = mock.bootstrap_servers();
-        let mut base = ClientConfig::new();
-        base.set("bootstrap.servers", &bootstrap);
-        let (seen, callback) = collector();
-        let log = KafkaBasedLog::start("log-unreadable", &base, callback)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        log.send(b"before", Some(b"v"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        crate::runtime::test_harness::produce_unreadable_batch(&bootstrap, "log-unreadable", 2)
-            .await;
-        log.send(b"after", Some(b"v"))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let err = tokio::time::timeout(Duration::from_secs(20), log.read_to_end())
-            .await
-            .expect("an answer, not a wait for ever")
-            .expect_err("the log cannot read past the batch");
-        assert!(matches!(err, LogError::Unreadable { .. }), "{err}");
-        assert!(err.to_string().contains("log-unreadable"), "{err}");
-        let keys: Vec<_> = seen.lock().unwrap().iter().map(|r| r.key.clone()).collect();
-        assert_eq!(keys, [Some(b"before".to_vec())]);
-        log.stop().await;
+        use crate::runtime::test_harness::{produce_bad_batch, BadBatch};
+        for (kind, topic) in [
+            (BadBatch::Zstd, "log-unreadable"),
+            (BadBatch::Corrupted, "log-corrupted"),
+        ] {
+            let mock = MockCluster::new(1).unwrap_or_else(|e| panic!("{e}"));
+            mock.create_topic(topic, 1, 1)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let bootstrap = mock.bootstrap_servers();
+            let mut base = ClientConfig::new();
+            base.set("bootstrap.servers", &bootstrap);
+            let (seen, callback) = collector();
+            let log = KafkaBasedLog::start(topic, &base, callback)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            log.send(b"before", Some(b"v"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            produce_bad_batch(&bootstrap, topic, 2, kind).await;
+            log.send(b"after", Some(b"v"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let err = tokio::time::timeout(Duration::from_secs(20), log.read_to_end())
+                .await
+                .expect("an answer, not a wait for ever")
+                .expect_err("the log cannot read past the batch");
+            assert!(
+                matches!(err, LogError::Unreadable { .. }),
+                "{kind:?}: {err}"
+            );
+            assert!(err.to_string().contains(topic), "{err}");
+            let keys: Vec<_> = seen.lock().unwrap().iter().map(|r| r.key.clone()).collect();
+            assert_eq!(keys, [Some(b"before".to_vec())], "{kind:?}");
+            log.stop().await;
+        }
     }
 }

@@ -568,26 +568,42 @@ async fn puts_get_at_most_max_poll_records_and_a_connector_override_wins() {
 
 /// librdkafka reports a batch it cannot read and fetches it again for ever: the task would
 /// stay RUNNING without progress. It fails instead, as Java's task does when its consumer
-/// throws, after putting the records before the batch.
+/// throws, after putting the records before the batch. A batch whose CRC does not match
+/// (Java's `CorruptRecordException`) fails the task the same way: sink consumers check CRCs
+/// as Java's do, where librdkafka's default would deliver the altered records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_the_consumer_cannot_read_fails_the_task_after_the_records_before_it() {
-    let (_mock, bootstrap, herder) = worker_on_mock("unreadable", &CONVERTERS);
-    produce(&bootstrap, "unreadable", 5);
-    crate::runtime::test_harness::produce_unreadable_batch(&bootstrap, "unreadable", 3).await;
-    produce(&bootstrap, "unreadable", 5);
-    start_sink(&herder, "unreadable", "unreadable").await;
-    expect_failed(
-        &herder,
-        "unreadable",
-        Duration::from_secs(15),
-        "could not read a batch of records",
-    )
-    .await;
-    // The records before the batch were put; none after it, and no offset past it committed.
-    assert_eq!(seen_by("unreadable").offsets, (0..5).collect::<Vec<i64>>());
-    let committed = committed(&bootstrap, "connect-unreadable", "unreadable");
-    assert!(committed.is_none_or(|o| o <= 5), "committed {committed:?}");
-    herder.shutdown().await;
+    use crate::runtime::test_harness::{produce_bad_batch, BadBatch};
+    for (kind, topic) in [
+        (BadBatch::Zstd, "unreadable"),
+        (BadBatch::Corrupted, "corrupted"),
+    ] {
+        let (_mock, bootstrap, herder) = worker_on_mock(topic, &CONVERTERS);
+        produce(&bootstrap, topic, 5);
+        produce_bad_batch(&bootstrap, topic, 3, kind).await;
+        produce(&bootstrap, topic, 5);
+        start_sink(&herder, topic, topic).await;
+        expect_failed(
+            &herder,
+            topic,
+            Duration::from_secs(15),
+            "could not read a batch of records",
+        )
+        .await;
+        // The records before the batch were put; none after it, and no offset past it
+        // committed.
+        assert_eq!(
+            seen_by(topic).offsets,
+            (0..5).collect::<Vec<i64>>(),
+            "{kind:?}"
+        );
+        let committed = committed(&bootstrap, &format!("connect-{topic}"), topic);
+        assert!(
+            committed.is_none_or(|o| o <= 5),
+            "{kind:?}: committed {committed:?}"
+        );
+        herder.shutdown().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -647,5 +663,67 @@ fn sink_consumers_read_uncommitted_unless_configured() {
         )
         .as_deref(),
         Some("read_committed")
+    );
+}
+
+/// Java's consumer asks the broker to create a subscribed topic that does not exist
+/// (`allow.auto.create.topics`, true in Java, false in librdkafka); the mock cluster, like a
+/// broker with `auto.create.topics.enable`, then creates it and the task gets its partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_on_a_missing_topic_lets_the_broker_create_it() {
+    let (_mock, bootstrap, herder) = worker_on_mock("other", &CONVERTERS);
+    let topics = || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        consumer
+            .fetch_metadata(None, Duration::from_secs(5))
+            .map(|m| m.topics().iter().map(|t| t.name().to_string()).collect())
+            .unwrap_or_else(|_| Vec::<String>::new())
+    };
+    assert!(!topics().contains(&"created-by-sink".to_string()));
+    start_sink(&herder, "auto-create", "created-by-sink").await;
+    wait_for_open("auto-create").await;
+    assert!(topics().contains(&"created-by-sink".to_string()));
+    produce(&bootstrap, "created-by-sink", 3);
+    wait_for("3 records put", Duration::from_secs(15), || {
+        seen_by("auto-create").offsets.len() >= 3
+    })
+    .await;
+    herder.shutdown().await;
+}
+
+/// `allow.auto.create.topics` is Java's default for sink consumers, and `consumer.` /
+/// `consumer.override.` settings still win.
+#[test]
+fn sink_consumers_allow_auto_topic_creation_unless_configured() {
+    use crate::config::kafka_clients::{client_config, ClientKind};
+    let id = ConnectorTaskId {
+        connector: "s".into(),
+        task: 0,
+    };
+    let allow = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
+        client_config(
+            ClientKind::Consumer,
+            &props(worker),
+            &props(connector),
+            &crate::runtime::sink::consumer_defaults(&id),
+        )
+        .get("allow.auto.create.topics")
+        .map(str::to_string)
+    };
+    assert_eq!(allow(&[], &[]).as_deref(), Some("true"));
+    assert_eq!(
+        allow(&[("consumer.allow.auto.create.topics", "false")], &[]).as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        allow(
+            &[],
+            &[("consumer.override.allow.auto.create.topics", "false")]
+        )
+        .as_deref(),
+        Some("false")
     );
 }
