@@ -79,12 +79,37 @@ pub trait SourceConnector: Connector {
     fn can_define_transaction_boundaries(&self, _props: &Props) -> ConnectorTransactionBoundaries {
         ConnectorTransactionBoundaries::Unsupported
     }
+
+    /// Java's `SourceConnector.alterOffsets`: called on a fresh, unstarted instance with the
+    /// connector's config before the worker writes `offsets` (source partition, new offset or
+    /// `None` to remove it) for `PATCH` or `DELETE /connectors/{c}/offsets`. An error refuses
+    /// the change (its message is the answer); `Ok(true)` says the connector keeps no offsets
+    /// of its own elsewhere, so the answer drops the "manually altered" caveat. The default
+    /// (`Ok(false)`) accepts any offsets.
+    fn alter_offsets(
+        &self,
+        _props: &Props,
+        _offsets: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> ConnectResult<bool> {
+        Ok(false)
+    }
 }
 
 /// A sink connector: creates [`SinkTask`]s.
 pub trait SinkConnector: Connector {
     /// A new, unstarted task instance.
     fn create_task(&self) -> Box<dyn SinkTask>;
+
+    /// Java's `SinkConnector.alterOffsets`: as [`SourceConnector::alter_offsets`], with the
+    /// consumer group's partitions and their new offsets (`None`: the committed offset is
+    /// removed; a reset passes every committed partition with `None`).
+    fn alter_offsets(
+        &self,
+        _props: &Props,
+        _offsets: &[(TopicPartition, Option<i64>)],
+    ) -> ConnectResult<bool> {
+        Ok(false)
+    }
 }
 
 /// Read access to committed source offsets (`OffsetStorageReader`).

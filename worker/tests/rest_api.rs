@@ -139,23 +139,35 @@ fn connector_lifecycle_over_http() {
     assert_eq!(r.status, 204, "{:?}", r.json);
     let stopped = w.wait_status(&name, "STOPPED", |s| connector_state(s) == "STOPPED");
     assert_eq!(stopped["tasks"], json!([]));
+    // FileStreamSource checks the offsets (Java's `alterOffsets`) and, keeping none of its
+    // own, gets the answer without the "manually altered" caveat.
+    let negative =
+        json!({"offsets": [{"partition": {"filename": input}, "offset": {"position": -1}}]});
+    w.call(
+        "PATCH",
+        &format!("/connectors/{name}/offsets"),
+        Some(&negative.to_string()),
+    )
+    .assert_error(
+        500,
+        "The value for the 'position' key in the offset should be a non-negative value",
+    );
     let r = w.call(
         "PATCH",
         &format!("/connectors/{name}/offsets"),
         Some(&patch.to_string()),
     );
     assert_eq!(r.status, 200, "{:?}", r.json);
-    assert_eq!(keys(&r.json), ["message"]);
-    assert!(r.json["message"]
-        .as_str()
-        .unwrap()
-        .contains("altered successfully"));
+    assert_eq!(
+        r.json,
+        json!({"message": "The offsets for this connector have been altered successfully"})
+    );
     let r = w.call("DELETE", &format!("/connectors/{name}/offsets"), None);
     assert_eq!(r.status, 200, "{:?}", r.json);
-    assert!(r.json["message"]
-        .as_str()
-        .unwrap()
-        .contains("reset successfully"));
+    assert_eq!(
+        r.json,
+        json!({"message": "The offsets for this connector have been reset successfully"})
+    );
 
     // Updates: PUT existing 200, PUT new 201, PATCH.
     let cfg = json!({"connector.class": SOURCE, "file": input, "topic": topic});
@@ -255,7 +267,31 @@ fn sink_offsets_follow_the_tasks_consumer_group() {
         Some(&at(1).to_string()),
     );
     assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(
+        r.json,
+        json!({"message": "The offsets for this connector have been altered successfully"})
+    );
     assert_eq!(offsets_of(&plain), at(1));
+    // The listing is the group's, also of topics the connector does not read (Java's
+    // listConsumerGroupOffsets), as a reset deletes them all.
+    let other = unique_topic("rest-sink-offsets-other", 1);
+    create_topic(&other, 1);
+    produce_values(&other, &["x", "y", "z"]);
+    let elsewhere = json!({"offsets": [{"partition": {"kafka_topic": other, "kafka_partition": "0"},
+        "offset": {"kafka_offset": "2"}}]});
+    let r = w.call(
+        "PATCH",
+        &format!("/connectors/{overridden}/offsets"),
+        Some(&elsewhere.to_string()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let mut both = at(3)["offsets"].as_array().cloned().unwrap_or_default();
+    both.push(
+        json!({"partition": {"kafka_topic": other, "kafka_partition": 0},
+        "offset": {"kafka_offset": 2}}),
+    );
+    both.sort_by_key(|o| o["partition"]["kafka_topic"].as_str().map(str::to_string));
+    assert_eq!(offsets_of(&overridden), json!({ "offsets": both }));
     // A null offset deletes the partition's committed offset (OffsetDelete), which a broker
     // without that request (tansu) refuses: Java's error, and the offset stays.
     let remove = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},

@@ -122,6 +122,9 @@ pub enum FileStreamError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Offsets given to `PATCH`/`DELETE /connectors/{c}/offsets` the source refuses.
+    #[error("{0}")]
+    Offsets(String),
     /// A task method was called before `start`.
     #[error("{0} was used before it was started")]
     NotStarted(&'static str),

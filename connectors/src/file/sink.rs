@@ -74,6 +74,15 @@ impl SinkConnector for FileStreamSinkConnector {
     fn create_task(&self) -> Box<dyn SinkTask> {
         Box::new(FileStreamSinkTask::default())
     }
+
+    /// As Java's: the sink keeps no offsets of its own and takes any.
+    fn alter_offsets(
+        &self,
+        _props: &Props,
+        _offsets: &[(TopicPartition, Option<i64>)],
+    ) -> ConnectResult<bool> {
+        Ok(true)
+    }
 }
 
 /// `FileStreamSinkTask`: writes `String.valueOf(value)` and a newline per record, buffered

@@ -162,6 +162,49 @@ impl SourceConnector for FileStreamSourceConnector {
             ExactlyOnceSupport::Supported
         })
     }
+
+    /// As Java's: offsets can change only when reading a file; each new offset (removals are
+    /// always allowed) is `{"position": <non-negative long>}` for a partition with a
+    /// `filename`. Whether the position fits the file is the task's to check when it starts.
+    fn alter_offsets(
+        &self,
+        props: &Props,
+        offsets: &[(OffsetMap, Option<OffsetMap>)],
+    ) -> ConnectResult<bool> {
+        let file = props.get(FILE_CONFIG).map(|f| f.trim()).unwrap_or("");
+        if file.is_empty() {
+            return Err(FileStreamError::Offsets(format!(
+                "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
+                 This is because stdin is used for input and offsets are not tracked."
+            ))
+            .into());
+        }
+        for (partition, offset) in offsets {
+            let Some(offset) = offset else { continue };
+            let refuse = |message: String| Err(FileStreamError::Offsets(message).into());
+            let Some(position) = offset.get(POSITION_FIELD) else {
+                return refuse(format!(
+                    "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
+                ));
+            };
+            let Some(position) = position.as_i64().filter(|_| position.is_i64()) else {
+                return refuse(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
+                ));
+            };
+            if position < 0 {
+                return refuse(format!(
+                    "The value for the '{POSITION_FIELD}' key in the offset should be a non-negative value"
+                ));
+            }
+            if !partition.contains_key(FILENAME_FIELD) {
+                return refuse(format!(
+                    "Partition objects should contain the key '{FILENAME_FIELD}'"
+                ));
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Where the task reads from. Either way `poll` only awaits while it holds no lines it has

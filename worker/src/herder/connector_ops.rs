@@ -204,10 +204,21 @@ impl ConnectorOps {
 
 const FRAMEWORK_MANAGED: &str = "The Connect framework-managed offsets for this connector have been {} successfully. However, if this connector manages offsets externally, they will need to be manually {} in the system that the connector uses.";
 
-fn offsets_message(verb: &str) -> super::Message {
+/// Java's answer to a change of offsets: without the caveat when the connector's
+/// `alterOffsets` said it keeps no offsets of its own.
+fn offsets_message(verb: &str, connector_agreed: bool) -> super::Message {
     super::Message {
-        message: FRAMEWORK_MANAGED.replace("{}", verb),
+        message: if connector_agreed {
+            format!("The offsets for this connector have been {verb} successfully")
+        } else {
+            FRAMEWORK_MANAGED.replace("{}", verb)
+        },
     }
+}
+
+/// A connector's `alterOffsets` refused the offsets: its message, as Java answers it (500).
+fn refused(e: sluice_api::ConnectError) -> HerderError {
+    HerderError::Internal(e.to_string())
 }
 
 /// The offsets endpoints, the same in both herders: source offsets in the worker's offset
@@ -250,7 +261,8 @@ impl ConnectorOps {
             .map_err(|e| HerderError::Internal(e.to_string()))
     }
 
-    /// `PATCH /connectors/{c}/offsets`.
+    /// `PATCH /connectors/{c}/offsets`: the offsets are checked, shown to the connector's
+    /// `alter_offsets`, then written.
     pub async fn alter_offsets(
         &self,
         name: &str,
@@ -262,9 +274,15 @@ impl ConnectorOps {
                 "Partitions / offsets need to be provided for an alter offsets request".to_string(),
             ));
         }
-        match self.kind_of(config) {
+        let agreed = match self.kind_of(config) {
             Some(ConnectorKind::Sink) => {
-                super::sink_offsets::alter(self.worker.config(), name, config, offsets).await?;
+                let parsed = super::sink_offsets::parse(&offsets)?;
+                let agreed = self
+                    .worker
+                    .sink_connector_alters_offsets(config, &parsed)
+                    .map_err(refused)?;
+                super::sink_offsets::alter(self.worker.config(), name, config, &parsed).await?;
+                agreed
             }
             _ => {
                 let mut batch = Vec::with_capacity(offsets.offsets.len());
@@ -277,6 +295,10 @@ impl ConnectorOps {
                     }
                     batch.push((o.partition, o.offset));
                 }
+                let agreed = self
+                    .worker
+                    .source_connector_alters_offsets(config, &batch)
+                    .map_err(refused)?;
                 crate::storage::put_offsets(
                     self.source_offsets(config).await?,
                     name.to_string(),
@@ -284,30 +306,56 @@ impl ConnectorOps {
                 )
                 .await
                 .map_err(|e| HerderError::Internal(e.to_string()))?;
+                agreed
             }
-        }
-        Ok(offsets_message("altered"))
+        };
+        Ok(offsets_message("altered", agreed))
     }
 
-    /// `DELETE /connectors/{c}/offsets`.
+    /// `DELETE /connectors/{c}/offsets`: every partition with an offset is shown to the
+    /// connector's `alter_offsets` with none, then the offsets are removed (a sink's whole
+    /// consumer group is deleted).
     pub async fn reset_offsets(&self, name: &str, config: &Props) -> HerderResult<super::Message> {
-        match self.kind_of(config) {
+        let agreed = match self.kind_of(config) {
             Some(ConnectorKind::Sink) => {
-                super::sink_offsets::reset(self.worker.config(), name, config).await?;
+                let worker = self.worker.config();
+                let partitions: Vec<_> = super::sink_offsets::committed(worker, name, config)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(connector = %name, error = %e,
+                            "Failed to list offsets prior to resetting offsets.");
+                        HerderError::Internal(format!(
+                            "Failed to list offsets prior to resetting offsets for sink connector {name}"
+                        ))
+                    })?
+                    .into_iter()
+                    .map(|c| (sluice_api::TopicPartition::new(c.topic, c.partition), None))
+                    .collect();
+                let agreed = self
+                    .worker
+                    .sink_connector_alters_offsets(config, &partitions)
+                    .map_err(refused)?;
+                super::sink_offsets::reset(worker, name, config).await?;
+                agreed
             }
             _ => {
                 let store = self.source_offsets(config).await?;
-                let batch = store
+                let batch: Vec<_> = store
                     .connector_offsets(name)
                     .into_iter()
                     .map(|(p, _)| (p, None))
                     .collect();
+                let agreed = self
+                    .worker
+                    .source_connector_alters_offsets(config, &batch)
+                    .map_err(refused)?;
                 crate::storage::put_offsets(store, name.to_string(), batch)
                     .await
                     .map_err(|e| HerderError::Internal(e.to_string()))?;
+                agreed
             }
-        }
-        Ok(offsets_message("reset"))
+        };
+        Ok(offsets_message("reset", agreed))
     }
 }
 

@@ -11,11 +11,11 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
-use sluice_api::Props;
+use sluice_api::{Props, TopicPartition};
 
 use crate::config::kafka_clients::{client_config, java_settings, ClientKind};
 use crate::config::WorkerConfig;
-use crate::distributed::membership::{offset_delete, MembershipConfig};
+use crate::distributed::membership::{group_offsets, ConfigError, MembershipConfig};
 use crate::herder::{ConnectorOffset, ConnectorOffsets, HerderError, HerderResult};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -72,62 +72,119 @@ pub async fn cluster_id(worker: &std::sync::Arc<WorkerConfig>) -> String {
     .unwrap_or_default()
 }
 
-/// `GET /connectors/{c}/offsets` for a sink.
+/// `GET /connectors/{c}/offsets` for a sink: every committed offset of the group, also of
+/// topics the connector no longer reads (Java's `listConsumerGroupOffsets`), sorted.
 pub async fn list(
     worker: &std::sync::Arc<WorkerConfig>,
     name: &str,
     connector: &Props,
 ) -> HerderResult<ConnectorOffsets> {
-    let worker = worker.clone();
-    let name = name.to_string();
-    let connector = connector.clone();
-    blocking(move || {
-        let consumer = consumer(&worker, &name, &connector)?;
-        let metadata = consumer
-            .fetch_metadata(None, TIMEOUT)
-            .map_err(|e| HerderError::Internal(format!("Failed to list topics: {e}")))?;
-        let topics = sluice_api::config::parse_list(
-            connector.get("topics").map(String::as_str).unwrap_or(""),
-        );
-        let regex = connector
-            .get("topics.regex")
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty())
-            .map(|r| regex::Regex::new(&format!("^(?:{r})$")))
-            .transpose()
-            .map_err(|e| HerderError::Internal(format!("Invalid topics.regex: {e}")))?;
-        let mut tpl = TopicPartitionList::new();
-        for t in metadata.topics() {
-            let wanted = topics.iter().any(|x| x == t.name())
-                || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
-            if wanted {
-                for p in t.partitions() {
-                    tpl.add_partition(t.name(), p.id());
-                }
+    let mut committed = committed(worker, name, connector).await.map_err(|e| {
+        tracing::error!(connector = %name, error = %e,
+            "Failed to retrieve consumer group offsets.");
+        HerderError::Internal(format!(
+            "Failed to retrieve consumer group offsets for sink connector {name}"
+        ))
+    })?;
+    committed.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    Ok(ConnectorOffsets {
+        offsets: committed
+            .into_iter()
+            .map(|c| ConnectorOffset {
+                partition: sink_partition(&c.topic, c.partition),
+                offset: Some(sink_offset(c.offset)),
+            })
+            .collect(),
+    })
+}
+
+/// The group's committed offsets: every partition's the coordinator lists (OffsetFetch for
+/// the whole group), together with those of the topics the connector reads now, asked
+/// partition by partition. On Kafka brokers the second set is part of the first; brokers
+/// that answer the whole-group request wrongly (librdkafka's mock cluster answers it with
+/// nothing) still show the connector's own partitions.
+pub async fn committed(
+    worker: &std::sync::Arc<WorkerConfig>,
+    name: &str,
+    connector: &Props,
+) -> Result<Vec<group_offsets::CommittedOffset>, String> {
+    let whole_group = match group_client(worker, name, connector) {
+        Ok(group) => group_offsets::committed_offsets(&group)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let mut offsets = whole_group.unwrap_or_else(|e| {
+        tracing::warn!(connector = %name, error = %e,
+            "The coordinator did not list the group's offsets; listing those of the connector's topics.");
+        Vec::new()
+    });
+    let (worker, owned_name, connector) = (worker.clone(), name.to_string(), connector.clone());
+    let subscribed = blocking(move || committed_in_topics(&worker, &owned_name, &connector))
+        .await
+        .map_err(|e| e.to_string())?;
+    for c in subscribed {
+        if !offsets
+            .iter()
+            .any(|o| o.topic == c.topic && o.partition == c.partition)
+        {
+            offsets.push(c);
+        }
+    }
+    Ok(offsets)
+}
+
+/// The committed offsets of the partitions of the topics the connector reads (`topics`, or
+/// the existing topics `topics.regex` matches), through a consumer of the group.
+fn committed_in_topics(
+    worker: &WorkerConfig,
+    name: &str,
+    connector: &Props,
+) -> HerderResult<Vec<group_offsets::CommittedOffset>> {
+    let topics =
+        sluice_api::config::parse_list(connector.get("topics").map(String::as_str).unwrap_or(""));
+    let regex = connector
+        .get("topics.regex")
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .map(|r| regex::Regex::new(&format!("^(?:{r})$")))
+        .transpose()
+        .map_err(|e| HerderError::Internal(format!("Invalid topics.regex: {e}")))?;
+    if topics.is_empty() && regex.is_none() {
+        return Ok(Vec::new());
+    }
+    let consumer = consumer(worker, name, connector)?;
+    let metadata = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(|e| HerderError::Internal(format!("Failed to list topics: {e}")))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        let wanted = topics.iter().any(|x| x == t.name())
+            || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
+        if wanted {
+            for p in t.partitions() {
+                tpl.add_partition(t.name(), p.id());
             }
         }
-        let committed = consumer
-            .committed_offsets(tpl, TIMEOUT)
-            .map_err(|e| HerderError::Internal(format!("Failed to read committed offsets: {e}")))?;
-        let mut offsets: Vec<ConnectorOffset> = committed
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some(ConnectorOffset {
-                    partition: sink_partition(e.topic(), e.partition()),
-                    offset: Some(sink_offset(o)),
-                }),
-                _ => None,
-            })
-            .collect();
-        offsets.sort_by(|a, b| {
-            serde_json::Value::Object(a.partition.clone())
-                .to_string()
-                .cmp(&serde_json::Value::Object(b.partition.clone()).to_string())
-        });
-        Ok(ConnectorOffsets { offsets })
-    })
-    .await
+    }
+    if tpl.count() == 0 {
+        return Ok(Vec::new());
+    }
+    let committed = consumer
+        .committed_offsets(tpl, TIMEOUT)
+        .map_err(|e| HerderError::Internal(format!("Failed to read committed offsets: {e}")))?;
+    Ok(committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(group_offsets::CommittedOffset {
+                topic: e.topic().to_string(),
+                partition: e.partition(),
+                offset: o,
+            }),
+            _ => None,
+        })
+        .collect())
 }
 
 fn sink_partition(topic: &str, partition: i32) -> serde_json::Map<String, serde_json::Value> {
@@ -143,63 +200,93 @@ fn sink_offset(offset: i64) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
-fn int_field(
-    map: &serde_json::Map<String, serde_json::Value>,
-    key: &str,
-    what: &str,
-) -> HerderResult<i64> {
-    let v = map.get(key).ok_or_else(|| {
-        HerderError::BadRequest(format!(
-            "The {what} for sink connectors must contain the key '{key}'"
-        ))
-    })?;
+/// A value as Java's `String.valueOf` prints the object Jackson read it as (strings without
+/// quotes).
+fn java_text(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
-    .ok_or_else(|| {
-        HerderError::BadRequest(format!(
-            "Failed to parse the following Kafka {what} value in the provided offsets: '{v}'. {} values for sink connectors need to be integers.",
-            if key == "kafka_offset" { "Offset" } else { "Partition" }
-        ))
-    })
+}
+
+/// Checks and parses the offsets of a sink `PATCH` as Java's `SinkUtils` does, with its
+/// messages (400): each partition has `kafka_topic` and an integer `kafka_partition` (a
+/// number or a numeric string), each offset is `null` or has an integer `kafka_offset`.
+pub fn parse(offsets: &ConnectorOffsets) -> HerderResult<Vec<(TopicPartition, Option<i64>)>> {
+    let bad = |m: String| HerderError::BadRequest(m);
+    let mut parsed = Vec::with_capacity(offsets.offsets.len());
+    for o in &offsets.offsets {
+        let (Some(topic), Some(partition)) = (
+            o.partition.get("kafka_topic"),
+            o.partition.get("kafka_partition"),
+        ) else {
+            return Err(bad(
+                "The partition for a sink connector offset must contain the keys \
+                 'kafka_topic' and 'kafka_partition'"
+                    .to_string(),
+            ));
+        };
+        if topic.is_null() {
+            return Err(bad(
+                "Kafka topic names must be valid strings and may not be null".to_string(),
+            ));
+        }
+        if partition.is_null() {
+            return Err(bad(
+                "Kafka partitions must be valid numbers and may not be null".to_string(),
+            ));
+        }
+        let partition_number = java_text(partition).parse::<i32>().map_err(|_| {
+            bad(format!(
+                "Failed to parse the following Kafka partition value in the provided offsets: \
+                 '{}'. Partition values for sink connectors need to be integers.",
+                java_text(partition)
+            ))
+        })?;
+        let offset = match &o.offset {
+            None => None,
+            Some(offset) => {
+                let Some(value) = offset.get("kafka_offset") else {
+                    return Err(bad(
+                        "The offset for a sink connector should either be null or \
+                         contain the key 'kafka_offset'"
+                            .to_string(),
+                    ));
+                };
+                Some(java_text(value).parse::<i64>().map_err(|_| {
+                    bad(format!(
+                        "Failed to parse the following Kafka offset value in the provided \
+                         offsets: '{}'. Offset values for sink connectors need to be integers.",
+                        java_text(value)
+                    ))
+                })?)
+            }
+        };
+        parsed.push((
+            TopicPartition::new(java_text(topic), partition_number),
+            offset,
+        ));
+    }
+    Ok(parsed)
 }
 
 /// `PATCH /connectors/{c}/offsets` for a sink: commits the given offsets for the group and
-/// deletes the committed offsets of the partitions given a `null` offset (OffsetDelete), as
-/// Java's `alterConsumerGroupOffsets` and `deleteConsumerGroupOffsets` do.
+/// deletes the committed offsets of the partitions given `None` (OffsetDelete), as Java's
+/// `alterConsumerGroupOffsets` and `deleteConsumerGroupOffsets` do.
 pub async fn alter(
     worker: &std::sync::Arc<WorkerConfig>,
     name: &str,
     connector: &Props,
-    offsets: ConnectorOffsets,
+    offsets: &[(TopicPartition, Option<i64>)],
 ) -> HerderResult<()> {
     let mut commits = TopicPartitionList::new();
     let mut deletions: Vec<(String, i32)> = Vec::new();
-    for o in &offsets.offsets {
-        let topic = o
-            .partition
-            .get("kafka_topic")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| {
-                HerderError::BadRequest(
-                    "The partition for sink connectors must contain the key 'kafka_topic'"
-                        .to_string(),
-                )
-            })?;
-        let partition = int_field(&o.partition, "kafka_partition", "partition")?;
-        let partition = i32::try_from(partition).map_err(|_| {
-            HerderError::BadRequest(format!("Partition {partition} is out of range"))
-        })?;
-        match &o.offset {
-            Some(off) => {
-                let offset = int_field(off, "kafka_offset", "offset")?;
-                commits
-                    .add_partition_offset(topic, partition, Offset::Offset(offset))
-                    .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-            }
-            None => deletions.push((topic.to_string(), partition)),
+    for (tp, offset) in offsets {
+        match offset {
+            Some(offset) => commits
+                .add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+                .map_err(|e| HerderError::BadRequest(e.to_string()))?,
+            None => deletions.push((tp.topic.clone(), tp.partition)),
         }
     }
     if commits.count() > 0 {
@@ -220,8 +307,8 @@ pub async fn alter(
         .await?;
     }
     if !deletions.is_empty() {
-        let group = group_client(worker, name, connector)?;
-        offset_delete::delete_offsets(&group, &deletions)
+        let group = group_client(worker, name, connector).map_err(|e| alter_failed(name, &e))?;
+        group_offsets::delete_offsets(&group, &deletions)
             .await
             .map_err(|e| match e.response_error() {
                 Some(ResponseError::GroupSubscribedToTopic | ResponseError::UnknownMemberId) => {
@@ -256,12 +343,12 @@ fn tasks_still_running(what: &str, name: &str, cause: &dyn std::fmt::Display) ->
 }
 
 /// A client of the sink's group coordinator with the connector's admin settings (the worker's
-/// connection and security keys, `admin.*`, `admin.override.*`), for OffsetDelete.
+/// connection and security keys, `admin.*`, `admin.override.*`).
 fn group_client(
     worker: &WorkerConfig,
     name: &str,
     connector: &Props,
-) -> HerderResult<MembershipConfig> {
+) -> Result<MembershipConfig, ConfigError> {
     let mut settings = java_settings(
         ClientKind::Admin,
         &worker.originals,
@@ -269,10 +356,7 @@ fn group_client(
         &[("client.id", format!("connector-worker-adminclient-{name}"))],
     );
     settings.insert("group.id".to_string(), group_id(worker, name, connector));
-    MembershipConfig::from_worker_props(&settings).map_err(|e| {
-        tracing::error!(connector = %name, error = %e, "Cannot reach the consumer group.");
-        alter_failed(name, &e)
-    })
+    MembershipConfig::from_worker_props(&settings)
 }
 
 /// `DELETE /connectors/{c}/offsets` for a sink: deletes the consumer group its tasks use

@@ -7,15 +7,16 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use sluice_api::Props;
+use sluice_api::{Props, TopicPartition};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::sink_offsets::alter;
-use super::{ConnectorOffset, ConnectorOffsets, HerderError};
+use super::sink_offsets::{alter, list, parse};
+use super::{ConnectorOffsets, HerderError};
 use crate::config::WorkerConfig;
 
 const OFFSET_DELETE: i16 = 47;
+const OFFSET_FETCH: i16 = 9;
 
 fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as i16).to_be_bytes());
@@ -31,10 +32,18 @@ async fn read(socket: &mut TcpStream) -> Option<Vec<u8>> {
 }
 
 /// A coordinator on every connection: ApiVersions (v0-2; v3 answered UNSUPPORTED_VERSION
-/// as brokers do), FindCoordinator v0-2 naming itself, and OffsetDelete v0 answering the
-/// next `(group error, partition error)` of `answers`. Returns its address and the
-/// OffsetDelete request bodies (after the request header).
+/// as brokers do), FindCoordinator v0-2 naming itself, OffsetDelete v0 answering the next
+/// `(group error, partition error)` of `answers`, and OffsetFetch v0-5 (a broker before
+/// Kafka 3.0) answering `committed` (topic, partition, offset). Returns its address and the
+/// OffsetDelete and OffsetFetch request bodies (after the request header).
 async fn coordinator(answers: Vec<(i16, i16)>) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    coordinator_with(answers, Vec::new()).await
+}
+
+async fn coordinator_with(
+    answers: Vec<(i16, i16)>,
+    committed: Vec<(&'static str, i32, i64)>,
+) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -44,6 +53,7 @@ async fn coordinator(answers: Vec<(i16, i16)>) -> (String, Arc<Mutex<Vec<Vec<u8>
         while let Ok((mut socket, _)) = listener.accept().await {
             let seen = seen.clone();
             let answers = answers.clone();
+            let committed = committed.clone();
             tokio::spawn(async move {
                 while let Some(frame) = read(&mut socket).await {
                     let api = i16::from_be_bytes([frame[0], frame[1]]);
@@ -55,8 +65,12 @@ async fn coordinator(answers: Vec<(i16, i16)>) -> (String, Arc<Mutex<Vec<Vec<u8>
                         18 => {
                             let error: i16 = if version > 2 { 35 } else { 0 };
                             out.extend_from_slice(&error.to_be_bytes());
-                            let apis: &[(i16, i16, i16)] =
-                                &[(18, 0, 2), (10, 0, 2), (OFFSET_DELETE, 0, 0)];
+                            let apis: &[(i16, i16, i16)] = &[
+                                (18, 0, 2),
+                                (10, 0, 2),
+                                (OFFSET_DELETE, 0, 0),
+                                (OFFSET_FETCH, 0, 5),
+                            ];
                             out.extend_from_slice(&(apis.len() as i32).to_be_bytes());
                             for (k, min, max) in apis {
                                 for v in [k, min, max] {
@@ -88,6 +102,23 @@ async fn coordinator(answers: Vec<(i16, i16)>) -> (String, Arc<Mutex<Vec<Vec<u8>
                             out.extend_from_slice(&1i32.to_be_bytes());
                             out.extend_from_slice(&0i32.to_be_bytes());
                             out.extend_from_slice(&partition_error.to_be_bytes());
+                        }
+                        OFFSET_FETCH => {
+                            seen.lock().expect("lock").push(body.to_vec());
+                            // v5: throttle, [name, [partition, offset, leader epoch, metadata,
+                            // error]], error; one topic entry per partition.
+                            out.extend_from_slice(&0i32.to_be_bytes());
+                            out.extend_from_slice(&(committed.len() as i32).to_be_bytes());
+                            for (topic, partition, offset) in &committed {
+                                string(&mut out, topic);
+                                out.extend_from_slice(&1i32.to_be_bytes());
+                                out.extend_from_slice(&partition.to_be_bytes());
+                                out.extend_from_slice(&offset.to_be_bytes());
+                                out.extend_from_slice(&(-1i32).to_be_bytes());
+                                string(&mut out, "");
+                                out.extend_from_slice(&0i16.to_be_bytes());
+                            }
+                            out.extend_from_slice(&0i16.to_be_bytes());
                         }
                         _ => return,
                     }
@@ -123,20 +154,12 @@ fn worker(bootstrap: &str, extra: &[(&str, &str)]) -> Arc<WorkerConfig> {
     Arc::new(WorkerConfig::parse(props).unwrap_or_else(|e| panic!("{e}")))
 }
 
-/// `null` offsets for `(topic, partition)` pairs.
-fn removals(partitions: &[(&str, i32)]) -> ConnectorOffsets {
-    ConnectorOffsets {
-        offsets: partitions
-            .iter()
-            .map(|(topic, partition)| ConnectorOffset {
-                partition: json!({"kafka_topic": topic, "kafka_partition": partition})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-                offset: None,
-            })
-            .collect(),
-    }
+/// `None` offsets for `(topic, partition)` pairs.
+fn removals(partitions: &[(&str, i32)]) -> Vec<(TopicPartition, Option<i64>)> {
+    partitions
+        .iter()
+        .map(|(topic, partition)| (TopicPartition::new(*topic, *partition), None))
+        .collect()
 }
 
 /// An OffsetDelete v0 body: group, then each topic with its partitions.
@@ -173,7 +196,7 @@ async fn null_offsets_delete_the_partitions_offsets_of_the_tasks_group() {
         &worker(&addr, &[]),
         "s",
         &connector,
-        removals(&[("b", 2), ("a", 1), ("a", 0)]),
+        &removals(&[("b", 2), ("a", 1), ("a", 0)]),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -188,7 +211,7 @@ async fn null_offsets_delete_the_partitions_offsets_of_the_tasks_group() {
         &worker(&addr, &[("consumer.group.id", "shared")]),
         "s",
         &Props::new(),
-        removals(&[("a", 0)]),
+        &removals(&[("a", 0)]),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -197,7 +220,7 @@ async fn null_offsets_delete_the_partitions_offsets_of_the_tasks_group() {
         &worker(&addr2, &[]),
         "s",
         &Props::new(),
-        removals(&[("a", 0)]),
+        &removals(&[("a", 0)]),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -219,7 +242,7 @@ async fn a_moved_coordinator_is_asked_again() {
         &worker(&addr, &[]),
         "s",
         &Props::new(),
-        removals(&[("t", 0)]),
+        &removals(&[("t", 0)]),
     )
     .await
     .unwrap_or_else(|e| panic!("{e}"));
@@ -234,7 +257,7 @@ async fn errors_answer_with_javas_messages() {
         &worker(&addr, &[]),
         "s",
         &Props::new(),
-        removals(&[("t", 0)]),
+        &removals(&[("t", 0)]),
     )
     .await
     .expect_err("the group is subscribed");
@@ -253,7 +276,7 @@ async fn errors_answer_with_javas_messages() {
         &worker(&addr, &[]),
         "s",
         &Props::new(),
-        removals(&[("t", 0)]),
+        &removals(&[("t", 0)]),
     )
     .await
     .expect_err("no such group");
@@ -268,7 +291,7 @@ async fn errors_answer_with_javas_messages() {
         &worker(&addr, &[]),
         "s",
         &Props::new(),
-        removals(&[("t", 0)]),
+        &removals(&[("t", 0)]),
     )
     .await
     .expect_err("the coordinator keeps moving");
@@ -277,4 +300,117 @@ async fn errors_answer_with_javas_messages() {
         "Failed to alter consumer group offsets for connector s"
     );
     assert_eq!(requests.lock().expect("lock").len(), 3);
+}
+
+/// Java's `SinkUtils.parseSinkConnectorOffsets`: its messages (400), numbers or numeric
+/// strings for partitions and offsets, `null` offsets kept as removals.
+#[test]
+fn sink_offsets_are_parsed_as_java_parses_them() {
+    let offsets = |entries: serde_json::Value| -> ConnectorOffsets {
+        serde_json::from_value(json!({ "offsets": entries })).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let error = |entries: serde_json::Value| match parse(&offsets(entries)) {
+        Err(HerderError::BadRequest(m)) => m,
+        other => panic!("expected a 400, got {other:?}"),
+    };
+    assert_eq!(
+        parse(&offsets(json!([
+            {"partition": {"kafka_topic": "t", "kafka_partition": 1}, "offset": {"kafka_offset": 5}},
+            {"partition": {"kafka_topic": "t", "kafka_partition": "2"}, "offset": {"kafka_offset": "-7"}},
+            {"partition": {"kafka_topic": "u", "kafka_partition": 0}, "offset": null},
+        ])))
+        .unwrap_or_else(|e| panic!("{e}")),
+        vec![
+            (TopicPartition::new("t", 1), Some(5)),
+            (TopicPartition::new("t", 2), Some(-7)),
+            (TopicPartition::new("u", 0), None),
+        ]
+    );
+    assert_eq!(
+        error(json!([{"partition": {"kafka_topic": "t"}, "offset": null}])),
+        "The partition for a sink connector offset must contain the keys 'kafka_topic' and \
+         'kafka_partition'"
+    );
+    assert_eq!(
+        error(json!([{"partition": {"kafka_topic": null, "kafka_partition": 1}, "offset": null}])),
+        "Kafka topic names must be valid strings and may not be null"
+    );
+    assert_eq!(
+        error(
+            json!([{"partition": {"kafka_topic": "t", "kafka_partition": null}, "offset": null}])
+        ),
+        "Kafka partitions must be valid numbers and may not be null"
+    );
+    assert_eq!(
+        error(json!([{"partition": {"kafka_topic": "t", "kafka_partition": "a"}, "offset": null}])),
+        "Failed to parse the following Kafka partition value in the provided offsets: 'a'. \
+         Partition values for sink connectors need to be integers."
+    );
+    assert_eq!(
+        error(
+            json!([{"partition": {"kafka_topic": "t", "kafka_partition": 4_000_000_000_i64},
+            "offset": null}])
+        ),
+        "Failed to parse the following Kafka partition value in the provided offsets: \
+         '4000000000'. Partition values for sink connectors need to be integers."
+    );
+    assert_eq!(
+        error(json!([{"partition": {"kafka_topic": "t", "kafka_partition": 0}, "offset": {}}])),
+        "The offset for a sink connector should either be null or contain the key 'kafka_offset'"
+    );
+    assert_eq!(
+        error(
+            json!([{"partition": {"kafka_topic": "t", "kafka_partition": 0},
+            "offset": {"kafka_offset": "not a number"}}])
+        ),
+        "Failed to parse the following Kafka offset value in the provided offsets: \
+         'not a number'. Offset values for sink connectors need to be integers."
+    );
+    assert_eq!(
+        error(
+            json!([{"partition": {"kafka_topic": "t", "kafka_partition": 0},
+            "offset": {"kafka_offset": 1.5}}])
+        ),
+        "Failed to parse the following Kafka offset value in the provided offsets: '1.5'. \
+         Offset values for sink connectors need to be integers."
+    );
+}
+
+/// `GET /connectors/{c}/offsets` of a sink on a broker before Kafka 3.0: OffsetFetch v5 with
+/// a null topic list (every partition of the group, as Java's listConsumerGroupOffsets),
+/// partitions without an offset left out, sorted.
+#[tokio::test]
+async fn a_sinks_offsets_are_every_committed_offset_of_its_group() {
+    let (addr, requests) = coordinator_with(
+        vec![],
+        vec![("b", 0, 9), ("a", 1, 4), ("a", 0, -1), ("a", 2, 0)],
+    )
+    .await;
+    let offsets = list(&worker(&addr, &[]), "s", &Props::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let listed: Vec<_> = offsets
+        .offsets
+        .iter()
+        .map(|o| {
+            (
+                o.partition["kafka_topic"].clone(),
+                o.partition["kafka_partition"].clone(),
+                o.offset.as_ref().map(|m| m["kafka_offset"].clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (json!("a"), json!(1), Some(json!(4))),
+            (json!("a"), json!(2), Some(json!(0))),
+            (json!("b"), json!(0), Some(json!(9))),
+        ]
+    );
+    // Group `connect-s`, topics null.
+    let mut body = Vec::new();
+    string(&mut body, "connect-s");
+    body.extend_from_slice(&(-1i32).to_be_bytes());
+    assert_eq!(*requests.lock().expect("lock"), vec![body]);
 }

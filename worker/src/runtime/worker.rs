@@ -222,6 +222,37 @@ impl Worker {
         }
     }
 
+    /// Java's `SourceConnector.alterOffsets` on a fresh, unstarted instance of the config's
+    /// `connector.class` (`Ok(false)` for a class this worker does not have).
+    pub fn source_connector_alters_offsets(
+        &self,
+        config: &Props,
+        offsets: &[(sluice_api::OffsetMap, Option<sluice_api::OffsetMap>)],
+    ) -> ConnectResult<bool> {
+        match self.plugin_factory(config) {
+            Some(PluginFactory::Source(make)) => make().alter_offsets(config, offsets),
+            _ => Ok(false),
+        }
+    }
+
+    /// Java's `SinkConnector.alterOffsets` on a fresh, unstarted instance of the config's
+    /// `connector.class` (`Ok(false)` for a class this worker does not have).
+    pub fn sink_connector_alters_offsets(
+        &self,
+        config: &Props,
+        offsets: &[(sluice_api::TopicPartition, Option<i64>)],
+    ) -> ConnectResult<bool> {
+        match self.plugin_factory(config) {
+            Some(PluginFactory::Sink(make)) => make().alter_offsets(config, offsets),
+            _ => Ok(false),
+        }
+    }
+
+    fn plugin_factory(&self, config: &Props) -> Option<PluginFactory> {
+        let class = config.get(crate::config::connector::CONNECTOR_CLASS)?;
+        self.registry.find_connector(class).map(|p| p.factory)
+    }
+
     fn connectors(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instance>> {
         self.connectors.lock().unwrap_or_else(|p| p.into_inner())
     }

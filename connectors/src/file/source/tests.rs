@@ -520,3 +520,65 @@ fn exactly_once_only_from_a_file() {
         );
     }
 }
+
+/// Java's `FileStreamSourceConnector.alterOffsets`: only with a file, positions that are
+/// non-negative longs under `position`, partitions with `filename`; removals always.
+#[test]
+fn offsets_are_checked_before_they_change_as_java_checks_them() {
+    let connector = FileStreamSourceConnector::default();
+    let map = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let file = props(&[("file", "/tmp/in.txt"), ("topic", "t")]);
+    let partition = map(serde_json::json!({"filename": "/tmp/in.txt"}));
+    let refusal = |config: &Props, offsets: &[(OffsetMap, Option<OffsetMap>)]| match connector
+        .alter_offsets(config, offsets)
+    {
+        Err(e) => e.to_string(),
+        Ok(agreed) => panic!("accepted ({agreed})"),
+    };
+    assert_eq!(
+        connector.alter_offsets(
+            &file,
+            &[
+                (
+                    partition.clone(),
+                    Some(map(serde_json::json!({"position": 42})))
+                ),
+                (map(serde_json::json!({"anything": 1})), None),
+            ],
+        ),
+        Ok(true)
+    );
+    assert_eq!(
+        refusal(&props(&[("topic", "t")]), &[(partition.clone(), None)]),
+        "Offsets cannot be modified if the 'file' configuration is unspecified. This is \
+         because stdin is used for input and offsets are not tracked."
+    );
+    let with = |offset: serde_json::Value| [(partition.clone(), Some(map(offset)))];
+    assert_eq!(
+        refusal(&file, &with(serde_json::json!({"pos": 1}))),
+        "Offset objects should either be null or contain the key 'position'"
+    );
+    for not_long in [
+        serde_json::json!({"position": "1"}),
+        serde_json::json!({"position": 1.0}),
+    ] {
+        assert_eq!(
+            refusal(&file, &with(not_long)),
+            "The value for the 'position' key in the offset is expected to be a Long value"
+        );
+    }
+    assert_eq!(
+        refusal(&file, &with(serde_json::json!({"position": -1}))),
+        "The value for the 'position' key in the offset should be a non-negative value"
+    );
+    assert_eq!(
+        refusal(
+            &file,
+            &[(
+                map(serde_json::json!({"file": "x"})),
+                Some(map(serde_json::json!({"position": 1})))
+            )]
+        ),
+        "Partition objects should contain the key 'filename'"
+    );
+}

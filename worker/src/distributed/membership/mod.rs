@@ -9,14 +9,14 @@
 //! * [`coordinator`]: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup and what
 //!   each error means for the member.
 //! * [`member`]: the task that keeps a member in its group ([`spawn`], [`GroupMember`]).
-//! * [`offset_delete`]: OffsetDelete, which removes some partitions' committed offsets from
-//!   a consumer group (the sink offsets endpoints use it).
+//! * [`group_offsets`]: a consumer group's committed offsets, listed (OffsetFetch) and
+//!   deleted (OffsetDelete) at its coordinator (the sink offsets endpoints use them).
 
 pub mod config;
 pub mod connection;
 pub mod coordinator;
+pub mod group_offsets;
 pub mod member;
-pub mod offset_delete;
 pub mod sasl;
 pub mod scram;
 pub mod tls;
