@@ -8,28 +8,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use sluice_api::{Props, TopicPartition};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 
 use super::sink_offsets::{alter, list, parse};
 use super::{ConnectorOffsets, HerderError};
 use crate::config::WorkerConfig;
+use crate::distributed::membership::fake_broker_tests::{api_versions, read, string};
 
 const OFFSET_DELETE: i16 = 47;
 const OFFSET_FETCH: i16 = 9;
-
-fn string(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as i16).to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-async fn read(socket: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut size = [0u8; 4];
-    socket.read_exact(&mut size).await.ok()?;
-    let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];
-    socket.read_exact(&mut frame).await.ok()?;
-    Some(frame)
-}
 
 /// A coordinator on every connection: ApiVersions (v0-2; v3 answered UNSUPPORTED_VERSION
 /// as brokers do), FindCoordinator v0-2 naming itself, OffsetDelete v0 answering the next
@@ -62,25 +50,16 @@ async fn coordinator_with(
                     let client_len = i16::from_be_bytes([frame[8], frame[9]]).max(0) as usize;
                     let body = &frame[10 + client_len..];
                     match api {
-                        18 => {
-                            let error: i16 = if version > 2 { 35 } else { 0 };
-                            out.extend_from_slice(&error.to_be_bytes());
-                            let apis: &[(i16, i16, i16)] = &[
+                        18 => api_versions(
+                            &mut out,
+                            version,
+                            &[
                                 (18, 0, 2),
                                 (10, 0, 2),
                                 (OFFSET_DELETE, 0, 0),
                                 (OFFSET_FETCH, 0, 5),
-                            ];
-                            out.extend_from_slice(&(apis.len() as i32).to_be_bytes());
-                            for (k, min, max) in apis {
-                                for v in [k, min, max] {
-                                    out.extend_from_slice(&v.to_be_bytes());
-                                }
-                            }
-                            if error == 0 && version >= 1 {
-                                out.extend_from_slice(&0i32.to_be_bytes());
-                            }
-                        }
+                            ],
+                        ),
                         10 => {
                             // FindCoordinator v1-2: throttle, error, message, node, host, port.
                             out.extend_from_slice(&0i32.to_be_bytes());
@@ -234,72 +213,54 @@ async fn null_offsets_delete_the_partitions_offsets_of_the_tasks_group() {
     );
 }
 
-#[tokio::test]
-async fn a_moved_coordinator_is_asked_again() {
-    // NOT_COORDINATOR (16), then COORDINATOR_LOAD_IN_PROGRESS (14), then success.
-    let (addr, requests) = coordinator(vec![(16, 0), (14, 0), (0, 0)]).await;
-    alter(
+/// Removes partition 0 of `t` from group `connect-s` at a coordinator answering `answers`:
+/// the result and how many OffsetDelete requests were sent.
+async fn remove_at(answers: Vec<(i16, i16)>) -> (Result<(), HerderError>, usize) {
+    let (addr, requests) = coordinator(answers).await;
+    let result = alter(
         &worker(&addr, &[]),
         "s",
         &Props::new(),
         &removals(&[("t", 0)]),
     )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(requests.lock().expect("lock").len(), 3);
+    .await;
+    let sent = requests.lock().expect("lock").len();
+    (result, sent)
+}
+
+#[tokio::test]
+async fn a_moved_coordinator_is_asked_again() {
+    // NOT_COORDINATOR (16), then COORDINATOR_LOAD_IN_PROGRESS (14), then success.
+    let (result, sent) = remove_at(vec![(16, 0), (14, 0), (0, 0)]).await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sent, 3);
 }
 
 #[tokio::test]
 async fn errors_answer_with_javas_messages() {
-    // GROUP_SUBSCRIBED_TO_TOPIC (86) on the partition: the tasks still consume.
-    let (addr, _) = coordinator(vec![(0, 86)]).await;
-    let e = alter(
-        &worker(&addr, &[]),
-        "s",
-        &Props::new(),
-        &removals(&[("t", 0)]),
-    )
-    .await
-    .expect_err("the group is subscribed");
-    assert_eq!(
-        message(e),
-        "Failed to alter consumer group offsets for connector s either because its tasks \
-         haven't stopped completely yet or the connector was resumed before the request to \
-         alter its offsets could be successfully completed. If the connector is in a stopped \
-         state, this operation can be safely retried. If it doesn't eventually succeed, the \
-         Connect cluster may need to be restarted to get rid of the zombie sink tasks."
-    );
-
-    // GROUP_ID_NOT_FOUND (69) for the group.
-    let (addr, _) = coordinator(vec![(69, 0)]).await;
-    let e = alter(
-        &worker(&addr, &[]),
-        "s",
-        &Props::new(),
-        &removals(&[("t", 0)]),
-    )
-    .await
-    .expect_err("no such group");
-    assert_eq!(
-        message(e),
-        "Failed to alter consumer group offsets for connector s"
-    );
-
-    // Still NOT_COORDINATOR after every attempt.
-    let (addr, requests) = coordinator(vec![(16, 0); 5]).await;
-    let e = alter(
-        &worker(&addr, &[]),
-        "s",
-        &Props::new(),
-        &removals(&[("t", 0)]),
-    )
-    .await
-    .expect_err("the coordinator keeps moving");
-    assert_eq!(
-        message(e),
-        "Failed to alter consumer group offsets for connector s"
-    );
-    assert_eq!(requests.lock().expect("lock").len(), 3);
+    let failed = "Failed to alter consumer group offsets for connector s";
+    for (answers, expected, sent) in [
+        // GROUP_SUBSCRIBED_TO_TOPIC (86) on the partition: the tasks still consume.
+        (
+            vec![(0, 86)],
+            "Failed to alter consumer group offsets for connector s either because its tasks \
+             haven't stopped completely yet or the connector was resumed before the request to \
+             alter its offsets could be successfully completed. If the connector is in a \
+             stopped state, this operation can be safely retried. If it doesn't eventually \
+             succeed, the Connect cluster may need to be restarted to get rid of the zombie \
+             sink tasks.",
+            1,
+        ),
+        // GROUP_ID_NOT_FOUND (69) for the group.
+        (vec![(69, 0)], failed, 1),
+        // Still NOT_COORDINATOR after every attempt.
+        (vec![(16, 0); 5], failed, 3),
+    ] {
+        let (result, requests) = remove_at(answers).await;
+        let e = result.expect_err("refused");
+        assert_eq!(message(e), expected);
+        assert_eq!(requests, sent, "{expected}");
+    }
 }
 
 /// Java's `SinkUtils.parseSinkConnectorOffsets`: its messages (400), numbers or numeric

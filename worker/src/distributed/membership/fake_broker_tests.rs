@@ -25,7 +25,8 @@ use super::coordinator;
 const SALT: &[u8] = b"fake-broker-salt";
 const ITERATIONS: u32 = 4096;
 
-fn string(out: &mut Vec<u8>, s: &str) {
+/// Appends a protocol STRING (int16 length, bytes).
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as i16).to_be_bytes());
     out.extend_from_slice(s.as_bytes());
 }
@@ -122,22 +123,11 @@ async fn fake_broker(password: &str) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
             let body = &frame[body_at..];
             let mut out = correlation.to_be_bytes().to_vec();
             match api {
-                18 => {
-                    // ApiVersions v0-2 response: error, [api_key, min, max], throttle (v1+).
-                    let error: i16 = if version > 2 { 35 } else { 0 };
-                    out.extend_from_slice(&error.to_be_bytes());
-                    let apis: &[(i16, i16, i16)] =
-                        &[(18, 0, 2), (17, 0, 1), (36, 0, 1), (11, 0, 5), (10, 0, 2)];
-                    out.extend_from_slice(&(apis.len() as i32).to_be_bytes());
-                    for (k, min, max) in apis {
-                        for v in [k, min, max] {
-                            out.extend_from_slice(&v.to_be_bytes());
-                        }
-                    }
-                    if error == 0 && version >= 1 {
-                        out.extend_from_slice(&0i32.to_be_bytes());
-                    }
-                }
+                18 => api_versions(
+                    &mut out,
+                    version,
+                    &[(18, 0, 2), (17, 0, 1), (36, 0, 1), (11, 0, 5), (10, 0, 2)],
+                ),
                 17 => {
                     // SaslHandshake v1: mechanism string -> error, [mechanisms].
                     let len = i16::from_be_bytes([body[0], body[1]]) as usize;
@@ -216,7 +206,25 @@ async fn fake_broker(password: &str) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
     (addr, frames)
 }
 
-async fn read(socket: &mut TcpStream) -> Option<Vec<u8>> {
+/// Appends an ApiVersions v0-2 response body for `apis` (key, min, max): error,
+/// [api_key, min, max], throttle (v1+); a request above v2 gets UNSUPPORTED_VERSION, as
+/// brokers answer a version they do not know.
+pub(crate) fn api_versions(out: &mut Vec<u8>, version: i16, apis: &[(i16, i16, i16)]) {
+    let error: i16 = if version > 2 { 35 } else { 0 };
+    out.extend_from_slice(&error.to_be_bytes());
+    out.extend_from_slice(&(apis.len() as i32).to_be_bytes());
+    for (k, min, max) in apis {
+        for v in [k, min, max] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
+    if error == 0 && version >= 1 {
+        out.extend_from_slice(&0i32.to_be_bytes());
+    }
+}
+
+/// Reads one size-prefixed request frame.
+pub(crate) async fn read(socket: &mut TcpStream) -> Option<Vec<u8>> {
     let mut size = [0u8; 4];
     socket.read_exact(&mut size).await.ok()?;
     let mut frame = vec![0u8; i32::from_be_bytes(size) as usize];

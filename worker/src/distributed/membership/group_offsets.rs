@@ -53,70 +53,70 @@ pub async fn committed_offsets(
     with_coordinator(config, |mut conn| {
         let group = group.clone();
         async move {
-            // (topic, partition, offset, error) of every entry, whichever version answered.
-            let mut entries: Vec<(String, i32, i64, i16)> = Vec::new();
-            if let Some(version) = conn
+            let groups_version = conn
                 .version(ApiKey::OffsetFetch, Some(OFFSET_FETCH_GROUPS_VERSION))
                 .ok()
-                .filter(|v| *v >= OFFSET_FETCH_GROUPS_VERSION)
-            {
-                let request = OffsetFetchRequest::default().with_groups(vec![
-                    OffsetFetchRequestGroup::default()
+                .filter(|v| *v >= OFFSET_FETCH_GROUPS_VERSION);
+            let (version, request) = match groups_version {
+                Some(version) => (
+                    version,
+                    OffsetFetchRequest::default().with_groups(vec![
+                        OffsetFetchRequestGroup::default()
+                            .with_group_id(group)
+                            .with_topics(None),
+                    ]),
+                ),
+                None => {
+                    let version =
+                        conn.version(ApiKey::OffsetFetch, Some(OFFSET_FETCH_LEGACY_VERSION))?;
+                    if version < 2 {
+                        // Version 1 cannot ask for every partition of the group.
+                        return Err(broker(
+                            ApiKey::OffsetFetch,
+                            ResponseError::UnsupportedVersion,
+                        ));
+                    }
+                    let request = OffsetFetchRequest::default()
                         .with_group_id(group)
-                        .with_topics(None),
-                ]);
-                let response: OffsetFetchResponse = conn
-                    .send(
-                        ApiKey::OffsetFetch,
-                        version,
-                        &request,
-                        conn.request_timeout(),
-                    )
-                    .await?;
+                        .with_topics(None);
+                    (version, request)
+                }
+            };
+            let response: OffsetFetchResponse = conn
+                .send(
+                    ApiKey::OffsetFetch,
+                    version,
+                    &request,
+                    conn.request_timeout(),
+                )
+                .await?;
+            // (topic, partition, offset, error) of every entry, whichever version answered.
+            let mut entries: Vec<(String, i32, i64, i16)> = Vec::new();
+            if groups_version.is_some() {
                 for g in &response.groups {
                     check_group_error(g.error_code)?;
                     for t in &g.topics {
-                        for p in &t.partitions {
-                            entries.push((
+                        entries.extend(t.partitions.iter().map(|p| {
+                            (
                                 t.name.to_string(),
                                 p.partition_index,
                                 p.committed_offset,
                                 p.error_code,
-                            ));
-                        }
+                            )
+                        }));
                     }
                 }
             } else {
-                let version =
-                    conn.version(ApiKey::OffsetFetch, Some(OFFSET_FETCH_LEGACY_VERSION))?;
-                if version < 2 {
-                    // Version 1 cannot ask for every partition of the group.
-                    return Err(broker(
-                        ApiKey::OffsetFetch,
-                        ResponseError::UnsupportedVersion,
-                    ));
-                }
-                let request = OffsetFetchRequest::default()
-                    .with_group_id(group)
-                    .with_topics(None);
-                let response: OffsetFetchResponse = conn
-                    .send(
-                        ApiKey::OffsetFetch,
-                        version,
-                        &request,
-                        conn.request_timeout(),
-                    )
-                    .await?;
                 check_group_error(response.error_code)?;
                 for t in &response.topics {
-                    for p in &t.partitions {
-                        entries.push((
+                    entries.extend(t.partitions.iter().map(|p| {
+                        (
                             t.name.to_string(),
                             p.partition_index,
                             p.committed_offset,
                             p.error_code,
-                        ));
-                    }
+                        )
+                    }));
                 }
             }
             let mut offsets = Vec::with_capacity(entries.len());

@@ -25,4 +25,4 @@ pub use config::{ConfigError, MembershipConfig, SaslCredentials, SaslMechanism, 
 pub use member::{spawn, Generation, GroupHandler, GroupMember, JoinedMember};
 
 #[cfg(test)]
-mod fake_broker_tests;
+pub(crate) mod fake_broker_tests;
