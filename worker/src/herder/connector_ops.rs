@@ -287,11 +287,10 @@ impl ConnectorOps {
             _ => {
                 let mut batch = Vec::with_capacity(offsets.offsets.len());
                 for o in offsets.offsets {
-                    crate::storage::check_primitive(&o.partition, "source partition")
+                    crate::storage::check_primitive(&o.partition)
                         .map_err(HerderError::BadRequest)?;
                     if let Some(off) = &o.offset {
-                        crate::storage::check_primitive(off, "source offset")
-                            .map_err(HerderError::BadRequest)?;
+                        crate::storage::check_primitive(off).map_err(HerderError::BadRequest)?;
                     }
                     batch.push((o.partition, o.offset));
                 }

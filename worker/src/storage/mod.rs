@@ -126,13 +126,14 @@ pub fn parse_offset_key(bytes: &[u8]) -> Option<(String, OffsetMap)> {
     }
 }
 
-/// Checks Java's rule that partition and offset maps hold only primitive values.
-pub fn check_primitive(map: &OffsetMap, what: &str) -> Result<(), String> {
+/// Checks Java's rule that partition and offset maps hold only primitive values, with its
+/// message (`OffsetUtils.validateFormat`, naming the Connect type of the value).
+pub fn check_primitive(map: &OffsetMap) -> Result<(), String> {
     for (k, v) in map {
         if v.is_array() || v.is_object() {
             return Err(format!(
-                "Offsets may only contain primitive types as values, but field {k} of the {what} contains {}",
-                if v.is_array() { "an array" } else { "a map" }
+                "Offsets may only contain primitive types as values, but field {k} contains {}",
+                if v.is_array() { "ARRAY" } else { "MAP" }
             ));
         }
     }
@@ -166,11 +167,20 @@ mod tests {
 
     #[test]
     fn non_primitive_values_are_rejected() {
-        assert!(check_primitive(&map(r#"{"a":1,"b":"x","c":null}"#), "offset").is_ok());
-        let err = check_primitive(&map(r#"{"a":[1]}"#), "offset").unwrap_err();
-        assert!(
-            err.starts_with("Offsets may only contain primitive types"),
-            "{err}"
+        assert!(check_primitive(&map(r#"{"a":1,"b":"x","c":null}"#)).is_ok());
+        assert_eq!(
+            check_primitive(&map(r#"{"a":[1]}"#)),
+            Err(
+                "Offsets may only contain primitive types as values, but field a contains ARRAY"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            check_primitive(&map(r#"{"m":{"x":1}}"#)),
+            Err(
+                "Offsets may only contain primitive types as values, but field m contains MAP"
+                    .to_string()
+            )
         );
     }
 }
