@@ -420,22 +420,31 @@ fn consumed_from_message<M: Message<Headers = BorrowedHeaders>>(m: &M) -> Consum
     }
 }
 
-/// How long the metadata request of [`request_auto_creation`] waits for the broker.
-const AUTO_CREATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the metadata requests of [`request_auto_creation`] wait for the broker, in all.
+const AUTO_CREATION_BUDGET: Duration = Duration::from_secs(5);
 
 /// Java's consumer (`allow.auto.create.topics`, true by default) lets a broker with
 /// `auto.create.topics.enable` create a subscribed topic that does not exist. librdkafka sets
 /// that flag only in metadata requests for topics the client holds a handle of, never for a
 /// bare subscription, so one metadata request per named topic (which takes a handle) before
-/// subscribing asks the broker what Java's consumer asks. A failed request only delays the
-/// task's partitions until the topic exists, as without it.
+/// subscribing asks the broker what Java's consumer asks. The requests share
+/// [`AUTO_CREATION_BUDGET`], so an unreachable broker delays the subscription by that much
+/// at most; a failed request only leaves the topic to be created by someone else, as without
+/// it.
 async fn request_auto_creation(
     consumer: StreamConsumer<SinkConsumerContext>,
     topics: Vec<String>,
 ) -> Result<StreamConsumer<SinkConsumerContext>, TaskError> {
     let asked = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + AUTO_CREATION_BUDGET;
         for topic in &topics {
-            if let Err(e) = consumer.fetch_metadata(Some(topic), AUTO_CREATION_TIMEOUT) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                tracing::debug!(topic = %topic,
+                    "No time left to ask for the subscribed topic's metadata.");
+                break;
+            }
+            if let Err(e) = consumer.fetch_metadata(Some(topic), left) {
                 tracing::debug!(topic = %topic, error = %e,
                     "Metadata request for the subscribed topic failed.");
             }
