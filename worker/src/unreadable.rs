@@ -2,7 +2,9 @@
 //!
 //! librdkafka reports a batch it cannot decompress (a codec this build lacks: zstd) or parse
 //! as a consumer error, then fetches the same batch again, and again: the reader makes no
-//! progress while it looks healthy (in the tests it never got past the batch). Java's
+//! progress while it looks healthy (in the tests it never got past the batch). A batch whose
+//! CRC does not match (Sluice's readers check CRCs, as Java's consumer does) is reported the
+//! same way (`BadMessage`) and skipped by librdkafka. Java's
 //! consumer throws from `poll` at that offset. Sluice's readers stop with the error as Java's
 //! do: a sink task fails (after putting the records before the batch) and an internal
 //! topic's log fails every read to its end, naming the topic, instead of waiting for ever.
