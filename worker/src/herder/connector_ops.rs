@@ -280,6 +280,7 @@ impl ConnectorOps {
                 let agreed = self
                     .worker
                     .sink_connector_alters_offsets(config, &parsed)
+                    .await
                     .map_err(refused)?;
                 super::sink_offsets::alter(self.worker.config(), name, config, &parsed).await?;
                 agreed
@@ -297,6 +298,7 @@ impl ConnectorOps {
                 let agreed = self
                     .worker
                     .source_connector_alters_offsets(config, &batch)
+                    .await
                     .map_err(refused)?;
                 crate::storage::put_offsets(
                     self.source_offsets(config).await?,
@@ -333,6 +335,7 @@ impl ConnectorOps {
                 let agreed = self
                     .worker
                     .sink_connector_alters_offsets(config, &partitions)
+                    .await
                     .map_err(refused)?;
                 super::sink_offsets::reset(worker, name, config).await?;
                 agreed
@@ -347,6 +350,7 @@ impl ConnectorOps {
                 let agreed = self
                     .worker
                     .source_connector_alters_offsets(config, &batch)
+                    .await
                     .map_err(refused)?;
                 crate::storage::put_offsets(store, name.to_string(), batch)
                     .await
