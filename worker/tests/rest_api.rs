@@ -318,6 +318,10 @@ fn sink_offsets_follow_the_tasks_consumer_group() {
     }
     let r = w.call("DELETE", &format!("/connectors/{overridden}/offsets"), None);
     assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(
+        r.json,
+        json!({"message": "The offsets for this connector have been reset successfully"})
+    );
     assert_eq!(offsets_of(&overridden), json!({"offsets": []}));
     assert_eq!(offsets_of(&plain), at(1));
 
