@@ -631,39 +631,48 @@ async fn auto_offset_reset_none_without_a_committed_offset_fails_the_task() {
     herder.shutdown().await;
 }
 
-/// Java's sink consumers read uncommitted records (its consumer's default), librdkafka's
-/// default is read_committed. Neither the mock cluster nor tansu isolates transactions, so
-/// what is checked is the config a sink task's consumer gets.
+/// A sink task's consumer gets Java's consumer defaults where librdkafka's differ:
+/// `isolation.level=read_uncommitted` (librdkafka: read_committed; neither the mock cluster
+/// nor tansu isolates transactions, so the config is what is checked),
+/// `allow.auto.create.topics=true` and `check.crcs=true` (librdkafka: false; both are also
+/// tested end to end in this module); the worker's `consumer.` and the connector's
+/// `consumer.override.` settings still win.
 #[test]
-fn sink_consumers_read_uncommitted_unless_configured() {
+fn sink_consumers_take_javas_defaults_unless_configured() {
     use crate::config::kafka_clients::{client_config, ClientKind};
     let id = ConnectorTaskId {
         connector: "s".into(),
         task: 0,
     };
-    let isolation = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
+    let setting = |key: &str, worker: &[(&str, &str)], connector: &[(&str, &str)]| {
         client_config(
             ClientKind::Consumer,
             &props(worker),
             &props(connector),
             &crate::runtime::sink::consumer_defaults(&id),
         )
-        .get("isolation.level")
+        .get(key)
         .map(str::to_string)
     };
-    assert_eq!(isolation(&[], &[]).as_deref(), Some("read_uncommitted"));
-    assert_eq!(
-        isolation(&[("consumer.isolation.level", "read_committed")], &[]).as_deref(),
-        Some("read_committed")
-    );
-    assert_eq!(
-        isolation(
-            &[],
-            &[("consumer.override.isolation.level", "read_committed")]
-        )
-        .as_deref(),
-        Some("read_committed")
-    );
+    for (key, java, other) in [
+        ("isolation.level", "read_uncommitted", "read_committed"),
+        ("allow.auto.create.topics", "true", "false"),
+        ("check.crcs", "true", "false"),
+    ] {
+        assert_eq!(setting(key, &[], &[]).as_deref(), Some(java), "{key}");
+        let worker_key = format!("consumer.{key}");
+        assert_eq!(
+            setting(key, &[(&worker_key, other)], &[]).as_deref(),
+            Some(other),
+            "{key}"
+        );
+        let override_key = format!("consumer.override.{key}");
+        assert_eq!(
+            setting(key, &[], &[(&override_key, other)]).as_deref(),
+            Some(other),
+            "{key}"
+        );
+    }
 }
 
 /// Java's consumer asks the broker to create a subscribed topic that does not exist
@@ -692,38 +701,4 @@ async fn a_sink_on_a_missing_topic_lets_the_broker_create_it() {
     })
     .await;
     herder.shutdown().await;
-}
-
-/// `allow.auto.create.topics` is Java's default for sink consumers, and `consumer.` /
-/// `consumer.override.` settings still win.
-#[test]
-fn sink_consumers_allow_auto_topic_creation_unless_configured() {
-    use crate::config::kafka_clients::{client_config, ClientKind};
-    let id = ConnectorTaskId {
-        connector: "s".into(),
-        task: 0,
-    };
-    let allow = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
-        client_config(
-            ClientKind::Consumer,
-            &props(worker),
-            &props(connector),
-            &crate::runtime::sink::consumer_defaults(&id),
-        )
-        .get("allow.auto.create.topics")
-        .map(str::to_string)
-    };
-    assert_eq!(allow(&[], &[]).as_deref(), Some("true"));
-    assert_eq!(
-        allow(&[("consumer.allow.auto.create.topics", "false")], &[]).as_deref(),
-        Some("false")
-    );
-    assert_eq!(
-        allow(
-            &[],
-            &[("consumer.override.allow.auto.create.topics", "false")]
-        )
-        .as_deref(),
-        Some("false")
-    );
 }
