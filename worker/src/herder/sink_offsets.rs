@@ -31,7 +31,7 @@ fn group_id(worker: &WorkerConfig, name: &str, connector: &Props) -> String {
         &[("group.id", crate::config::connector::sink_group_id(name))],
     )
     .remove("group.id")
-    .unwrap_or_else(|| crate::config::connector::sink_group_id(name))
+    .unwrap_or_default()
 }
 
 fn consumer(worker: &WorkerConfig, name: &str, connector: &Props) -> HerderResult<BaseConsumer> {
@@ -99,10 +99,11 @@ pub async fn list(
 }
 
 /// The group's committed offsets: every partition's the coordinator lists (OffsetFetch for
-/// the whole group), together with those of the topics the connector reads now, asked
-/// partition by partition. On Kafka brokers the second set is part of the first; brokers
-/// that answer the whole-group request wrongly (librdkafka's mock cluster answers it with
-/// nothing) still show the connector's own partitions.
+/// the whole group). Only when that request fails or lists nothing are the topics the
+/// connector reads now asked partition by partition: on Kafka brokers their offsets are part
+/// of the whole group's, but brokers that answer the whole-group request wrongly
+/// (librdkafka's mock cluster answers it with nothing) still show the connector's own
+/// partitions.
 pub async fn committed(
     worker: &std::sync::Arc<WorkerConfig>,
     name: &str,
@@ -114,24 +115,16 @@ pub async fn committed(
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    let mut offsets = whole_group.unwrap_or_else(|e| {
-        tracing::warn!(connector = %name, error = %e,
-            "The coordinator did not list the group's offsets; listing those of the connector's topics.");
-        Vec::new()
-    });
-    let (worker, owned_name, connector) = (worker.clone(), name.to_string(), connector.clone());
-    let subscribed = blocking(move || committed_in_topics(&worker, &owned_name, &connector))
-        .await
-        .map_err(|e| e.to_string())?;
-    for c in subscribed {
-        if !offsets
-            .iter()
-            .any(|o| o.topic == c.topic && o.partition == c.partition)
-        {
-            offsets.push(c);
-        }
+    match whole_group {
+        Ok(offsets) if !offsets.is_empty() => return Ok(offsets),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(connector = %name, error = %e,
+            "The coordinator did not list the group's offsets; listing those of the connector's topics."),
     }
-    Ok(offsets)
+    let (worker, owned_name, connector) = (worker.clone(), name.to_string(), connector.clone());
+    blocking(move || committed_in_topics(&worker, &owned_name, &connector))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The committed offsets of the partitions of the topics the connector reads (`topics`, or

@@ -85,7 +85,8 @@ pub enum Recovery {
 }
 
 impl GroupError {
-    fn broker(api: ApiKey, code: i16, message: Option<&StrBytes>) -> Option<Self> {
+    /// The error a response's `code` stands for (`None` for no error).
+    pub(super) fn broker(api: ApiKey, code: i16, message: Option<&StrBytes>) -> Option<Self> {
         ResponseError::try_from_code(code).map(|error| GroupError::Broker {
             api,
             error,

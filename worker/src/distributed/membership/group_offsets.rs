@@ -71,10 +71,11 @@ pub async fn committed_offsets(
                         conn.version(ApiKey::OffsetFetch, Some(OFFSET_FETCH_LEGACY_VERSION))?;
                     if version < 2 {
                         // Version 1 cannot ask for every partition of the group.
-                        return Err(broker(
-                            ApiKey::OffsetFetch,
-                            ResponseError::UnsupportedVersion,
-                        ));
+                        return Err(GroupError::Broker {
+                            api: ApiKey::OffsetFetch,
+                            error: ResponseError::UnsupportedVersion,
+                            message: None,
+                        });
                     }
                     let request = OffsetFetchRequest::default()
                         .with_group_id(group)
@@ -121,8 +122,8 @@ pub async fn committed_offsets(
             }
             let mut offsets = Vec::with_capacity(entries.len());
             for (topic, partition, offset, error) in entries {
-                if let Some(error) = ResponseError::try_from_code(error) {
-                    return Err(broker(ApiKey::OffsetFetch, error));
+                if let Some(e) = GroupError::broker(ApiKey::OffsetFetch, error, None) {
+                    return Err(e);
                 }
                 if offset >= 0 {
                     offsets.push(CommittedOffset {
@@ -140,9 +141,9 @@ pub async fn committed_offsets(
 
 /// A group-level OffsetFetch error; a group that does not exist has no offsets.
 fn check_group_error(code: i16) -> Result<(), GroupError> {
-    match ResponseError::try_from_code(code) {
-        None | Some(ResponseError::GroupIdNotFound) => Ok(()),
-        Some(error) => Err(broker(ApiKey::OffsetFetch, error)),
+    match GroupError::broker(ApiKey::OffsetFetch, code, None) {
+        Some(e) if e.response_error() != Some(ResponseError::GroupIdNotFound) => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -197,21 +198,13 @@ pub async fn delete_offsets(
                 0 => first_partition_error.unwrap_or(0),
                 code => code,
             };
-            match ResponseError::try_from_code(code) {
-                Some(error) => Err(broker(ApiKey::OffsetDelete, error)),
+            match GroupError::broker(ApiKey::OffsetDelete, code, None) {
+                Some(e) => Err(e),
                 None => Ok(()),
             }
         }
     })
     .await
-}
-
-fn broker(api: ApiKey, error: ResponseError) -> GroupError {
-    GroupError::Broker {
-        api,
-        error,
-        message: None,
-    }
 }
 
 /// Runs `request` on a connection to the group's coordinator; a coordinator that moved, is
