@@ -155,8 +155,7 @@ impl SourceConnector for FileStreamSourceConnector {
     /// As Java's: exactly once when reading a file (appended to only), not standard input,
     /// whose position cannot be kept.
     fn exactly_once_support(&self, props: &Props) -> Option<ExactlyOnceSupport> {
-        let file = props.get(FILE_CONFIG).map(|f| f.trim()).unwrap_or("");
-        Some(if file.is_empty() {
+        Some(if reads_stdin(props) {
             ExactlyOnceSupport::Unsupported
         } else {
             ExactlyOnceSupport::Supported
@@ -171,8 +170,7 @@ impl SourceConnector for FileStreamSourceConnector {
         props: &Props,
         offsets: &[(OffsetMap, Option<OffsetMap>)],
     ) -> ConnectResult<bool> {
-        let file = props.get(FILE_CONFIG).map(|f| f.trim()).unwrap_or("");
-        if file.is_empty() {
+        if reads_stdin(props) {
             return Err(FileStreamError::Offsets(format!(
                 "Offsets cannot be modified if the '{FILE_CONFIG}' configuration is unspecified. \
                  This is because stdin is used for input and offsets are not tracked."
@@ -187,7 +185,7 @@ impl SourceConnector for FileStreamSourceConnector {
                     "Offset objects should either be null or contain the key '{POSITION_FIELD}'"
                 ));
             };
-            let Some(position) = position.as_i64().filter(|_| position.is_i64()) else {
+            let Some(position) = position.as_i64() else {
                 return refuse(format!(
                     "The value for the '{POSITION_FIELD}' key in the offset is expected to be a Long value"
                 ));
@@ -205,6 +203,11 @@ impl SourceConnector for FileStreamSourceConnector {
         }
         Ok(true)
     }
+}
+
+/// Whether the config names no `file`, so standard input is read (Java's test).
+fn reads_stdin(props: &Props) -> bool {
+    props.get(FILE_CONFIG).is_none_or(|f| f.trim().is_empty())
 }
 
 /// Where the task reads from. Either way `poll` only awaits while it holds no lines it has
