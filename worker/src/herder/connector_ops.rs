@@ -112,6 +112,20 @@ impl ConnectorOps {
         class.rsplit('.').next().unwrap_or(class).to_string()
     }
 
+    /// A connector's `alterOffsets` on the blocking pool, as its other calls; a refusal
+    /// (timeout and panic included) is answered with its message, as Java answers it (500).
+    async fn alter_offsets_call(
+        &self,
+        config: &Props,
+        call: impl FnOnce() -> sluice_api::ConnectResult<bool> + Send + 'static,
+    ) -> HerderResult<bool> {
+        let name = format!("{}.alterOffsets", Self::class_name(config));
+        match call_connector(name, call).await {
+            Ok(result) => result.map_err(|e| HerderError::Internal(e.to_string())),
+            Err(e) => Err(HerderError::Internal(e.to_string())),
+        }
+    }
+
     /// `Connector::start` on the blocking pool; a failure (timeout and panic included) is
     /// recorded as the connector's FAILED status and returned as text.
     pub async fn start_instance(
@@ -216,11 +230,6 @@ fn offsets_message(verb: &str, connector_agreed: bool) -> super::Message {
     }
 }
 
-/// A connector's `alterOffsets` refused the offsets: its message, as Java answers it (500).
-fn refused(e: sluice_api::ConnectError) -> HerderError {
-    HerderError::Internal(e.to_string())
-}
-
 /// The offsets endpoints, the same in both herders: source offsets in the worker's offset
 /// store, sink offsets in the connector's consumer group. The caller checks that the
 /// connector exists (and, to change offsets, that it is stopped).
@@ -277,11 +286,13 @@ impl ConnectorOps {
         let agreed = match self.kind_of(config) {
             Some(ConnectorKind::Sink) => {
                 let parsed = super::sink_offsets::parse(&offsets)?;
+                let (worker, props, offsets) =
+                    (self.worker.clone(), config.clone(), parsed.clone());
                 let agreed = self
-                    .worker
-                    .sink_connector_alters_offsets(config, &parsed)
-                    .await
-                    .map_err(refused)?;
+                    .alter_offsets_call(config, move || {
+                        worker.sink_connector_alters_offsets(&props, &offsets)
+                    })
+                    .await?;
                 super::sink_offsets::alter(self.worker.config(), name, config, &parsed).await?;
                 agreed
             }
@@ -295,11 +306,12 @@ impl ConnectorOps {
                     }
                     batch.push((o.partition, o.offset));
                 }
+                let (worker, props, offsets) = (self.worker.clone(), config.clone(), batch.clone());
                 let agreed = self
-                    .worker
-                    .source_connector_alters_offsets(config, &batch)
-                    .await
-                    .map_err(refused)?;
+                    .alter_offsets_call(config, move || {
+                        worker.source_connector_alters_offsets(&props, &offsets)
+                    })
+                    .await?;
                 crate::storage::put_offsets(
                     self.source_offsets(config).await?,
                     name.to_string(),
@@ -332,11 +344,12 @@ impl ConnectorOps {
                     .into_iter()
                     .map(|c| (sluice_api::TopicPartition::new(c.topic, c.partition), None))
                     .collect();
+                let (runtime, props) = (self.worker.clone(), config.clone());
                 let agreed = self
-                    .worker
-                    .sink_connector_alters_offsets(config, &partitions)
-                    .await
-                    .map_err(refused)?;
+                    .alter_offsets_call(config, move || {
+                        runtime.sink_connector_alters_offsets(&props, &partitions)
+                    })
+                    .await?;
                 super::sink_offsets::reset(worker, name, config).await?;
                 agreed
             }
@@ -347,11 +360,12 @@ impl ConnectorOps {
                     .into_iter()
                     .map(|(p, _)| (p, None))
                     .collect();
+                let (worker, props, offsets) = (self.worker.clone(), config.clone(), batch.clone());
                 let agreed = self
-                    .worker
-                    .source_connector_alters_offsets(config, &batch)
-                    .await
-                    .map_err(refused)?;
+                    .alter_offsets_call(config, move || {
+                        worker.source_connector_alters_offsets(&props, &offsets)
+                    })
+                    .await?;
                 crate::storage::put_offsets(store, name.to_string(), batch)
                     .await
                     .map_err(|e| HerderError::Internal(e.to_string()))?;

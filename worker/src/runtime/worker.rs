@@ -223,32 +223,29 @@ impl Worker {
     }
 
     /// Java's `SourceConnector.alterOffsets` on a fresh, unstarted instance of the config's
-    /// `connector.class` (`Ok(false)` for a class this worker does not have), run as the
-    /// herder runs other connector calls (blocking pool, bounded, a panic an error).
-    pub async fn source_connector_alters_offsets(
+    /// `connector.class` (`Ok(false)` for a class this worker does not have).
+    pub fn source_connector_alters_offsets(
         &self,
         config: &Props,
         offsets: &[(sluice_api::OffsetMap, Option<sluice_api::OffsetMap>)],
     ) -> ConnectResult<bool> {
-        let Some(PluginFactory::Source(make)) = self.plugin_factory(config) else {
-            return Ok(false);
-        };
-        let (props, offsets) = (config.clone(), offsets.to_vec());
-        alter_offsets_call(config, move || make().alter_offsets(&props, &offsets)).await
+        match self.plugin_factory(config) {
+            Some(PluginFactory::Source(make)) => make().alter_offsets(config, offsets),
+            _ => Ok(false),
+        }
     }
 
     /// Java's `SinkConnector.alterOffsets`, as
     /// [`source_connector_alters_offsets`](Self::source_connector_alters_offsets).
-    pub async fn sink_connector_alters_offsets(
+    pub fn sink_connector_alters_offsets(
         &self,
         config: &Props,
         offsets: &[(sluice_api::TopicPartition, Option<i64>)],
     ) -> ConnectResult<bool> {
-        let Some(PluginFactory::Sink(make)) = self.plugin_factory(config) else {
-            return Ok(false);
-        };
-        let (props, offsets) = (config.clone(), offsets.to_vec());
-        alter_offsets_call(config, move || make().alter_offsets(&props, &offsets)).await
+        match self.plugin_factory(config) {
+            Some(PluginFactory::Sink(make)) => make().alter_offsets(config, offsets),
+            _ => Ok(false),
+        }
     }
 
     fn plugin_factory(&self, config: &Props) -> Option<PluginFactory> {
@@ -829,18 +826,4 @@ impl Worker {
             self.status.put_connector(&name, State::Unassigned, None);
         }
     }
-}
-
-/// Runs a connector's `alter_offsets` through [`crate::herder::blocking::call_connector`].
-async fn alter_offsets_call(
-    config: &Props,
-    call: impl FnOnce() -> ConnectResult<bool> + Send + 'static,
-) -> ConnectResult<bool> {
-    let class = config
-        .get(crate::config::connector::CONNECTOR_CLASS)
-        .map(|c| c.rsplit('.').next().unwrap_or(c).to_string())
-        .unwrap_or_default();
-    crate::herder::blocking::call_connector(format!("{class}.alterOffsets"), call)
-        .await
-        .map_err(|e| ConnectError::connect(e.to_string()))?
 }
