@@ -4,18 +4,24 @@
 //! session timeout and the group rebalances in a new generation.
 //!
 //! ```text
-//! mock-kafka [--brokers 1] [--topic NAME:PARTITIONS]...
+//! mock-kafka [--brokers 1] [--topic NAME:PARTITIONS]... [--disable-api KEY]...
 //! ```
 //!
 //! Prints `mock-kafka bootstrap.servers=<host:port,...>` on stdout once the cluster is up,
 //! then runs until stdin is closed or the process is signalled. The mock cluster has no
 //! CreateTopics: topics are created here, before any client connects. It keeps only a few
 //! MiB per partition and nothing on disk.
+//!
+//! `--disable-api` leaves an API out of the brokers' ApiVersions answers, for instance 71 and
+//! 72 (GetTelemetrySubscriptions, PushTelemetry) to answer as a Kafka broker without a
+//! client-telemetry receiver, which is Kafka's default (the mock cluster has them).
 
 use std::io::{Read, Write};
 
 use clap::Parser;
-use rdkafka::mocking::MockCluster;
+use rdkafka::bindings;
+use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::ClientConfig;
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -30,6 +36,10 @@ struct Args {
     /// A topic to create, `NAME:PARTITIONS` (repeatable).
     #[arg(long = "topic", value_name = "NAME:PARTITIONS")]
     topics: Vec<String>,
+    /// An API key the brokers do not advertise (repeatable), e.g. 71 and 72 for a broker
+    /// without client telemetry.
+    #[arg(long = "disable-api", value_name = "KEY")]
+    disabled_apis: Vec<i16>,
 }
 
 fn parse_topic(spec: &str) -> Result<(String, i32), String> {
@@ -56,13 +66,39 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let cluster = match MockCluster::new(args.brokers) {
-        Ok(c) => c,
+    // The cluster lives in this client's handle (`test.mock.num.brokers`), which gives the
+    // raw cluster that `--disable-api` needs (rdkafka's `MockCluster::new` hides it).
+    let owner: BaseProducer = match ClientConfig::new()
+        .set("test.mock.num.brokers", args.brokers.to_string())
+        .create()
+    {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("mock-kafka: cannot start the mock cluster: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
+    let Some(cluster) = owner.client().mock_cluster() else {
+        eprintln!("mock-kafka: the client has no mock cluster");
+        return std::process::ExitCode::FAILURE;
+    };
+    for key in &args.disabled_apis {
+        // SAFETY: the cluster belongs to `owner`, alive until the end of `main`; -1/-1
+        // removes the API, as librdkafka documents.
+        #[allow(unsafe_code)]
+        let err = unsafe {
+            bindings::rd_kafka_mock_set_apiversion(
+                bindings::rd_kafka_handle_mock_cluster(owner.client().native_ptr()),
+                *key,
+                -1,
+                -1,
+            )
+        };
+        if err != bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            eprintln!("mock-kafka: cannot disable API {key}: {err:?}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     for (name, partitions) in &topics {
         if let Err(e) = cluster.create_topic(name, *partitions, 1) {
             eprintln!("mock-kafka: cannot create topic {name}: {e}");
@@ -80,6 +116,7 @@ fn main() -> std::process::ExitCode {
     let mut stdin = std::io::stdin();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
     drop(cluster);
+    drop(owner);
     std::process::ExitCode::SUCCESS
 }
 

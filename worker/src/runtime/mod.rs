@@ -5,12 +5,15 @@
 //! * [`converters`] and [`transforms`] build the per-task record pipeline.
 //! * [`submitted`] tracks which source offsets are safe to commit.
 //! * [`producers`] gives source tasks their producers, shared when so configured.
+//! * [`client_telemetry`] asks the broker whether it takes client metrics, which sets the
+//!   task clients' default `enable.metrics.push`.
 //! * [`errors`] applies `errors.*`: retries, tolerance, the error log and the dead-letter queue.
 //! * [`status`] keeps connector and task states for the herder.
 //! * [`partitioner`] is Java's default partitioner, used to verify librdkafka's.
 //! * [`panics`] isolates panics: a panicking task or connector fails, the worker carries on.
 //! * [`headers`] decodes consumed headers whose keys need not be UTF-8.
 
+pub mod client_telemetry;
 pub mod converters;
 pub mod errors;
 pub mod headers;

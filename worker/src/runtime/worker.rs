@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
+use super::client_telemetry::ClientTelemetry;
 use super::converters::RecordConverters;
 use super::errors::log_reporter::LogReporter;
 use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
@@ -103,6 +104,8 @@ pub struct Worker {
     producers: Arc<ProducerPool>,
     /// Connectors' own offsets topics (`offsets.storage.topic`; distributed workers only).
     offset_topics: std::sync::OnceLock<Arc<OffsetTopics>>,
+    /// Whether the brokers take client metrics (the task clients' `enable.metrics.push`).
+    client_telemetry: ClientTelemetry,
 }
 
 /// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
@@ -112,6 +115,23 @@ pub fn dlq_producer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)
     for (k, v) in &mut defaults {
         if *k == "client.id" {
             *v = format!("connector-dlq-producer-{}-{}", id.connector, id.task);
+        }
+    }
+    defaults
+}
+
+/// A default the worker adds to its task clients' ([`ClientTelemetry::task_client_default`]).
+type ClientDefault = Option<(&'static str, String)>;
+
+/// `defaults` with the worker's `extra` default, if any (Java's defaults come first; the
+/// worker's and connector's client settings override both).
+fn with_default(
+    mut defaults: Vec<(&'static str, String)>,
+    extra: &ClientDefault,
+) -> Vec<(&'static str, String)> {
+    if let Some((key, value)) = extra {
+        if !defaults.iter().any(|(k, _)| k == key) {
+            defaults.push((key, value.clone()));
         }
     }
     defaults
@@ -162,6 +182,7 @@ impl Worker {
             Arc::new(Worker {
                 metrics,
                 producers: Arc::new(ProducerPool::new(config.source_producer_shared)),
+                client_telemetry: ClientTelemetry::new(&config.originals),
                 config,
                 registry,
                 offsets,
@@ -460,6 +481,7 @@ impl Worker {
         &self,
         id: &ConnectorTaskId,
         connector_props: &Props,
+        client_default: &ClientDefault,
     ) -> Result<Option<super::topic_creation::TopicCreator>, TaskError> {
         use super::topic_creation::{enabled_by_worker, parse_groups, used_by, TopicCreator};
         if !enabled_by_worker(&self.config.originals) || !used_by(connector_props) {
@@ -477,16 +499,19 @@ impl Worker {
                 ClientKind::Admin,
                 &self.config.originals,
                 connector_props,
-                &[
-                    (
-                        "client.id",
-                        format!("connector-adminclient-{}-{}", id.connector, id.task),
-                    ),
-                    (
-                        crate::runtime::topic_admin::NO_AUTO_CREATE.0,
-                        crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
-                    ),
-                ],
+                &with_default(
+                    vec![
+                        (
+                            "client.id",
+                            format!("connector-adminclient-{}-{}", id.connector, id.task),
+                        ),
+                        (
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                            crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                        ),
+                    ],
+                    client_default,
+                ),
             )
             .create()
             .map_err(|e| {
@@ -555,6 +580,7 @@ impl Worker {
             _ => TaskTarget::Running,
         };
         let task = self.create_task(id, connector_props)?;
+        let client_default = self.client_telemetry.task_client_default().await;
         let kind = match &task {
             NewTask::Source(_) => ConnectorKind::Source,
             NewTask::Sink(_) => ConnectorKind::Sink,
@@ -583,19 +609,22 @@ impl Worker {
                     ClientKind::Admin,
                     &self.config.originals,
                     connector_props,
-                    &[
-                        ("client.id", "connector-dlq-adminclient-".to_string()),
-                        (
-                            crate::runtime::topic_admin::NO_AUTO_CREATE.0,
-                            crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
-                        ),
-                    ],
+                    &with_default(
+                        vec![
+                            ("client.id", "connector-dlq-adminclient-".to_string()),
+                            (
+                                crate::runtime::topic_admin::NO_AUTO_CREATE.0,
+                                crate::runtime::topic_admin::NO_AUTO_CREATE.1.to_string(),
+                            ),
+                        ],
+                        &client_default,
+                    ),
                 ),
                 dlq_producer: client_config(
                     ClientKind::Producer,
                     &self.config.originals,
                     connector_props,
-                    &dlq_producer_defaults(id),
+                    &with_default(dlq_producer_defaults(id), &client_default),
                 ),
                 reporter_converters,
                 task_class: task_props.get("task.class").cloned().unwrap_or_default(),
@@ -613,12 +642,13 @@ impl Worker {
                         reporters.log =
                             Some(LogReporter::new(id.clone(), config.log_include_messages));
                     }
-                    let topic_creation = self.topic_creator(id, connector_props)?;
+                    let topic_creation =
+                        self.topic_creator(id, connector_props, &client_default)?;
                     let errors = RetryWithToleranceOperator::new(id.clone(), config, reporters);
                     let metrics =
                         self.metrics
                             .task_started(id, TaskKind::Source, errors.error_metrics());
-                    let defaults = producer_defaults(id);
+                    let defaults = with_default(producer_defaults(id), &client_default);
                     let producer_client_id = defaults
                         .iter()
                         .find(|(k, _)| *k == "client.id")
@@ -688,7 +718,7 @@ impl Worker {
                             ClientKind::Consumer,
                             &self.config.originals,
                             connector_props,
-                            &consumer_defaults(id),
+                            &with_default(consumer_defaults(id), &client_default),
                         ),
                         max_poll_records,
                         status: self.status.clone(),
@@ -706,6 +736,11 @@ impl Worker {
             .await
             .insert(id.clone(), TaskHandle { control, join });
         Ok(())
+    }
+
+    /// What the worker knows of its brokers' client-telemetry support.
+    pub fn client_telemetry(&self) -> &ClientTelemetry {
+        &self.client_telemetry
     }
 
     /// A new task object: from the connector instance when it runs on this worker, else from
@@ -825,5 +860,57 @@ impl Worker {
             self.stop_connector(&name);
             self.status.put_connector(&name, State::Unassigned, None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::kafka_clients::java_settings;
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        sluice_api::config::props_of(pairs)
+    }
+
+    /// The worker's `enable.metrics.push=false` (a broker without client telemetry) sits with
+    /// Java's defaults: the worker's `consumer.` and the connector's `consumer.override.`
+    /// settings still decide.
+    #[test]
+    fn the_telemetry_default_yields_to_worker_and_connector_settings() {
+        let id = ConnectorTaskId {
+            connector: "c".into(),
+            task: 0,
+        };
+        let off: ClientDefault = Some(("enable.metrics.push", "false".to_string()));
+        let defaults = with_default(super::super::sink::consumer_defaults(&id), &off);
+        let effective = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
+            java_settings(
+                ClientKind::Consumer,
+                &props(worker),
+                &props(connector),
+                &defaults,
+            )
+            .get("enable.metrics.push")
+            .cloned()
+        };
+        assert_eq!(effective(&[], &[]).as_deref(), Some("false"));
+        assert_eq!(
+            effective(&[("consumer.enable.metrics.push", "true")], &[]).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            effective(&[], &[("consumer.override.enable.metrics.push", "true")]).as_deref(),
+            Some("true")
+        );
+        // Nothing added when the broker takes telemetry or was not reached.
+        assert_eq!(
+            with_default(producer_defaults(&id), &None),
+            producer_defaults(&id)
+        );
+        // A default of the same key already there stays.
+        assert_eq!(
+            with_default(vec![("enable.metrics.push", "true".to_string())], &off),
+            vec![("enable.metrics.push", "true".to_string())]
+        );
     }
 }

@@ -187,6 +187,38 @@ impl SecurityConfig {
     }
 }
 
+/// `bootstrap.servers` as `host:port` entries (default `localhost:9092`), each checked as
+/// Java's `ClientUtils.parseAndValidateAddresses` does.
+pub fn bootstrap_servers(props: &BTreeMap<String, String>) -> Result<Vec<String>, ConfigError> {
+    let servers = get(props, "bootstrap.servers").unwrap_or("localhost:9092");
+    let bootstrap_servers: Vec<String> = servers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if bootstrap_servers.is_empty() {
+        return Err(ConfigError::invalid(
+            "bootstrap.servers",
+            servers,
+            "at least one host:port is needed",
+        ));
+    }
+    for s in &bootstrap_servers {
+        let valid = s
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        if !valid {
+            return Err(ConfigError::invalid(
+                "bootstrap.servers",
+                servers,
+                format!("Invalid url in bootstrap.servers: {s}"),
+            ));
+        }
+    }
+    Ok(bootstrap_servers)
+}
+
 /// The group member's settings (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct MembershipConfig {
@@ -218,32 +250,7 @@ impl MembershipConfig {
                 key: "group.id".to_string(),
             })?
             .to_string();
-        let servers = get(props, "bootstrap.servers").unwrap_or("localhost:9092");
-        let bootstrap_servers: Vec<String> = servers
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        if bootstrap_servers.is_empty() {
-            return Err(ConfigError::invalid(
-                "bootstrap.servers",
-                servers,
-                "at least one host:port is needed",
-            ));
-        }
-        for s in &bootstrap_servers {
-            let valid = s
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-            if !valid {
-                return Err(ConfigError::invalid(
-                    "bootstrap.servers",
-                    servers,
-                    format!("Invalid url in bootstrap.servers: {s}"),
-                ));
-            }
-        }
+        let bootstrap_servers = bootstrap_servers(props)?;
         let client_id = match get(props, "client.id") {
             Some(id) => id.to_string(),
             None => "connect-1".to_string(),

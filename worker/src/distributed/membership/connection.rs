@@ -189,6 +189,11 @@ impl Connection {
         self.request_timeout
     }
 
+    /// Whether the broker advertised `api` in its ApiVersions answer (at any version).
+    pub fn supports(&self, api: ApiKey) -> bool {
+        self.versions.contains_key(&(api as i16))
+    }
+
     /// The highest version of `api` both sides support, at most `cap` when given.
     pub fn version(&self, api: ApiKey, cap: Option<i16>) -> Result<i16, ConnectionError> {
         let mut ours = api.valid_versions();
