@@ -47,11 +47,19 @@ enum Known {
 }
 
 /// The worker's view of its brokers' client-telemetry support.
-#[derive(Debug)]
 pub struct ClientTelemetry {
     /// The worker's settings the probe connects with (`bootstrap.servers`, security keys).
     settings: BTreeMap<String, String>,
     known: tokio::sync::Mutex<Known>,
+}
+
+impl std::fmt::Debug for ClientTelemetry {
+    // The settings hold the worker's secrets (`sasl.jaas.config`, `ssl.*` passwords).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTelemetry")
+            .field("known", &self.known)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientTelemetry {
