@@ -232,25 +232,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn starting_a_task_asks_the_broker() {
         use crate::herder::{ConnectorTaskId, Herder};
-        use crate::runtime::test_harness::{herder, props, registry, OneTask};
+        use crate::runtime::test_harness::{herder, props, registry, NopSinkTask, OneTask};
         use crate::storage::MemoryOffsetBackingStore;
-        use sluice_api::{
-            ConnectResult, Plugin, PluginFactory, SinkRecord, SinkTask, SinkTaskContext,
-        };
-
-        struct NullSinkTask;
-        #[async_trait::async_trait]
-        impl SinkTask for NullSinkTask {
-            async fn start(&mut self, _: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
-                Ok(())
-            }
-            async fn put(&mut self, _: &[SinkRecord]) -> ConnectResult<()> {
-                Ok(())
-            }
-            async fn stop(&mut self) -> ConnectResult<()> {
-                Ok(())
-            }
-        }
+        use sluice_api::{Plugin, PluginFactory, SinkTask};
 
         let (addr, probes) = broker(WITHOUT).await;
         let h = herder(
@@ -263,7 +247,7 @@ mod tests {
                 class: "test.NullSinkConnector",
                 version: "test",
                 factory: PluginFactory::Sink(|| {
-                    Box::new(OneTask::<Box<dyn SinkTask>>::new(|| Box::new(NullSinkTask)))
+                    Box::new(OneTask::<Box<dyn SinkTask>>::new(|| Box::new(NopSinkTask)))
                 }),
             }]),
             Arc::new(MemoryOffsetBackingStore::new()),

@@ -73,6 +73,22 @@ impl SourceConnector for OneTask<Box<dyn SourceTask>> {
     }
 }
 
+/// A sink task that takes every batch and does nothing with it.
+pub struct NopSinkTask;
+
+#[async_trait::async_trait]
+impl SinkTask for NopSinkTask {
+    async fn start(&mut self, _: Arc<dyn sluice_api::SinkTaskContext>) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn put(&mut self, _: &[sluice_api::SinkRecord]) -> ConnectResult<()> {
+        Ok(())
+    }
+    async fn stop(&mut self) -> ConnectResult<()> {
+        Ok(())
+    }
+}
+
 /// The converters and transforms plus the test's own plugins.
 pub fn registry(test_plugins: Vec<Plugin>) -> PluginRegistry {
     let mut plugins = sluice_converters::plugins();

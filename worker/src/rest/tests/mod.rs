@@ -21,14 +21,15 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use sluice_api::{
     ConfigDef, ConfigKey, ConfigType, ConnectResult, Connector, ConnectorContext, Importance,
-    Plugin, PluginFactory, Props, SinkConnector, SinkRecord, SinkTask, SinkTaskContext,
-    SourceConnector, SourceRecord, SourceTask, SourceTaskContext,
+    Plugin, PluginFactory, Props, SinkConnector, SinkTask, SourceConnector, SourceRecord,
+    SourceTask, SourceTaskContext,
 };
 use tower::ServiceExt;
 
 use super::{service, AppState, ConnectorBaseConfigs};
 use crate::herder::*;
 use crate::plugins::PluginRegistry;
+use crate::runtime::test_harness::NopSinkTask;
 
 /// The test source connector class.
 pub const SOURCE_CLASS: &str = "org.example.TestSourceConnector";
@@ -492,7 +493,6 @@ impl MemHerder {
 struct TestSource;
 struct TestSink;
 struct NopSourceTask;
-struct NopSinkTask;
 
 fn topic_def() -> ConfigDef {
     ConfigDef::new().define(ConfigKey::new(
@@ -554,18 +554,6 @@ impl SourceTask for NopSourceTask {
     }
     async fn poll(&mut self) -> ConnectResult<Vec<SourceRecord>> {
         Ok(Vec::new())
-    }
-    async fn stop(&mut self) -> ConnectResult<()> {
-        Ok(())
-    }
-}
-#[async_trait]
-impl SinkTask for NopSinkTask {
-    async fn start(&mut self, _: Arc<dyn SinkTaskContext>) -> ConnectResult<()> {
-        Ok(())
-    }
-    async fn put(&mut self, _: &[SinkRecord]) -> ConnectResult<()> {
-        Ok(())
     }
     async fn stop(&mut self) -> ConnectResult<()> {
         Ok(())
