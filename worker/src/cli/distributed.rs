@@ -26,6 +26,7 @@ use crate::herder::starting::StartingHerder;
 use crate::logging;
 use crate::plugins::PluginRegistry;
 use crate::rest::{Readiness, RestConfig, RestServeError, RestServer};
+use crate::runtime::client_telemetry::{with_default, ClientTelemetry};
 use crate::runtime::status::StatusStore;
 use crate::runtime::worker::Worker;
 use crate::storage::config_kafka::KafkaConfigBackingStore;
@@ -116,6 +117,23 @@ pub async fn run_distributed(
     Ok(())
 }
 
+/// The settings of the internal topics' clients (admin, and each log's producer and
+/// consumer): the worker's connection and security keys and `admin.*`, with
+/// `enable.metrics.push=false` when the broker takes no client telemetry (asked now, through
+/// `client_telemetry`, which the worker's tasks then share).
+async fn internal_client_base(
+    config: &WorkerConfig,
+    client_telemetry: &ClientTelemetry,
+) -> rdkafka::ClientConfig {
+    let default = client_telemetry.client_default().await;
+    client_config(
+        ClientKind::Admin,
+        &config.originals,
+        &Props::new(),
+        &with_default(Vec::new(), &default),
+    )
+}
+
 /// Creates or checks the internal topics, reads them, and starts the herder (which joins
 /// the group).
 #[allow(clippy::too_many_arguments)]
@@ -132,8 +150,10 @@ async fn start_herder(
     let worker_file = worker_file.to_path_buf();
     let props = config.originals.clone();
 
-    // The internal topics: created compacted when missing, checked when present.
-    let base = client_config(ClientKind::Admin, &config.originals, &Props::new(), &[]);
+    // The internal topics: created compacted when missing, checked when present. Their
+    // clients, like the tasks', push no client metrics to a broker that takes none.
+    let client_telemetry = Arc::new(ClientTelemetry::new(&config.originals));
+    let base = internal_client_base(&config, &client_telemetry).await;
     let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
         base.create()
             .map_err(|e| invalid(&worker_file, format!("bootstrap.servers: {e}")))?,
@@ -201,8 +221,14 @@ async fn start_herder(
         worker_id.clone(),
         generation.clone(),
     )));
-    let (worker, worker_events) =
-        Worker::with_metrics(config.clone(), registry, offsets.clone(), status, metrics);
+    let (worker, worker_events) = Worker::with_metrics(
+        config.clone(),
+        registry,
+        offsets.clone(),
+        status,
+        metrics,
+        client_telemetry,
+    );
     // Source connectors with `offsets.storage.topic` keep their offsets in that topic too.
     worker.set_offset_topics(Arc::new(OffsetTopics::new(
         admin,
@@ -228,4 +254,49 @@ async fn start_herder(
         readiness: readiness.clone(),
     });
     Ok(herder)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::runtime::client_telemetry::tests::{broker, WITH, WITHOUT};
+
+    fn worker(bootstrap: &str) -> WorkerConfig {
+        WorkerConfig::parse_for(
+            sluice_api::config::props_of(&[
+                ("bootstrap.servers", bootstrap),
+                ("group.id", "g"),
+                ("key.converter", "StringConverter"),
+                ("value.converter", "StringConverter"),
+                ("config.storage.topic", "c"),
+                ("offset.storage.topic", "o"),
+                ("status.storage.topic", "s"),
+            ]),
+            WorkerMode::Distributed,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The internal topics' clients push no metrics to a broker that takes none, and the
+    /// answer is the worker's: its tasks do not ask again.
+    #[tokio::test]
+    async fn internal_clients_follow_the_brokers_telemetry() {
+        let (addr, probes) = broker(WITHOUT).await;
+        let telemetry = ClientTelemetry::new(&worker(&addr).originals);
+        let base = internal_client_base(&worker(&addr), &telemetry).await;
+        assert_eq!(base.get("enable.metrics.push"), Some("false"));
+        assert_eq!(base.get("bootstrap.servers"), Some(addr.as_str()));
+        assert_eq!(
+            telemetry.client_default().await,
+            Some(("enable.metrics.push", "false".to_string()))
+        );
+        assert_eq!(probes.load(Ordering::SeqCst), 1);
+
+        let (addr, _) = broker(WITH).await;
+        let telemetry = ClientTelemetry::new(&worker(&addr).originals);
+        let base = internal_client_base(&worker(&addr), &telemetry).await;
+        assert_eq!(base.get("enable.metrics.push"), None);
+    }
 }

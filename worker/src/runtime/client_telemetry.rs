@@ -1,18 +1,19 @@
 //! Whether the brokers take KIP-714 client metrics, which decides the default of
-//! `enable.metrics.push` for the Kafka clients of tasks.
+//! `enable.metrics.push` for the worker's Kafka clients.
 //!
 //! Java's clients push metrics only to a broker that advertises GetTelemetrySubscriptions in
 //! its ApiVersions answer, and Kafka's brokers advertise it only when a metrics reporter that
 //! receives client telemetry is configured (`ClientMetricsManager.isTelemetryReceiverConfigured`);
 //! elsewhere `enable.metrics.push=true`, Java's default, does nothing. librdkafka, with the same
 //! default, allocates its telemetry histograms when the client is created, whatever the broker
-//! (~320 KB per consumer, ~145 KB per producer). So before the first task's clients are made,
-//! the worker asks one bootstrap broker for its ApiVersions: when it does not advertise the
-//! API, task clients get `enable.metrics.push=false` unless the worker (`consumer.`,
-//! `producer.`, `admin.`) or the connector (`*.override.`) sets the key. When no broker
-//! answers, Java's default stays. A definite answer is kept for the worker's life (a broker
-//! given a telemetry reporter later is seen after the worker restarts); a failed probe is
-//! tried again at a task start at least [`RETRY_AFTER`] later.
+//! (~320 KB per consumer, ~145 KB per producer). So before the first task's clients (and a
+//! distributed worker's internal-topic clients) are made, the worker asks one bootstrap broker
+//! for its ApiVersions: when it does not advertise the API, those clients get
+//! `enable.metrics.push=false` unless the worker (`consumer.`, `producer.`, `admin.`) or the
+//! connector (`*.override.`) sets the key. When no broker answers, Java's default stays. A
+//! definite answer is kept for the worker's life (a broker given a telemetry receiver later
+//! is seen after the worker restarts); a failed probe is tried again at a task start at least
+//! [`RETRY_AFTER`] later.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -71,11 +72,11 @@ impl ClientTelemetry {
         }
     }
 
-    /// The default to add to a task client's (below the worker's and the connector's
-    /// settings): `enable.metrics.push=false` when the broker takes no client telemetry.
+    /// The default to add to a client's (below the worker's and the connector's settings):
+    /// `enable.metrics.push=false` when the broker takes no client telemetry.
     /// Probes the broker the first time (and again after a failed probe, [`RETRY_AFTER`]
     /// later); tasks starting together wait for one probe.
-    pub async fn task_client_default(&self) -> Option<(&'static str, String)> {
+    pub async fn client_default(&self) -> ClientDefault {
         let mut known = self.known.lock().await;
         let ask = match *known {
             Known::Nothing => true,
@@ -92,7 +93,7 @@ impl ClientTelemetry {
                     Known::Telemetry(takes)
                 }
                 Err(reason) => {
-                    tracing::debug!(%reason, "Could not ask a broker whether it takes client metrics; task clients keep enable.metrics.push=true.");
+                    tracing::debug!(%reason, "Could not ask a broker whether it takes client metrics; clients keep enable.metrics.push=true.");
                     Known::Failed(Instant::now())
                 }
             };
@@ -102,6 +103,23 @@ impl ClientTelemetry {
             _ => None,
         }
     }
+}
+
+/// A default the worker adds to its clients' ([`ClientTelemetry::client_default`]).
+pub type ClientDefault = Option<(&'static str, String)>;
+
+/// `defaults` with the worker's `extra` default, if any (Java's defaults come first; the
+/// worker's and connector's client settings override both).
+pub fn with_default(
+    mut defaults: Vec<(&'static str, String)>,
+    extra: &ClientDefault,
+) -> Vec<(&'static str, String)> {
+    if let Some((key, value)) = extra {
+        if !defaults.iter().any(|(k, _)| k == key) {
+            defaults.push((key, value.clone()));
+        }
+    }
+    defaults
 }
 
 /// Whether a bootstrap broker advertises GetTelemetrySubscriptions: the first of
@@ -120,7 +138,7 @@ pub async fn broker_takes_telemetry(settings: &BTreeMap<String, String>) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
@@ -132,7 +150,7 @@ mod tests {
 
     /// A broker answering every request with ApiVersions' answer `apis`; counts the
     /// connections whose first request names the probe's client id.
-    async fn broker(apis: &'static [(i16, i16, i16)]) -> (String, Arc<AtomicUsize>) {
+    pub(crate) async fn broker(apis: &'static [(i16, i16, i16)]) -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -166,9 +184,10 @@ mod tests {
     }
 
     /// ApiVersions 0-3, Metadata, Fetch: a broker without a telemetry receiver.
-    const WITHOUT: &[(i16, i16, i16)] = &[(18, 0, 2), (3, 0, 12), (1, 0, 13)];
+    pub(crate) const WITHOUT: &[(i16, i16, i16)] = &[(18, 0, 2), (3, 0, 12), (1, 0, 13)];
     /// The same with GetTelemetrySubscriptions (71) and PushTelemetry (72).
-    const WITH: &[(i16, i16, i16)] = &[(18, 0, 2), (3, 0, 12), (1, 0, 13), (71, 0, 0), (72, 0, 0)];
+    pub(crate) const WITH: &[(i16, i16, i16)] =
+        &[(18, 0, 2), (3, 0, 12), (1, 0, 13), (71, 0, 0), (72, 0, 0)];
 
     fn settings(servers: &str) -> BTreeMap<String, String> {
         BTreeMap::from([("bootstrap.servers".to_string(), servers.to_string())])
@@ -180,7 +199,7 @@ mod tests {
         let telemetry = ClientTelemetry::new(&settings(&addr));
         for _ in 0..3 {
             assert_eq!(
-                telemetry.task_client_default().await,
+                telemetry.client_default().await,
                 Some(("enable.metrics.push", "false".to_string()))
             );
         }
@@ -193,7 +212,7 @@ mod tests {
         let (addr, _) = broker(WITH).await;
         assert_eq!(broker_takes_telemetry(&settings(&addr)).await, Ok(true));
         let telemetry = ClientTelemetry::new(&settings(&addr));
-        assert_eq!(telemetry.task_client_default().await, None);
+        assert_eq!(telemetry.client_default().await, None);
     }
 
     #[tokio::test]
@@ -215,7 +234,7 @@ mod tests {
         let dead = closed.local_addr().expect("addr").to_string();
         drop(closed);
         let telemetry = ClientTelemetry::new(&settings(&dead));
-        assert_eq!(telemetry.task_client_default().await, None);
+        assert_eq!(telemetry.client_default().await, None);
         // Started within RETRY_AFTER: not asked again, so a broker that comes up now is not
         // seen yet.
         assert!(matches!(*telemetry.known.lock().await, Known::Failed(_)));
@@ -287,12 +306,12 @@ mod tests {
         let telemetry = ClientTelemetry::new(&settings(&addr));
         *telemetry.known.lock().await = Known::Failed(Instant::now() - RETRY_AFTER);
         assert_eq!(
-            telemetry.task_client_default().await,
+            telemetry.client_default().await,
             Some(("enable.metrics.push", "false".to_string()))
         );
         assert_eq!(connections.load(Ordering::SeqCst), 1);
         *telemetry.known.lock().await = Known::Failed(Instant::now());
-        assert_eq!(telemetry.task_client_default().await, None);
+        assert_eq!(telemetry.client_default().await, None);
         assert_eq!(connections.load(Ordering::SeqCst), 1);
     }
 }

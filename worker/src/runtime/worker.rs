@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
-use super::client_telemetry::ClientTelemetry;
+use super::client_telemetry::{with_default, ClientDefault, ClientTelemetry};
 use super::converters::RecordConverters;
 use super::errors::log_reporter::LogReporter;
 use super::errors::{ErrorHandlingConfig, Reporters, RetryWithToleranceOperator};
@@ -105,7 +105,7 @@ pub struct Worker {
     /// Connectors' own offsets topics (`offsets.storage.topic`; distributed workers only).
     offset_topics: std::sync::OnceLock<Arc<OffsetTopics>>,
     /// Whether the brokers take client metrics (the task clients' `enable.metrics.push`).
-    client_telemetry: ClientTelemetry,
+    client_telemetry: Arc<ClientTelemetry>,
 }
 
 /// Java's defaults for a sink task's dead-letter queue producer (the source producer's, with
@@ -115,23 +115,6 @@ pub fn dlq_producer_defaults(id: &ConnectorTaskId) -> Vec<(&'static str, String)
     for (k, v) in &mut defaults {
         if *k == "client.id" {
             *v = format!("connector-dlq-producer-{}-{}", id.connector, id.task);
-        }
-    }
-    defaults
-}
-
-/// A default the worker adds to its task clients' ([`ClientTelemetry::task_client_default`]).
-type ClientDefault = Option<(&'static str, String)>;
-
-/// `defaults` with the worker's `extra` default, if any (Java's defaults come first; the
-/// worker's and connector's client settings override both).
-fn with_default(
-    mut defaults: Vec<(&'static str, String)>,
-    extra: &ClientDefault,
-) -> Vec<(&'static str, String)> {
-    if let Some((key, value)) = extra {
-        if !defaults.iter().any(|(k, _)| k == key) {
-            defaults.push((key, value.clone()));
         }
     }
     defaults
@@ -154,7 +137,8 @@ impl Worker {
         status: Arc<StatusStore>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
         let metrics = Self::new_metrics(&config);
-        Self::with_metrics(config, registry, offsets, status, metrics)
+        let client_telemetry = Arc::new(ClientTelemetry::new(&config.originals));
+        Self::with_metrics(config, registry, offsets, status, metrics, client_telemetry)
     }
 
     /// The metrics registry a worker of `config` reports to (made before the worker when
@@ -168,13 +152,16 @@ impl Worker {
         Metrics::new(config.metrics.clone(), client_id)
     }
 
-    /// A worker reporting to `metrics` (see [`Worker::new_metrics`]).
+    /// A worker reporting to `metrics` (see [`Worker::new_metrics`]), with what is known of
+    /// its brokers' client telemetry (a distributed worker asks before its internal clients
+    /// are made).
     pub fn with_metrics(
         config: Arc<WorkerConfig>,
         registry: Arc<PluginRegistry>,
         offsets: Arc<dyn OffsetBackingStore>,
         status: Arc<StatusStore>,
         metrics: Arc<Metrics>,
+        client_telemetry: Arc<ClientTelemetry>,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<WorkerEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
         metrics.set_status(status.clone());
@@ -182,7 +169,7 @@ impl Worker {
             Arc::new(Worker {
                 metrics,
                 producers: Arc::new(ProducerPool::new(config.source_producer_shared)),
-                client_telemetry: ClientTelemetry::new(&config.originals),
+                client_telemetry,
                 config,
                 registry,
                 offsets,
@@ -580,7 +567,7 @@ impl Worker {
             _ => TaskTarget::Running,
         };
         let task = self.create_task(id, connector_props)?;
-        let client_default = self.client_telemetry.task_client_default().await;
+        let client_default = self.client_telemetry.client_default().await;
         let kind = match &task {
             NewTask::Source(_) => ConnectorKind::Source,
             NewTask::Sink(_) => ConnectorKind::Sink,
@@ -867,6 +854,7 @@ impl Worker {
 mod tests {
     use super::*;
     use crate::config::kafka_clients::java_settings;
+    use crate::runtime::client_telemetry::{with_default, ClientDefault};
 
     fn props(pairs: &[(&str, &str)]) -> Props {
         sluice_api::config::props_of(pairs)
