@@ -47,15 +47,23 @@ enum Known {
     Failed(Instant),
 }
 
+/// Where and how the probe connects, read once from the worker's settings.
+struct Target {
+    /// `bootstrap.servers`.
+    servers: Vec<String>,
+    /// `security.protocol`, `sasl.*`, `ssl.*`.
+    security: SecurityConfig,
+}
+
 /// The worker's view of its brokers' client-telemetry support.
 pub struct ClientTelemetry {
-    /// The worker's settings the probe connects with (`bootstrap.servers`, security keys).
-    settings: BTreeMap<String, String>,
+    /// The probe's target, or why the worker's settings give none (every probe fails so).
+    target: Result<Target, String>,
     known: tokio::sync::Mutex<Known>,
 }
 
 impl std::fmt::Debug for ClientTelemetry {
-    // The settings hold the worker's secrets (`sasl.jaas.config`, `ssl.*` passwords).
+    // The target's security settings hold the worker's secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientTelemetry")
             .field("known", &self.known)
@@ -67,7 +75,7 @@ impl ClientTelemetry {
     /// Probes with the worker's connection and security settings.
     pub fn new(worker: &BTreeMap<String, String>) -> Self {
         ClientTelemetry {
-            settings: worker.clone(),
+            target: read_target(worker),
             known: tokio::sync::Mutex::new(Known::Nothing),
         }
     }
@@ -84,7 +92,11 @@ impl ClientTelemetry {
             Known::Telemetry(_) => false,
         };
         if ask {
-            *known = match broker_takes_telemetry(&self.settings).await {
+            let answer = match &self.target {
+                Ok(target) => probe(target).await,
+                Err(reason) => Err(reason.clone()),
+            };
+            *known = match answer {
                 Ok(takes) => {
                     tracing::debug!(
                         telemetry = takes,
@@ -125,11 +137,22 @@ pub fn with_default(
 /// Whether a bootstrap broker advertises GetTelemetrySubscriptions: the first of
 /// `bootstrap.servers` that answers ApiVersions within [`PROBE_TIMEOUT`] decides.
 pub async fn broker_takes_telemetry(settings: &BTreeMap<String, String>) -> Result<bool, String> {
-    let servers = bootstrap_servers(settings).map_err(|e| e.to_string())?;
-    let security = SecurityConfig::from_props(settings).map_err(|e| e.to_string())?;
+    probe(&read_target(settings)?).await
+}
+
+/// The probe's target from the worker's settings.
+fn read_target(settings: &BTreeMap<String, String>) -> Result<Target, String> {
+    Ok(Target {
+        servers: bootstrap_servers(settings).map_err(|e| e.to_string())?,
+        security: SecurityConfig::from_props(settings).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Asks the servers of `target` in turn; the first that answers decides.
+async fn probe(target: &Target) -> Result<bool, String> {
     let mut last: Option<ConnectionError> = None;
-    for server in &servers {
-        match Connection::connect(server, CLIENT_ID, &security, PROBE_TIMEOUT).await {
+    for server in &target.servers {
+        match Connection::connect(server, CLIENT_ID, &target.security, PROBE_TIMEOUT).await {
             Ok(conn) => return Ok(conn.supports(ApiKey::GetTelemetrySubscriptions)),
             Err(e) => last = Some(e),
         }
@@ -313,5 +336,47 @@ pub(crate) mod tests {
         *telemetry.known.lock().await = Known::Failed(Instant::now());
         assert_eq!(telemetry.client_default().await, None);
         assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
+    /// The worker's `enable.metrics.push=false` (a broker without client telemetry) sits with
+    /// Java's defaults: the worker's `consumer.` and the connector's `consumer.override.`
+    /// settings still decide.
+    #[test]
+    fn the_telemetry_default_yields_to_worker_and_connector_settings() {
+        let id = crate::model::ConnectorTaskId {
+            connector: "c".into(),
+            task: 0,
+        };
+        let off: ClientDefault = Some(("enable.metrics.push", "false".to_string()));
+        let defaults = with_default(crate::runtime::sink::consumer_defaults(&id), &off);
+        let effective = |worker: &[(&str, &str)], connector: &[(&str, &str)]| {
+            crate::config::kafka_clients::java_settings(
+                crate::config::kafka_clients::ClientKind::Consumer,
+                &sluice_api::config::props_of(worker),
+                &sluice_api::config::props_of(connector),
+                &defaults,
+            )
+            .get("enable.metrics.push")
+            .cloned()
+        };
+        assert_eq!(effective(&[], &[]).as_deref(), Some("false"));
+        assert_eq!(
+            effective(&[("consumer.enable.metrics.push", "true")], &[]).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            effective(&[], &[("consumer.override.enable.metrics.push", "true")]).as_deref(),
+            Some("true")
+        );
+        // Nothing added when the broker takes telemetry or was not reached.
+        assert_eq!(
+            with_default(crate::runtime::source::producer_defaults(&id), &None),
+            crate::runtime::source::producer_defaults(&id)
+        );
+        // A default of the same key already there stays.
+        assert_eq!(
+            with_default(vec![("enable.metrics.push", "true".to_string())], &off),
+            vec![("enable.metrics.push", "true".to_string())]
+        );
     }
 }
