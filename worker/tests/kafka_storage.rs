@@ -14,7 +14,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice_api::OffsetMap;
 use sluice_worker::runtime::partitioner::java_partition;
 use sluice_worker::storage::internal_topics::{ensure_topic, InternalTopic, TopicError};
-use sluice_worker::storage::kafka_log::{ConsumeCallback, KafkaBasedLog, LogRecord};
+use sluice_worker::storage::kafka_log::{ConsumeCallback, KafkaBasedLog, LogClients, LogRecord};
 use sluice_worker::storage::{put_offsets, KafkaOffsetBackingStore, OffsetBackingStore};
 
 use common::{bootstrap_servers, unique_name, unique_topic, wait_until};
@@ -23,6 +23,10 @@ fn base() -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap_servers());
     config
+}
+
+fn clients() -> LogClients {
+    LogClients::uniform(&base())
 }
 
 fn admin() -> Arc<AdminClient<DefaultClientContext>> {
@@ -83,7 +87,7 @@ async fn start_reads_prewritten_records_with_tombstones_from_every_partition() {
     produce_java(&topic, &borrowed);
 
     let (seen, callback) = collector();
-    let log = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let log = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect("start");
     // Everything up to the end offsets at start was handed over before start returned.
@@ -118,7 +122,7 @@ async fn start_reads_prewritten_records_with_tombstones_from_every_partition() {
 async fn follows_records_written_after_start() {
     let topic = unique_topic("klog-follow", 2);
     let (seen, callback) = collector();
-    let log = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let log = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect("start on an empty topic");
     assert!(seen_now(&seen).is_empty());
@@ -156,7 +160,7 @@ async fn follows_records_written_after_start() {
 async fn send_then_read_back_here_and_in_a_new_log() {
     let topic = unique_topic("klog-send", 3);
     let (seen, callback) = collector();
-    let log = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let log = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect("start");
     let (p, _) = log
@@ -174,7 +178,7 @@ async fn send_then_read_back_here_and_in_a_new_log() {
     log.stop().await;
 
     let (seen2, callback2) = collector();
-    let log2 = KafkaBasedLog::start(topic.as_str(), &base(), callback2)
+    let log2 = KafkaBasedLog::start(topic.as_str(), &clients(), callback2)
         .await
         .expect("restart");
     let mut again = seen_now(&seen2);
@@ -189,7 +193,7 @@ async fn send_then_read_back_here_and_in_a_new_log() {
 async fn starting_on_a_missing_topic_names_it() {
     let topic = unique_name("klog-missing");
     let (_, callback) = collector();
-    let err = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let err = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect_err("the topic does not exist");
     assert!(err.to_string().contains(&topic), "{err}");
@@ -234,7 +238,7 @@ async fn offsets_store_reads_java_bytes_and_survives_a_restart() {
     .await
     .expect("produce fixture");
 
-    let store = KafkaOffsetBackingStore::start(&topic, &base())
+    let store = KafkaOffsetBackingStore::start(&topic, &clients())
         .await
         .expect("start");
     assert_eq!(
@@ -285,7 +289,7 @@ async fn offsets_store_reads_java_bytes_and_survives_a_restart() {
     drop(store);
 
     // A new instance (a restarted worker) sees the same state from the topic alone.
-    let restarted = KafkaOffsetBackingStore::start(&topic, &base())
+    let restarted = KafkaOffsetBackingStore::start(&topic, &clients())
         .await
         .expect("restart");
     assert_eq!(
@@ -302,7 +306,7 @@ async fn offsets_store_reads_java_bytes_and_survives_a_restart() {
     // The bytes Sluice wrote are Java's: compact JSON keys on Java's partition. (The topic is
     // compacted and the broker compacts while the test runs: older records may be gone.)
     let (seen, callback) = collector();
-    let raw = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let raw = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect("raw reader");
     raw.stop().await;
@@ -465,7 +469,7 @@ async fn read_to_end_after_compaction_with_a_trailing_tombstone() {
     let (seen, callback) = collector();
     let log = tokio::time::timeout(
         Duration::from_secs(40),
-        KafkaBasedLog::start(topic.as_str(), &base(), callback),
+        KafkaBasedLog::start(topic.as_str(), &clients(), callback),
     )
     .await
     .expect("start returns after compaction")
@@ -495,10 +499,10 @@ async fn stores_share_the_topic_and_keep_javas_key_bytes() {
     tokio::task::spawn_blocking(move || produce_java(&t, &[(java_key, Some(r#"{"ts":1}"#))]))
         .await
         .expect("produce");
-    let a = KafkaOffsetBackingStore::start(&topic, &base())
+    let a = KafkaOffsetBackingStore::start(&topic, &clients())
         .await
         .expect("store a");
-    let b = KafkaOffsetBackingStore::start(&topic, &base())
+    let b = KafkaOffsetBackingStore::start(&topic, &clients())
         .await
         .expect("store b");
     let partition = map(r#"{"protocol":"1","table":"orders"}"#);
@@ -511,7 +515,7 @@ async fn stores_share_the_topic_and_keep_javas_key_bytes() {
     b.stop().await;
 
     let (seen, callback) = collector();
-    let raw = KafkaBasedLog::start(topic.as_str(), &base(), callback)
+    let raw = KafkaBasedLog::start(topic.as_str(), &clients(), callback)
         .await
         .expect("raw reader");
     raw.stop().await;

@@ -18,7 +18,7 @@ use sluice_worker::storage::config_kafka::{
 };
 use sluice_worker::storage::config_records::{ConfigProps, TargetState};
 use sluice_worker::storage::internal_topics::InternalTopic;
-use sluice_worker::storage::kafka_log::{ConsumeCallback, KafkaBasedLog, LogRecord};
+use sluice_worker::storage::kafka_log::{ConsumeCallback, KafkaBasedLog, LogClients, LogRecord};
 use sluice_worker::storage::status_kafka::KafkaStatusBackingStore;
 use sluice_worker::storage::status_records::{Status, StatusState, TopicStatus};
 
@@ -28,6 +28,10 @@ fn base() -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap_servers());
     config
+}
+
+fn clients() -> LogClients {
+    LogClients::uniform(&base())
 }
 
 fn admin() -> Arc<AdminClient<DefaultClientContext>> {
@@ -41,7 +45,7 @@ async fn config_store(topic: &InternalTopic) -> (KafkaConfigBackingStore, Events
     let sink = events.clone();
     let store = KafkaConfigBackingStore::start(
         topic,
-        &base(),
+        &clients(),
         &admin(),
         Arc::new(move |u: ConfigUpdate| sink.lock().expect("lock").push(u)),
     )
@@ -99,7 +103,7 @@ async fn raw_records(topic: &str) -> Vec<(String, Option<String>)> {
     let seen: Arc<Mutex<Vec<LogRecord>>> = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let callback: ConsumeCallback = Box::new(move |r| sink.lock().expect("lock").push(r));
-    let log = KafkaBasedLog::start(topic, &base(), callback)
+    let log = KafkaBasedLog::start(topic, &clients(), callback)
         .await
         .expect("raw reader");
     log.stop().await;
@@ -393,7 +397,7 @@ fn status(state: StatusState, worker: &str, generation: i32) -> Status {
 }
 
 async fn status_store(topic: &InternalTopic) -> KafkaStatusBackingStore {
-    KafkaStatusBackingStore::start(topic, &base(), &admin())
+    KafkaStatusBackingStore::start(topic, &clients(), &admin())
         .await
         .expect("start status store")
 }

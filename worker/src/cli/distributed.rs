@@ -16,7 +16,7 @@ use super::{
     SHUTDOWN_MARGIN,
 };
 use crate::config::distributed::DistributedConfig;
-use crate::config::kafka_clients::{client_config, ClientKind};
+use crate::config::kafka_clients::{internal_client_config, ClientKind};
 use crate::config::worker::WorkerMode;
 use crate::config::WorkerConfig;
 use crate::distributed::membership::MembershipConfig;
@@ -32,6 +32,7 @@ use crate::runtime::worker::Worker;
 use crate::storage::config_kafka::KafkaConfigBackingStore;
 use crate::storage::connector_offsets::OffsetTopics;
 use crate::storage::internal_topics::{ensure_topic, InternalTopic};
+use crate::storage::kafka_log::LogClients;
 use crate::storage::status_kafka::KafkaStatusBackingStore;
 use crate::storage::{KafkaOffsetBackingStore, OffsetBackingStore};
 
@@ -117,21 +118,53 @@ pub async fn run_distributed(
     Ok(())
 }
 
-/// The settings of the internal topics' clients (admin, and each log's producer and
-/// consumer): the worker's connection and security keys and `admin.*`, with
-/// `enable.metrics.push=false` when the broker takes no client telemetry (asked now, through
-/// `client_telemetry`, which the worker's tasks then share).
-async fn internal_client_base(
-    config: &WorkerConfig,
-    client_telemetry: &ClientTelemetry,
-) -> rdkafka::ClientConfig {
-    let default = client_telemetry.client_default().await;
-    client_config(
-        ClientKind::Admin,
-        &config.originals,
-        &Props::new(),
-        &with_default(Vec::new(), &default),
-    )
+/// The settings of the internal topics' clients, as Java's worker makes them: every top-level
+/// worker key the client defines (see [`internal_client_config`]; the `producer.`,
+/// `consumer.` and `admin.` prefixes are the connectors' clients'), with
+/// `enable.metrics.push=false` under them when the broker takes no client telemetry (asked
+/// now, through `client_telemetry`, which the worker's tasks then share), and Java's client
+/// ids over them.
+struct InternalClients {
+    /// The shared admin client (`<base>shared-admin`): creates and checks the topics.
+    admin: rdkafka::ClientConfig,
+    /// The logs' producer and consumer, without a client id of their own.
+    logs: LogClients,
+    /// Java's `ConnectUtils.clientIdBase`: `<group.id>-`, or `<group.id>-<client.id>-`.
+    client_id_base: String,
+}
+
+impl InternalClients {
+    async fn new(
+        config: &WorkerConfig,
+        dist: &DistributedConfig,
+        client_telemetry: &ClientTelemetry,
+    ) -> Self {
+        let default = client_telemetry.client_default().await;
+        let defaults = with_default(Vec::new(), &default);
+        let of = |kind| internal_client_config(kind, &config.originals, &defaults);
+        let client_id_base = if config.client_id.trim().is_empty() {
+            format!("{}-", dist.group_id)
+        } else {
+            format!("{}-{}-", dist.group_id, config.client_id)
+        };
+        let mut admin = of(ClientKind::Admin);
+        admin.set("client.id", format!("{client_id_base}shared-admin"));
+        InternalClients {
+            admin,
+            logs: LogClients {
+                producer: of(ClientKind::Producer),
+                consumer: of(ClientKind::Consumer),
+            },
+            client_id_base,
+        }
+    }
+
+    /// The clients of one internal topic's log: `<base><what>` (`configs`, `offsets`,
+    /// `statuses`).
+    fn log(&self, what: &str) -> LogClients {
+        self.logs
+            .with_client_id(&format!("{}{what}", self.client_id_base))
+    }
 }
 
 /// Creates or checks the internal topics, reads them, and starts the herder (which joins
@@ -153,9 +186,11 @@ async fn start_herder(
     // The internal topics: created compacted when missing, checked when present. Their
     // clients, like the tasks', push no client metrics to a broker that takes none.
     let client_telemetry = Arc::new(ClientTelemetry::new(&config.originals));
-    let base = internal_client_base(&config, &client_telemetry).await;
+    let clients = InternalClients::new(&config, &dist, &client_telemetry).await;
     let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(
-        base.create()
+        clients
+            .admin
+            .create()
             .map_err(|e| invalid(&worker_file, format!("bootstrap.servers: {e}")))?,
     );
     let offsets_topic = InternalTopic::offsets(
@@ -181,19 +216,19 @@ async fn start_herder(
     let (updates_tx, config_updates) = tokio::sync::mpsc::unbounded_channel();
     let (offsets, statuses, configs) = tokio::try_join!(
         async {
-            KafkaOffsetBackingStore::start(&dist.offset_topic, &base)
+            KafkaOffsetBackingStore::start(&dist.offset_topic, &clients.log("offsets"))
                 .await
                 .map_err(storage_error)
         },
         async {
-            KafkaStatusBackingStore::start(&status_topic, &base, &admin)
+            KafkaStatusBackingStore::start(&status_topic, &clients.log("statuses"), &admin)
                 .await
                 .map_err(storage_error)
         },
         async {
             KafkaConfigBackingStore::start(
                 &config_topic,
-                &base,
+                &clients.log("configs"),
                 &admin,
                 Arc::new(move |u| {
                     let _ = updates_tx.send(u);
@@ -232,7 +267,7 @@ async fn start_herder(
     // Source connectors with `offsets.storage.topic` keep their offsets in that topic too.
     worker.set_offset_topics(Arc::new(OffsetTopics::new(
         admin,
-        base,
+        clients.logs,
         offsets_topic,
         offsets,
     )));
@@ -279,15 +314,23 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn dist(worker: &WorkerConfig) -> DistributedConfig {
+        DistributedConfig::parse(&worker.originals).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The internal topics' clients push no metrics to a broker that takes none, and the
     /// answer is the worker's: its tasks do not ask again.
     #[tokio::test]
     async fn internal_clients_follow_the_brokers_telemetry() {
         let (addr, probes) = broker(WITHOUT).await;
-        let telemetry = ClientTelemetry::new(&worker(&addr).originals);
-        let base = internal_client_base(&worker(&addr), &telemetry).await;
-        assert_eq!(base.get("enable.metrics.push"), Some("false"));
-        assert_eq!(base.get("bootstrap.servers"), Some(addr.as_str()));
+        let w = worker(&addr);
+        let telemetry = ClientTelemetry::new(&w.originals);
+        let clients = InternalClients::new(&w, &dist(&w), &telemetry).await;
+        let log = clients.log("offsets");
+        for config in [&clients.admin, &log.producer, &log.consumer] {
+            assert_eq!(config.get("enable.metrics.push"), Some("false"));
+            assert_eq!(config.get("bootstrap.servers"), Some(addr.as_str()));
+        }
         assert_eq!(
             telemetry.client_default().await,
             Some(("enable.metrics.push", "false".to_string()))
@@ -295,8 +338,46 @@ mod tests {
         assert_eq!(probes.load(Ordering::SeqCst), 1);
 
         let (addr, _) = broker(WITH).await;
-        let telemetry = ClientTelemetry::new(&worker(&addr).originals);
-        let base = internal_client_base(&worker(&addr), &telemetry).await;
-        assert_eq!(base.get("enable.metrics.push"), None);
+        let w = worker(&addr);
+        let telemetry = ClientTelemetry::new(&w.originals);
+        let clients = InternalClients::new(&w, &dist(&w), &telemetry).await;
+        assert_eq!(clients.admin.get("enable.metrics.push"), None);
+    }
+
+    /// Java's client ids (`ConnectUtils.clientIdBase`) and its top-level keys.
+    #[tokio::test]
+    async fn internal_clients_take_javas_ids_and_the_top_level_keys() {
+        let (addr, _) = broker(WITH).await;
+        let mut w = worker(&addr);
+        w.originals
+            .insert("metadata.max.age.ms".into(), "60000".into());
+        w.originals
+            .insert("admin.metadata.max.age.ms".into(), "1000".into());
+        w.originals.insert("compression.type".into(), "lz4".into());
+        let telemetry = ClientTelemetry::new(&w.originals);
+        let clients = InternalClients::new(&w, &dist(&w), &telemetry).await;
+        assert_eq!(clients.admin.get("client.id"), Some("g-shared-admin"));
+        assert_eq!(clients.admin.get("metadata.max.age.ms"), Some("60000"));
+        assert_eq!(clients.admin.get("compression.type"), None);
+        for (what, id) in [
+            ("configs", "g-configs"),
+            ("offsets", "g-offsets"),
+            ("statuses", "g-statuses"),
+        ] {
+            let log = clients.log(what);
+            assert_eq!(log.producer.get("client.id"), Some(id));
+            assert_eq!(log.consumer.get("client.id"), Some(id));
+            assert_eq!(log.producer.get("metadata.max.age.ms"), Some("60000"));
+            assert_eq!(log.producer.get("compression.type"), Some("lz4"));
+            assert_eq!(log.consumer.get("compression.type"), None);
+        }
+        w.client_id = "w1".into();
+        w.originals.insert("client.id".into(), "w1".into());
+        let clients = InternalClients::new(&w, &dist(&w), &telemetry).await;
+        assert_eq!(clients.admin.get("client.id"), Some("g-w1-shared-admin"));
+        assert_eq!(
+            clients.log("statuses").producer.get("client.id"),
+            Some("g-w1-statuses")
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! Kafka client settings: the worker's Java-style client keys mapped onto librdkafka.
 //!
-//! * Un-prefixed security settings (`security.protocol`, `sasl.*`, `ssl.*`) and
-//!   `bootstrap.servers`/`client.dns.lookup` apply to every client, as Java's worker passes
-//!   its top-level config to its clients.
+//! * Admin clients of connectors and a distributed worker's internal-topic clients take every
+//!   top-level worker key their Java client defines ([`top_level`]), as Java's worker gives
+//!   them its top-level config. Task producers and consumers take the un-prefixed security
+//!   settings (`security.protocol`, `sasl.*`, `ssl.*`) and `bootstrap.servers`/
+//!   `client.dns.lookup` (Java gives them `bootstrap.servers` only).
 //! * `producer.*` applies to source-task producers, `consumer.*` to sink-task consumers,
-//!   `admin.*` to admin clients; connector-level `producer.override.*` /
+//!   `admin.*` to connectors' admin clients; connector-level `producer.override.*` /
 //!   `consumer.override.*` / `admin.override.*` are applied last.
 //! * Each Java key is mapped to the librdkafka property of the same meaning (see
 //!   [`java_to_librdkafka`]); keys librdkafka has no equivalent for (serializers,
@@ -294,7 +296,93 @@ pub fn java_setting<'a>(
         .map(String::as_str)
 }
 
-/// Keys of the worker config that every client inherits (security and connection keys).
+/// Java client keys every client defines (`CommonClientConfigs`) and librdkafka has an
+/// equivalent for (see [`java_to_librdkafka`]); the security keys (`sasl.*`, `ssl.*`) are
+/// matched by prefix.
+const COMMON_CLIENT_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "client.dns.lookup",
+    "client.id",
+    "connections.max.idle.ms",
+    "enable.metrics.push",
+    "metadata.max.age.ms",
+    "receive.buffer.bytes",
+    "reconnect.backoff.max.ms",
+    "reconnect.backoff.ms",
+    "request.timeout.ms",
+    "retry.backoff.max.ms",
+    "retry.backoff.ms",
+    "security.protocol",
+    "send.buffer.bytes",
+    "socket.connection.setup.timeout.max.ms",
+    "socket.connection.setup.timeout.ms",
+];
+
+/// Java producer keys (`ProducerConfig`) beyond [`COMMON_CLIENT_KEYS`] that librdkafka has.
+const PRODUCER_KEYS: &[&str] = &[
+    "acks",
+    "batch.size",
+    "buffer.memory",
+    "compression.type",
+    "delivery.timeout.ms",
+    "enable.idempotence",
+    "linger.ms",
+    "max.in.flight.requests.per.connection",
+    "max.request.size",
+    "retries",
+    "transaction.timeout.ms",
+    "transactional.id",
+];
+
+/// Java consumer keys (`ConsumerConfig`) beyond [`COMMON_CLIENT_KEYS`] that librdkafka has
+/// (or the worker applies: `max.poll.records`).
+const CONSUMER_KEYS: &[&str] = &[
+    "allow.auto.create.topics",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+    "check.crcs",
+    "client.rack",
+    "enable.auto.commit",
+    "fetch.max.bytes",
+    "fetch.max.wait.ms",
+    "fetch.min.bytes",
+    "group.id",
+    "group.instance.id",
+    "heartbeat.interval.ms",
+    "isolation.level",
+    "max.partition.fetch.bytes",
+    "max.poll.interval.ms",
+    "max.poll.records",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+];
+
+/// Whether Java's client of `kind` defines `key` (Java's admin client: the common and
+/// security keys only).
+fn defines(kind: ClientKind, key: &str) -> bool {
+    key.starts_with("sasl.")
+        || key.starts_with("ssl.")
+        || COMMON_CLIENT_KEYS.contains(&key)
+        || match kind {
+            ClientKind::Producer => PRODUCER_KEYS.contains(&key),
+            ClientKind::Consumer => CONSUMER_KEYS.contains(&key),
+            ClientKind::Admin => false,
+        }
+}
+
+/// The top-level (un-prefixed) worker keys Java's client of `kind` defines. Java gives a
+/// connector's admin clients and the internal topics' clients all of its top-level keys, and
+/// each client ignores those it does not define; a key of another client (a consumer's
+/// `session.timeout.ms` on an admin client) would be a librdkafka setting of the wrong kind.
+pub fn top_level(kind: ClientKind, worker: &Props) -> Props {
+    worker
+        .iter()
+        .filter(|(k, _)| defines(kind, k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Keys of the worker config that every task client inherits (security and connection keys).
 fn inherited(worker: &Props) -> Props {
     worker
         .iter()
@@ -309,19 +397,31 @@ fn inherited(worker: &Props) -> Props {
         .collect()
 }
 
-/// A client's Java settings: inherited worker keys, then Java's task-client defaults
-/// (`defaults`), then the worker's `<kind>.` keys, then the connector's `<kind>.override.`
-/// keys.
+/// A task client's Java settings, in order of precedence from lowest: for producers and
+/// consumers the inherited worker keys, then Java's task-client defaults (`defaults`); for
+/// admin clients the defaults, then every top-level worker key an admin client defines
+/// ([`top_level`]; Java's `Worker.adminConfigs`, where the worker's `client.id` replaces the
+/// default one too); then the worker's `<kind>.` keys, then the connector's
+/// `<kind>.override.` keys.
 pub fn java_settings(
     kind: ClientKind,
     worker: &Props,
     connector: &Props,
     defaults: &[(&str, String)],
 ) -> Props {
-    let mut settings = inherited(worker);
-    for (k, v) in defaults {
-        settings.insert((*k).to_string(), v.clone());
-    }
+    let defaults = defaults.iter().map(|(k, v)| ((*k).to_string(), v.clone()));
+    let mut settings = match kind {
+        ClientKind::Admin => {
+            let mut settings: Props = defaults.collect();
+            settings.extend(top_level(kind, worker));
+            settings
+        }
+        ClientKind::Producer | ClientKind::Consumer => {
+            let mut settings = inherited(worker);
+            settings.extend(defaults);
+            settings
+        }
+    };
     settings.extend(sluice_api::config::originals_with_prefix(
         worker,
         kind.worker_prefix(),
@@ -341,8 +441,29 @@ pub fn client_config(
     connector: &Props,
     defaults: &[(&str, String)],
 ) -> ClientConfig {
+    config_of(kind, java_settings(kind, worker, connector, defaults))
+}
+
+/// Builds the librdkafka config of a distributed worker's internal-topic client of `kind`
+/// (Java's `KafkaBasedLog` clients and shared admin client): `defaults`, then every
+/// top-level worker key Java's client of that kind defines ([`top_level`]). The `<kind>.`
+/// prefixed keys are the connectors' clients', not these.
+pub fn internal_client_config(
+    kind: ClientKind,
+    worker: &Props,
+    defaults: &[(&str, String)],
+) -> ClientConfig {
+    let mut settings: Props = defaults
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    settings.extend(top_level(kind, worker));
+    config_of(kind, settings)
+}
+
+/// The librdkafka config of Java-style `settings`; ignored keys are logged.
+fn config_of(kind: ClientKind, mut settings: Props) -> ClientConfig {
     let mut config = ClientConfig::new();
-    let mut settings = java_settings(kind, worker, connector, defaults);
     // Java's clients read the `ssl.*` keys only over TLS; librdkafka built without TLS would
     // refuse them even where they are not used.
     if !uses_tls(&settings) {
@@ -368,24 +489,35 @@ fn uses_tls(settings: &Props) -> bool {
 }
 
 /// Checks that the worker's client settings (the inherited security and connection keys, then
-/// each of its `producer.`, `consumer.` and `admin.` prefixes) are ones this build's
+/// each of its `producer.`, `consumer.` and `admin.` prefixes; with `internal`, a distributed
+/// worker's, also the top-level keys its internal-topic clients take) are ones this build's
 /// librdkafka takes, so that a worker that could create no Kafka client stops at start with
 /// librdkafka's reason instead of failing every task. Sluice's librdkafka is built with
 /// rdkafka's default features: without OpenSSL (no `SSL`/`SASL_SSL`, no SCRAM), Cyrus SASL
 /// (no GSSAPI), libcurl (no OIDC) and libzstd (no zstd).
-pub fn check_worker_clients(worker: &Props) -> Result<(), String> {
-    for kind in [
+pub fn check_worker_clients(worker: &Props, internal: bool) -> Result<(), String> {
+    let kinds = [
         ClientKind::Producer,
         ClientKind::Consumer,
         ClientKind::Admin,
-    ] {
-        let config = client_config(kind, worker, &Props::new(), &[]);
+    ];
+    let task_clients = kinds.map(|kind| {
+        let what = format!("the security keys and {}*", kind.worker_prefix());
+        (kind, what, client_config(kind, worker, &Props::new(), &[]))
+    });
+    let internal_clients = kinds.map(|kind| {
+        let what = "the top-level keys of the internal topics' clients".to_string();
+        (kind, what, internal_client_config(kind, worker, &[]))
+    });
+    let checked = task_clients
+        .into_iter()
+        .chain(internal_clients.into_iter().filter(|_| internal));
+    for (kind, what, config) in checked {
         let native = config.create_native_config().map_err(|e| {
             format!(
-                "The worker's Kafka {kind:?} client settings (the security keys and {}*) \
-                 cannot be used by this build's Kafka client (librdkafka built without \
-                 OpenSSL, Cyrus SASL, libcurl and libzstd): {e}",
-                kind.worker_prefix()
+                "The worker's Kafka {kind:?} client settings ({what}) cannot be used by this \
+                 build's Kafka client (librdkafka built without OpenSSL, Cyrus SASL, libcurl \
+                 and libzstd): {e}"
             )
         })?;
         let sasl = config
@@ -666,7 +798,7 @@ mod tests {
         let plain = client_config(ClientKind::Consumer, &worker, &Props::new(), &[]);
         assert_eq!(plain.get("ssl.ca.location"), None);
         assert_eq!(plain.get("ssl.endpoint.identification.algorithm"), None);
-        assert!(check_worker_clients(&worker).is_ok());
+        assert!(check_worker_clients(&worker, true).is_ok());
         let mut tls = worker.clone();
         tls.insert("security.protocol".into(), "sasl_ssl".into());
         let c = client_config(ClientKind::Consumer, &tls, &Props::new(), &[]);
@@ -676,8 +808,8 @@ mod tests {
 
     #[test]
     fn a_worker_whose_clients_this_build_cannot_make_is_refused_with_the_reason() {
-        assert!(check_worker_clients(&props(&[("bootstrap.servers", "b:9092")])).is_ok());
-        let err = check_worker_clients(&props(&[("security.protocol", "SSL")]))
+        assert!(check_worker_clients(&props(&[("bootstrap.servers", "b:9092")]), true).is_ok());
+        let err = check_worker_clients(&props(&[("security.protocol", "SSL")]), false)
             .expect_err("no TLS in this build");
         assert!(
             err.contains("security.protocol") && err.contains("OpenSSL"),
@@ -688,7 +820,7 @@ mod tests {
             if let Some(m) = mechanism {
                 p.insert("sasl.mechanism".into(), m.into());
             }
-            check_worker_clients(&p)
+            check_worker_clients(&p, false)
         };
         assert!(sasl(Some("PLAIN")).is_ok());
         for refused in [Some("SCRAM-SHA-256"), Some("GSSAPI"), None] {
@@ -701,8 +833,140 @@ mod tests {
                 "{err}"
             );
         }
-        let err = check_worker_clients(&props(&[("producer.compression.type", "zstd")]))
+        let err = check_worker_clients(&props(&[("producer.compression.type", "zstd")]), false)
             .expect_err("no zstd in this build");
         assert!(err.contains("Producer") && err.contains("zstd"), "{err}");
+        // A top-level producer key reaches only a distributed worker's internal producers.
+        let top = props(&[("compression.type", "zstd")]);
+        assert!(check_worker_clients(&top, false).is_ok());
+        let err = check_worker_clients(&top, true).expect_err("no zstd in this build");
+        assert!(
+            err.contains("Producer") && err.contains("internal topics") && err.contains("zstd"),
+            "{err}"
+        );
+    }
+
+    /// A worker config as Java users write it: top-level client keys next to worker keys and
+    /// prefixed task-client keys.
+    fn java_worker() -> Props {
+        props(&[
+            ("bootstrap.servers", "b:1"),
+            ("group.id", "connect-cluster"),
+            ("client.id", "w1"),
+            ("session.timeout.ms", "10000"),
+            ("request.timeout.ms", "20000"),
+            ("metadata.max.age.ms", "60000"),
+            ("compression.type", "lz4"),
+            ("fetch.min.bytes", "10"),
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("offset.flush.interval.ms", "10"),
+            ("admin.retry.backoff.ms", "7"),
+            ("producer.linger.ms", "5"),
+            ("consumer.fetch.max.bytes", "1024"),
+        ])
+    }
+
+    #[test]
+    fn connector_admin_clients_take_the_top_level_admin_keys() {
+        let worker = java_worker();
+        let connector = props(&[("admin.override.request.timeout.ms", "30000")]);
+        let settings = java_settings(
+            ClientKind::Admin,
+            &worker,
+            &connector,
+            &[("client.id", "connector-adminclient-c".to_string())],
+        );
+        // Java's `Worker.adminConfigs`: defaults, the top-level keys, `admin.*`, overrides.
+        assert_eq!(settings.get("client.id").map(String::as_str), Some("w1"));
+        assert_eq!(
+            settings.get("metadata.max.age.ms").map(String::as_str),
+            Some("60000")
+        );
+        assert_eq!(
+            settings.get("retry.backoff.ms").map(String::as_str),
+            Some("7")
+        );
+        assert_eq!(
+            settings.get("request.timeout.ms").map(String::as_str),
+            Some("30000")
+        );
+        assert_eq!(
+            settings.get("sasl.mechanism").map(String::as_str),
+            Some("PLAIN")
+        );
+        for other in [
+            "group.id",
+            "session.timeout.ms",
+            "compression.type",
+            "fetch.min.bytes",
+            "offset.flush.interval.ms",
+            "linger.ms",
+        ] {
+            assert_eq!(settings.get(other), None, "{other}");
+        }
+        let without_id = props(&[("bootstrap.servers", "b:1")]);
+        let settings = java_settings(
+            ClientKind::Admin,
+            &without_id,
+            &Props::new(),
+            &[("client.id", "connector-adminclient-c".to_string())],
+        );
+        assert_eq!(
+            settings.get("client.id").map(String::as_str),
+            Some("connector-adminclient-c")
+        );
+    }
+
+    #[test]
+    fn task_producers_and_consumers_keep_to_their_prefix() {
+        let worker = java_worker();
+        let producer = client_config(ClientKind::Producer, &worker, &Props::new(), &[]);
+        assert_eq!(producer.get("linger.ms"), Some("5"));
+        assert_eq!(producer.get("security.protocol"), Some("SASL_PLAINTEXT"));
+        assert_eq!(producer.get("compression.type"), None);
+        assert_eq!(producer.get("client.id"), None);
+        let consumer = client_config(ClientKind::Consumer, &worker, &Props::new(), &[]);
+        assert_eq!(consumer.get("fetch.max.bytes"), Some("1024"));
+        assert_eq!(consumer.get("fetch.min.bytes"), None);
+        assert_eq!(consumer.get("group.id"), None);
+    }
+
+    #[test]
+    fn internal_clients_take_the_top_level_keys_of_their_kind() {
+        let worker = java_worker();
+        let defaults = [("enable.metrics.push", "false".to_string())];
+        let producer = internal_client_config(ClientKind::Producer, &worker, &defaults);
+        assert_eq!(producer.get("compression.type"), Some("lz4"));
+        assert_eq!(producer.get("metadata.max.age.ms"), Some("60000"));
+        assert_eq!(producer.get("sasl.mechanism"), Some("PLAIN"));
+        assert_eq!(producer.get("linger.ms"), None, "producer.* is the tasks'");
+        assert_eq!(producer.get("fetch.min.bytes"), None);
+        let consumer = internal_client_config(ClientKind::Consumer, &worker, &defaults);
+        assert_eq!(consumer.get("fetch.min.bytes"), Some("10"));
+        assert_eq!(consumer.get("request.timeout.ms"), Some("20000"));
+        assert_eq!(consumer.get("group.id"), Some("connect-cluster"));
+        assert_eq!(
+            consumer.get("fetch.max.bytes"),
+            None,
+            "consumer.* is the tasks'"
+        );
+        assert_eq!(consumer.get("compression.type"), None);
+        let admin = internal_client_config(ClientKind::Admin, &worker, &defaults);
+        assert_eq!(
+            admin.get("retry.backoff.ms"),
+            None,
+            "admin.* is the connectors'"
+        );
+        assert_eq!(admin.get("session.timeout.ms"), None);
+        assert_eq!(admin.get("bootstrap.servers"), Some("b:1"));
+        for config in [&producer, &consumer, &admin] {
+            assert_eq!(config.get("enable.metrics.push"), Some("false"));
+            // Each internal client's own id is set over this by its store.
+            assert_eq!(config.get("client.id"), Some("w1"));
+            if let Err(e) = config.create_native_config() {
+                panic!("{e}");
+            }
+        }
     }
 }

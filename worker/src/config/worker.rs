@@ -496,7 +496,7 @@ impl WorkerConfig {
                 .collect::<Vec<_>>()
                 .join("\n"));
         }
-        super::kafka_clients::check_worker_clients(&props)?;
+        super::kafka_clients::check_worker_clients(&props, mode == WorkerMode::Distributed)?;
         let parsed = worker_config_def_for(mode).parse(&props).map_err(|e| {
             e.errors
                 .iter()

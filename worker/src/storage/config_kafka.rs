@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use sluice_api::Props;
 
 use state::ConfigState;
@@ -34,7 +33,7 @@ pub use state::{ClusterConfigState, ConfigUpdate, SessionKey, NO_OFFSET};
 
 use super::config_records::{ConfigProps, ConfigRecord, TargetState};
 use super::internal_topics::{ensure_topic, InternalTopic, TopicError};
-use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogError};
+use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogClients, LogError};
 use crate::herder::RestartRequest;
 
 /// Java's `READ_WRITE_TOTAL_TIMEOUT_MS`: the budget of one write and its read-back.
@@ -115,11 +114,11 @@ pub fn to_config_props(props: &Props) -> ConfigProps {
 impl KafkaConfigBackingStore {
     /// Starts the store (Java's `start`): creates the topic if missing, else checks it
     /// (compacted, one partition), then reads it to the end and follows it. The listener
-    /// gets the changes read after that first read-to-end, never the history. `base` holds
-    /// the connection settings (`bootstrap.servers`, security, `client.id`).
+    /// gets the changes read after that first read-to-end, never the history. `clients` holds
+    /// the log's client settings (`bootstrap.servers`, security, `client.id`).
     pub async fn start(
         topic: &InternalTopic,
-        base: &ClientConfig,
+        clients: &LogClients,
         admin: &Arc<AdminClient<DefaultClientContext>>,
         listener: Arc<dyn ConfigUpdateListener>,
     ) -> Result<Self, ConfigStoreError> {
@@ -146,7 +145,7 @@ impl KafkaConfigBackingStore {
                 }
             })
         };
-        let log = KafkaBasedLog::start(topic.name.as_str(), base, callback).await?;
+        let log = KafkaBasedLog::start(topic.name.as_str(), clients, callback).await?;
         started.store(true, Ordering::SeqCst);
         tracing::info!(topic = %topic.name, "Started KafkaConfigBackingStore");
         Ok(KafkaConfigBackingStore { log, state })

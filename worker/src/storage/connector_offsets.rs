@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
 use sluice_api::{OffsetMap, Props};
 
 use super::internal_topics::{ensure_topic, InternalTopic};
+use super::kafka_log::LogClients;
 use super::offsets_kafka::KafkaOffsetBackingStore;
 use super::{OffsetBackingStore, OffsetEntry, OffsetStoreError};
 
@@ -95,7 +95,7 @@ impl OffsetBackingStore for ConnectorOffsetStore {
 /// Opens connectors' own offsets topics on a distributed worker.
 pub struct OffsetTopics {
     admin: Arc<AdminClient<DefaultClientContext>>,
-    base: ClientConfig,
+    clients: LogClients,
     /// The worker's offsets topic: its name, partitions and replication factor are the
     /// settings a connector's topic is created with.
     worker_topic: InternalTopic,
@@ -104,17 +104,17 @@ pub struct OffsetTopics {
 }
 
 impl OffsetTopics {
-    /// Opens topics through `admin` and clients of `base`, creating them as `worker_topic`
+    /// Opens topics through `admin` and log clients of `clients`, creating them as `worker_topic`
     /// is; `worker_store` holds the worker topic's offsets.
     pub fn new(
         admin: Arc<AdminClient<DefaultClientContext>>,
-        base: ClientConfig,
+        clients: LogClients,
         worker_topic: InternalTopic,
         worker_store: Arc<dyn OffsetBackingStore>,
     ) -> Self {
         OffsetTopics {
             admin,
-            base,
+            clients,
             worker_topic,
             worker_store,
             opened: tokio::sync::Mutex::new(HashMap::new()),
@@ -151,7 +151,7 @@ impl OffsetTopics {
                 ensure_topic(&self.admin, &definition)
                     .await
                     .map_err(|e| fail(e.to_string()))?;
-                let store = KafkaOffsetBackingStore::start(topic, &self.base)
+                let store = KafkaOffsetBackingStore::start(topic, &self.clients)
                     .await
                     .map_err(|e| fail(e.to_string()))?;
                 tracing::info!(topic, "Opened a connector's own offsets topic.");

@@ -159,9 +159,52 @@ impl ConsumerContext for LogConsumerContext {}
 /// The log's consumer.
 type LogConsumer = BaseConsumer<LogConsumerContext>;
 
+/// The settings of an internal topic's producer and consumer, before what the log itself
+/// sets over them (see [`KafkaBasedLog::start`]).
+#[derive(Clone)]
+pub struct LogClients {
+    /// The producer's settings.
+    pub producer: ClientConfig,
+    /// The consumer's settings.
+    pub consumer: ClientConfig,
+}
+
+impl LogClients {
+    /// Both clients with the same settings.
+    pub fn uniform(base: &ClientConfig) -> Self {
+        LogClients {
+            producer: base.clone(),
+            consumer: base.clone(),
+        }
+    }
+
+    /// These settings with `client.id` set to `id` on both (Java names the clients of a
+    /// distributed worker's topics `<group.id>-configs`, `-offsets` and `-statuses`).
+    pub fn with_client_id(&self, id: &str) -> Self {
+        let mut clients = self.clone();
+        clients.producer.set("client.id", id);
+        clients.consumer.set("client.id", id);
+        clients
+    }
+}
+
+/// Consumer settings of group membership, which the log's consumer does without (a
+/// distributed worker's top-level keys include its own group's).
+const GROUP_SETTINGS: &[&str] = &[
+    "group.instance.id",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "partition.assignment.strategy",
+    "auto.commit.interval.ms",
+];
+
 /// The consumer settings: `base` plus what the log needs (assign, no commits, no group).
 fn consumer_config(base: &ClientConfig) -> ClientConfig {
     let mut config = base.clone();
+    for key in GROUP_SETTINGS {
+        config.remove(key);
+    }
     config
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -173,10 +216,9 @@ fn consumer_config(base: &ClientConfig) -> ClientConfig {
         config.set("check.crcs", "true");
     }
     // rdkafka refuses to create a consumer without a group.id, even one that only assigns
-    // partitions; this one never joins the group and commits nothing.
-    if config.get("group.id").is_none() {
-        config.set("group.id", "sluice-kafka-based-log");
-    }
+    // partitions; this one never joins the group and commits nothing. (Java's is given the
+    // worker's group.id, unused as well; librdkafka would look up that group's coordinator.)
+    config.set("group.id", "sluice-kafka-based-log");
     config
 }
 
@@ -193,11 +235,11 @@ fn producer_config(base: &ClientConfig) -> ClientConfig {
 impl KafkaBasedLog {
     /// Starts the log: assigns every partition of `topic` from the beginning, reads up to
     /// the end offsets taken now (handing each record to `callback`), and keeps following
-    /// the topic in the background. `base` holds the connection settings
+    /// the topic in the background. `clients` holds the producer's and consumer's settings
     /// (`bootstrap.servers`, security, `client.id`, ...).
     pub async fn start(
         topic: impl Into<String>,
-        base: &ClientConfig,
+        clients: &LogClients,
         callback: ConsumeCallback,
     ) -> Result<Self, LogError> {
         let topic = topic.into();
@@ -206,10 +248,10 @@ impl KafkaBasedLog {
             client,
             source,
         };
-        let producer: FutureProducer = producer_config(base)
+        let producer: FutureProducer = producer_config(&clients.producer)
             .create()
             .map_err(|e| client_error("producer", e))?;
-        let consumer: LogConsumer = consumer_config(base)
+        let consumer: LogConsumer = consumer_config(&clients.consumer)
             .create_with_context(LogConsumerContext)
             .map_err(|e| client_error("consumer", e))?;
         tracing::info!(topic = %topic, "Starting KafkaBasedLog");
@@ -612,10 +654,17 @@ mod tests {
     #[test]
     fn required_client_settings_win() {
         let mut base = ClientConfig::new();
-        base.set("enable.auto.commit", "true").set("acks", "1");
+        base.set("enable.auto.commit", "true")
+            .set("acks", "1")
+            .set("group.id", "connect-cluster")
+            .set("session.timeout.ms", "10000")
+            .set("fetch.min.bytes", "10");
         let consumer = consumer_config(&base);
         assert_eq!(consumer.get("enable.auto.commit"), Some("false"));
-        assert!(consumer.get("group.id").is_some());
+        // The worker's group and its settings stay with the worker's group member.
+        assert_eq!(consumer.get("group.id"), Some("sluice-kafka-based-log"));
+        assert_eq!(consumer.get("session.timeout.ms"), None);
+        assert_eq!(consumer.get("fetch.min.bytes"), Some("10"));
         let producer = producer_config(&base);
         assert_eq!(producer.get("acks"), Some("all"));
         assert_eq!(producer.get("enable.idempotence"), Some("true"));
@@ -630,7 +679,7 @@ mod tests {
         let mut base = ClientConfig::new();
         base.set("bootstrap.servers", mock.bootstrap_servers());
         let (seen, callback) = collector();
-        let log = KafkaBasedLog::start("log-a", &base, callback)
+        let log = KafkaBasedLog::start("log-a", &LogClients::uniform(&base), callback)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(seen.lock().unwrap().is_empty());
@@ -660,7 +709,7 @@ mod tests {
         log.stop().await;
 
         let (_, callback) = collector();
-        let err = KafkaBasedLog::start("no-such-topic", &base, callback)
+        let err = KafkaBasedLog::start("no-such-topic", &LogClients::uniform(&base), callback)
             .await
             .err()
             .map(|e| e.to_string())
@@ -754,7 +803,7 @@ mod tests {
             let mut base = ClientConfig::new();
             base.set("bootstrap.servers", &bootstrap);
             let (seen, callback) = collector();
-            let log = KafkaBasedLog::start(topic, &base, callback)
+            let log = KafkaBasedLog::start(topic, &LogClients::uniform(&base), callback)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
             log.send(b"before", Some(b"v"))

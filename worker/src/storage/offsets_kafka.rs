@@ -17,10 +17,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use sluice_api::OffsetMap;
 
-use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogError, LogRecord};
+use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogClients, LogError, LogRecord};
 use super::table::{canonical, OffsetTable};
 use super::{parse_offset_key, OffsetBackingStore, OffsetEntry, OffsetStoreError};
 
@@ -106,16 +105,16 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 
 impl KafkaOffsetBackingStore {
     /// Starts the store: reads `topic` to its end into the table and follows it. The topic
-    /// must exist (see [`super::internal_topics::ensure_topic`]); `base` holds the
-    /// connection settings.
-    pub async fn start(topic: &str, base: &ClientConfig) -> Result<Self, LogError> {
+    /// must exist (see [`super::internal_topics::ensure_topic`]); `clients` holds the log's
+    /// client settings.
+    pub async fn start(topic: &str, clients: &LogClients) -> Result<Self, LogError> {
         let state = Arc::new(Mutex::new(State::default()));
         let callback: ConsumeCallback = {
             let state = state.clone();
             let topic = topic.to_string();
             Box::new(move |record| lock(&state).consume(&topic, record))
         };
-        let log = KafkaBasedLog::start(topic, base, callback).await?;
+        let log = KafkaBasedLog::start(topic, clients, callback).await?;
         Ok(KafkaOffsetBackingStore {
             log: Arc::new(log),
             state,

@@ -24,14 +24,13 @@ use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::watch;
 
 use cache::{EntryKey, StatusCache, Ticket};
 
 use super::internal_topics::{ensure_topic, InternalTopic, TopicError};
-use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogError};
+use super::kafka_log::{ConsumeCallback, KafkaBasedLog, LogClients, LogError};
 use super::status_records::{Status, StatusRecord, StatusState, TopicStatus};
 use crate::herder::ConnectorTaskId;
 
@@ -145,10 +144,10 @@ fn destroyed(worker_id: &str, generation: i32) -> Status {
 impl KafkaStatusBackingStore {
     /// Starts the store: creates the topic if missing, else checks it is compacted; reads
     /// it to the end and follows it. Must be called within a Tokio runtime: background
-    /// writes run on it. `base` holds the connection settings.
+    /// writes run on it. `clients` holds the log's client settings.
     pub async fn start(
         topic: &InternalTopic,
-        base: &ClientConfig,
+        clients: &LogClients,
         admin: &Arc<AdminClient<DefaultClientContext>>,
     ) -> Result<Self, StatusStoreError> {
         ensure_topic(admin, topic).await?;
@@ -157,7 +156,7 @@ impl KafkaStatusBackingStore {
             let cache = cache.clone();
             Box::new(move |record| lock(&cache).consume(&record))
         };
-        let log = Arc::new(KafkaBasedLog::start(topic.name.as_str(), base, callback).await?);
+        let log = Arc::new(KafkaBasedLog::start(topic.name.as_str(), clients, callback).await?);
         Ok(Self::build(
             topic.name.clone(),
             log.clone(),
