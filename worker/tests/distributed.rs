@@ -432,10 +432,35 @@ fn a_killed_worker_s_tasks_move_to_the_survivors_and_come_back_on_the_mock_clust
     );
 
     // All three stop and start again: everything comes back from the topics alone, and
-    // the sources continue from their offsets.
+    // the sources continue from their offsets. As Java's `halt`, a stopping worker stops
+    // its tasks before it leaves the group (with a short scheduled.rebalance.max.delay.ms
+    // the others would otherwise start them while they still run here).
+    let mut stopped_tasks = 0;
     for node in &mut cluster.nodes {
-        node.process.as_mut().expect("running").terminate();
+        let process = node.process.as_mut().expect("running");
+        process.terminate();
+        let logs = process.logs();
+        let shutdown = &logs[logs.rfind("Shutting down").unwrap_or(0)..];
+        let left = shutdown.find("Left group.");
+        assert!(
+            left.is_some(),
+            "{} did not leave the group:\n{logs}",
+            node.tag
+        );
+        if let Some(stopped) = shutdown.rfind("task stopped.") {
+            stopped_tasks += 1;
+            assert!(
+                Some(stopped) < left,
+                "{}: its tasks stopped after it left the group:\n{logs}",
+                node.tag
+            );
+        }
     }
+    assert!(
+        stopped_tasks > 0,
+        "no worker stopped a task: {}",
+        cluster.logs()
+    );
     cluster.start_all();
     cluster.wait("every connector RUNNING after a full restart", || {
         (0..3).all(|i| running_on(&cluster.nodes[1], &format!("c{i}")).is_some())

@@ -225,21 +225,25 @@ impl DistributedHerder {
         }
     }
 
-    /// Leaves the group, stops every connector and task and flushes the status writes. The
-    /// member leaves first, so that no rebalance during the stop hands this worker work it
-    /// would only give back; the others wait `scheduled.rebalance.max.delay.ms` before they
-    /// take over its work, longer than the stop takes.
+    /// Stops every connector and task, leaves the group and flushes the status writes, in
+    /// Java's order: with `scheduled.rebalance.max.delay.ms=0` the others take a departed
+    /// worker's work over at once, so leaving first would let a task run on two workers
+    /// (and a sink's consumers rebalance twice) while it stops here. Work a rebalance hands
+    /// this worker during the stop is not started; the others get it once it has left.
     pub async fn shutdown(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        let member = lock(&self.member).take();
-        if let Some(member) = member {
-            member.leave().await;
-        }
+        // As Java's `halt`: the connectors and tasks stop while this worker is still a member
+        // (it ignores rebalances from now on), so no other worker runs them before they have
+        // stopped and written their last offsets and statuses; then LeaveGroup.
         {
             let mut running = self.running.lock().await;
             self.stop_everything(&mut running).await;
         }
         self.worker.stop_all().await;
+        let member = lock(&self.member).take();
+        if let Some(member) = member {
+            member.leave().await;
+        }
         if let Err(e) = self.statuses.flush(Duration::from_secs(5)).await {
             warn!(error = %e, "Not every status write reached the status topic.");
         }
