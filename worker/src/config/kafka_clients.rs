@@ -878,23 +878,15 @@ mod tests {
             &[("client.id", "connector-adminclient-c".to_string())],
         );
         // Java's `Worker.adminConfigs`: defaults, the top-level keys, `admin.*`, overrides.
-        assert_eq!(settings.get("client.id").map(String::as_str), Some("w1"));
-        assert_eq!(
-            settings.get("metadata.max.age.ms").map(String::as_str),
-            Some("60000")
-        );
-        assert_eq!(
-            settings.get("retry.backoff.ms").map(String::as_str),
-            Some("7")
-        );
-        assert_eq!(
-            settings.get("request.timeout.ms").map(String::as_str),
-            Some("30000")
-        );
-        assert_eq!(
-            settings.get("sasl.mechanism").map(String::as_str),
-            Some("PLAIN")
-        );
+        for (key, value) in [
+            ("client.id", "w1"),
+            ("metadata.max.age.ms", "60000"),
+            ("retry.backoff.ms", "7"),
+            ("request.timeout.ms", "30000"),
+            ("sasl.mechanism", "PLAIN"),
+        ] {
+            assert_eq!(settings.get(key).map(String::as_str), Some(value), "{key}");
+        }
         for other in [
             "group.id",
             "session.timeout.ms",
