@@ -409,16 +409,11 @@ pub fn java_settings(
     connector: &Props,
     defaults: &[(&str, String)],
 ) -> Props {
-    let defaults = defaults.iter().map(|(k, v)| ((*k).to_string(), v.clone()));
     let mut settings = match kind {
-        ClientKind::Admin => {
-            let mut settings: Props = defaults.collect();
-            settings.extend(top_level(kind, worker));
-            settings
-        }
+        ClientKind::Admin => top_level_over(kind, worker, defaults),
         ClientKind::Producer | ClientKind::Consumer => {
             let mut settings = inherited(worker);
-            settings.extend(defaults);
+            settings.extend(defaults.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
             settings
         }
     };
@@ -453,12 +448,18 @@ pub fn internal_client_config(
     worker: &Props,
     defaults: &[(&str, String)],
 ) -> ClientConfig {
+    config_of(kind, top_level_over(kind, worker, defaults))
+}
+
+/// `defaults` with every top-level worker key Java's client of `kind` defines over them
+/// ([`top_level`]).
+fn top_level_over(kind: ClientKind, worker: &Props, defaults: &[(&str, String)]) -> Props {
     let mut settings: Props = defaults
         .iter()
         .map(|(k, v)| ((*k).to_string(), v.clone()))
         .collect();
     settings.extend(top_level(kind, worker));
-    config_of(kind, settings)
+    settings
 }
 
 /// The librdkafka config of Java-style `settings`; ignored keys are logged.
@@ -501,17 +502,19 @@ pub fn check_worker_clients(worker: &Props, internal: bool) -> Result<(), String
         ClientKind::Consumer,
         ClientKind::Admin,
     ];
-    let task_clients = kinds.map(|kind| {
-        let what = format!("the security keys and {}*", kind.worker_prefix());
-        (kind, what, client_config(kind, worker, &Props::new(), &[]))
-    });
-    let internal_clients = kinds.map(|kind| {
-        let what = "the top-level keys of the internal topics' clients".to_string();
-        (kind, what, internal_client_config(kind, worker, &[]))
-    });
-    let checked = task_clients
-        .into_iter()
-        .chain(internal_clients.into_iter().filter(|_| internal));
+    let mut checked: Vec<(ClientKind, String, ClientConfig)> = kinds
+        .iter()
+        .map(|&kind| {
+            let what = format!("the security keys and {}*", kind.worker_prefix());
+            (kind, what, client_config(kind, worker, &Props::new(), &[]))
+        })
+        .collect();
+    if internal {
+        checked.extend(kinds.iter().map(|&kind| {
+            let what = "the top-level keys of the internal topics' clients".to_string();
+            (kind, what, internal_client_config(kind, worker, &[]))
+        }));
+    }
     for (kind, what, config) in checked {
         let native = config.create_native_config().map_err(|e| {
             format!(
